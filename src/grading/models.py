@@ -1,0 +1,231 @@
+"""The domain values passed between stages.
+
+Plain frozen dataclasses: stages take and return these; the warehouse turns them into
+rows. Offsets are Python string indices (code points) into `Source.text`, end exclusive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ClaimType = Literal["efficacy", "mechanism", "safety", "dosing", "regulatory", "pharmacokinetic", "other"]
+Population = Literal["human", "animal", "unspecified"]
+Certainty = Literal["high", "moderate", "low", "very low", "no evidence"]
+ClaimStatus = Literal["graded", "uncited", "unresolved", "unavailable", "off-topic", "retracted"]
+
+CERTAINTY_LEVELS: tuple[str, ...] = ("very low", "low", "moderate", "high")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One version of one document. Grain: one row per (source, content_hash)."""
+
+    source: str  # the path or URL exactly as given
+    content_hash: str  # sha256 of `text` (UTF-8), identifies this version
+    text: str  # the exact text that offsets point into
+    media_type: str  # text/plain, text/markdown, text/html
+    encoding: str = "utf-8"  # the encoding the bytes were decoded from
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable assertion. Grain: one per (source version, span)."""
+
+    claim_id: str
+    source: str
+    content_hash: str
+    char_start: int
+    char_end: int
+    text: str  # == source.text[char_start:char_end]
+    claim_type: ClaimType
+    population: Population
+
+
+CitationKind = Literal[
+    "pmid",  # a PubMed id: PubMed/Europe PMC links, "PMID: N"
+    "pmcid",  # a PubMed Central id
+    "doi",
+    "author_list",  # "Dolotov OV, Karpenko EA, Inozemtseva LS, et al."
+    "author_year",  # "(Dolotov et al., 2006)"
+    "journal_ref",  # "Brain Res. 2006;1117:54-60"
+    "url",  # a link to a non-scholarly page: recorded, never evidence
+]
+
+
+@dataclass(frozen=True)
+class CitationMention:
+    """A citation as found in the text, before it is attached to a claim or resolved."""
+
+    char_start: int
+    char_end: int
+    raw: str  # == text[char_start:char_end]
+    kind: CitationKind
+    value: str  # normalised: digits for pmid, "PMC123" for pmcid, lower-case DOI, the URL, the reference
+    footnote: int | None = None  # the footnote number glued to or standing before it
+    in_reference_list: bool = False  # part of a list of references, not an inline marker
+    authors: tuple[str, ...] = ()  # "Dolotov OV" ... for author references
+    year: int | None = None
+    title: str | None = None
+    journal: str | None = None  # for ECitMatch: journal|year|volume|first_page|author
+    volume: str | None = None
+    first_page: str | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A citation occurrence attached (or not) to a claim. Grain: one per mention per claim link."""
+
+    citation_id: str
+    source: str
+    content_hash: str
+    claim_id: str | None  # None: a reference-list entry linked to no claim
+    mention: CitationMention
+    link: Literal["inline", "inferred", "none"]
+
+
+ResolutionStatus = Literal["resolved", "ambiguous", "not_found", "unavailable", "not_scholarly"]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a citation's identifier came to. Grain: one per distinct (kind, value)."""
+
+    kind: CitationKind
+    value: str
+    status: ResolutionStatus
+    pmid: int | None
+    method: str  # direct, doi-esearch, author-esearch, ecitmatch, pmc-esearch, snapshot-search, none
+    candidates: tuple[int, ...] = ()
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Author:
+    last_name: str | None
+    fore_name: str | None
+    initials: str | None
+    collective_name: str | None = None
+    affiliations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AbstractSection:
+    label: str | None
+    nlm_category: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class MeshHeading:
+    descriptor_ui: str | None
+    descriptor: str
+    major_topic: bool
+    qualifiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommentCorrection:
+    ref_type: str  # RetractionIn, RetractionOf, ErratumIn, CommentIn, ...
+    pmid: int | None
+    ref_source: str | None
+
+
+@dataclass(frozen=True)
+class PubmedRecord:
+    """One PubMed record as parsed from efetch/baseline XML. Grain: one per (pmid, version)."""
+
+    pmid: int
+    version: int
+    title: str | None
+    abstract: tuple[AbstractSection, ...]
+    journal: str | None
+    journal_abbrev: str | None
+    year: int | None
+    medline_date: str | None  # free-text date when no Year
+    volume: str | None
+    issue: str | None
+    pages: str | None
+    languages: tuple[str, ...]
+    publication_types: tuple[tuple[str | None, str], ...]  # (UI, name)
+    mesh_headings: tuple[MeshHeading, ...]
+    chemicals: tuple[str, ...]
+    keywords: tuple[str, ...]
+    authors: tuple[Author, ...]
+    doi: str | None
+    pmcid: str | None
+    comments_corrections: tuple[CommentCorrection, ...]
+    date_revised: str | None  # ISO date
+    status: str | None  # MedlineCitation/@Status
+    raw_xml: str  # the record's own XML, so any stage can be replayed
+    is_book: bool = False
+
+    @property
+    def abstract_text(self) -> str:
+        """All sections joined with their labels, the text abstract spans point into."""
+        parts = []
+        for s in self.abstract:
+            parts.append(f"{s.label}: {s.text}" if s.label else s.text)
+        return " ".join(parts)
+
+    @property
+    def retracted(self) -> bool:
+        names = {n for _, n in self.publication_types}
+        return "Retracted Publication" in names or any(
+            c.ref_type == "RetractionIn" for c in self.comments_corrections
+        )
+
+
+FetchOutcome = Literal["fetched", "not_found", "unavailable"]
+
+
+@dataclass
+class FetchResult:
+    """What a PubMed source returned for a set of requested ids.
+
+    Every requested id ends in exactly one of: `records`, `not_found` (cleanly answered as
+    absent), `unavailable` (the request failed, or offline without it; retried next run).
+    """
+
+    records: dict[int, PubmedRecord] = field(default_factory=dict)
+    not_found: set[int] = field(default_factory=set)
+    unavailable: dict[int, str] = field(default_factory=dict)  # pmid -> cause
+    origin: dict[int, str] = field(default_factory=dict)  # pmid -> entrez | snapshot | baseline
+    requests: int = 0
+
+    def outcome(self, pmid: int) -> FetchOutcome:
+        if pmid in self.records:
+            return "fetched"
+        if pmid in self.not_found:
+            return "not_found"
+        return "unavailable"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One fired rule: the change it made and the text it rests on."""
+
+    rule_id: str
+    domain: str  # start, risk_of_bias, inconsistency, indirectness, imprecision, publication_bias, upgrade, numbers, identity, retraction, status
+    change: int  # -2..+2 on the certainty scale
+    explanation: str
+    pmid: int | None = None
+    span_in: Literal["claim", "abstract", "title", "citation", "none"] = "none"
+    span_start: int | None = None
+    span_end: int | None = None
+    span_text: str | None = None
+
+    def summary(self) -> str:
+        return f"{self.rule_id}: {self.explanation}"
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The verdict on one claim. Grain: one per claim per run."""
+
+    claim_id: str
+    certainty: Certainty
+    status: ClaimStatus
+    pmids: tuple[int, ...]
+    reasons: tuple[Reason, ...]
+    rubric_version: str
