@@ -8,7 +8,7 @@ Bio.Entrez, or any mirror/stand-in at `GRADING_EUTILS_URL`) and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 from grading.models import FetchResult
 
@@ -77,3 +77,38 @@ class PubmedSource(Protocol):
     def match_citations(self, queries: Sequence[CitationQuery]) -> list[CitationMatch]:
         """ECitMatch; one answer per query, in order."""
         ...
+
+
+class FallbackSource:
+    """Entrez first; if the service cannot be reached at all, the snapshot for the rest of the run.
+
+    `fell_back` tells the run to say so (mode `offline-fallback`)."""
+
+    def __init__(self, primary: PubmedSource, make_fallback: "Callable[[], PubmedSource]"):
+        self.primary = primary
+        self._make_fallback = make_fallback
+        self.active: PubmedSource = primary
+        self.fell_back: str | None = None  # why, when it did
+
+    @property
+    def name(self) -> str:
+        return self.active.name
+
+    def _call(self, method: str, *args: object) -> object:
+        try:
+            return getattr(self.active, method)(*args)
+        except PubmedUnreachable as exc:
+            if self.active is not self.primary:
+                raise
+            self.fell_back = str(exc)
+            self.active = self._make_fallback()
+            return getattr(self.active, method)(*args)
+
+    def fetch(self, pmids: Sequence[int]) -> FetchResult:
+        return self._call("fetch", pmids)  # type: ignore[return-value]
+
+    def search(self, term: str, retmax: int = 20) -> SearchAnswer:
+        return self._call("search", term, retmax)  # type: ignore[return-value]
+
+    def match_citations(self, queries: Sequence[CitationQuery]) -> list[CitationMatch]:
+        return self._call("match_citations", queries)  # type: ignore[return-value]

@@ -1,0 +1,110 @@
+"""The grading flow: each task is one library call; retries sit on the network tasks alone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from grading import pipeline, tables
+from grading.entrez import EntrezSource
+from grading.models import Source
+from grading.pubmed_source import FallbackSource, PubmedSource
+from grading.report import write_reports
+from grading.rubric import load_rubric
+from grading.settings import Settings
+from grading.snapshot import SnapshotSource
+from grading.sources import SourceFailure, read_sources
+from grading.warehouse import load_run, open_warehouse, stored_records
+
+
+@task(name="read-sources", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def read_sources_task(specs: list[str], settings: Settings) -> tuple[list[Source], list[SourceFailure]]:
+    return read_sources(specs, timeout=settings.http_timeout, max_bytes=settings.max_source_bytes)
+
+
+@task(name="extract", cache_policy=NO_CACHE)
+def extract_task(sources: list[Source]) -> list[pipeline.Document]:
+    return [pipeline.extract_document(s) for s in sources]
+
+
+@task(name="resolve", cache_policy=NO_CACHE)
+def resolve_task(docs: list[pipeline.Document], pubmed: PubmedSource):
+    return pipeline.resolve_documents(docs, pubmed)
+
+
+@task(name="fetch", cache_policy=NO_CACHE)
+def fetch_task(pmids: list[int], pubmed: PubmedSource, stored: dict) -> pipeline.Retrieval:
+    return pipeline.fetch_records(pmids, pubmed, stored)
+
+
+@task(name="read-records", cache_policy=NO_CACHE)
+def read_records_task(retrieval: pipeline.Retrieval) -> dict:
+    return pipeline.read_records(retrieval.result.records)
+
+
+@task(name="link-and-grade", cache_policy=NO_CACHE)
+def grade_task(docs, resolutions, retrieval, evidence, rubric):
+    rows, by_claim = pipeline.link_documents(docs, resolutions, retrieval, evidence)
+    return rows, pipeline.grade_documents(docs, by_claim, rubric)
+
+
+def make_pubmed_source(settings: Settings) -> tuple[PubmedSource, str]:
+    snapshot = lambda: SnapshotSource(settings.snapshot_path)  # noqa: E731 - built only when needed
+    if settings.offline:
+        return snapshot(), "offline"
+    entrez = EntrezSource(base_url=settings.eutils_url, email=settings.email, api_key=settings.api_key,
+                          tool=settings.tool, timeout=settings.http_timeout)
+    return FallbackSource(entrez, snapshot), "online"
+
+
+@flow(name="grade-corpus", log_prints=False)
+def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None, reports: str | None = None,
+                 offline: bool = False, eutils_url: str | None = None) -> dict:
+    """Grade every claim in `sources` (default: the bundled corpus) into the warehouse and reports."""
+    logger = get_run_logger()
+    settings = Settings.from_env(warehouse=Path(warehouse) if warehouse else None,
+                                 reports=Path(reports) if reports else None, offline=offline or None,
+                                 eutils_url=eutils_url)
+    rubric = load_rubric(settings.rubric_path)
+    specs = sources or [str(settings.sources_dir)]
+    info = tables.RunInfo(run_id=pipeline.new_run_id(), started_at=datetime.now(timezone.utc), mode="online",
+                          eutils_url=None if settings.offline else settings.redact(settings.eutils_url),
+                          rubric_version=rubric.version)
+    docs_read, failures = read_sources_task(specs, settings)
+    for f in failures:
+        logger.error(f.message)
+    if not docs_read:
+        return {"run_id": None, "failures": [f.message for f in failures], "claims": 0}
+    docs = extract_task(docs_read)
+    pubmed, info.mode = make_pubmed_source(settings)
+    with open_warehouse(settings.warehouse) as con:  # held for the run: one writer at a time
+        resolutions = resolve_task(docs, pubmed)
+        pmids = pipeline.pmids_to_fetch(list(resolutions.values()))
+        stored = pipeline.reuse_stored(stored_records(con, pmids).to_dict("records") if pmids else [],
+                                       settings.record_max_age, datetime.now(timezone.utc), settings.offline)
+        retrieval = fetch_task(pmids, pubmed, stored)
+        if isinstance(pubmed, FallbackSource) and pubmed.fell_back:
+            info.mode = "offline-fallback"
+            info.note = "NCBI E-utilities unreachable; records came from the bundled snapshot"
+            info.issues.append(("fetch", settings.redact(settings.eutils_url), settings.redact(pubmed.fell_back)))
+            logger.warning("E-utilities unreachable (%s); using the bundled snapshot", settings.redact(pubmed.fell_back))
+        evidence = read_records_task(retrieval)
+        rows, grades = grade_task(docs, resolutions, retrieval, evidence, rubric)
+        now = datetime.now(timezone.utc)
+        frames = {**tables.source_frames(docs, info.run_id), "citation_links": tables.link_frame(rows, info.run_id),
+                  **tables.record_frames(retrieval, evidence, info.run_id, now),
+                  **tables.grade_frames(grades, info.run_id)}
+        frames = tables.validate_frames(frames, info.run_id)
+        frames = tables.run_frames(info, docs, failures, frames, retrieval.result.requests, datetime.now(timezone.utc))
+        load_run(con, frames)
+        written = write_reports(con, settings.reports)
+    counts: dict[str, int] = {}
+    for g in grades:
+        counts[g.certainty] = counts.get(g.certainty, 0) + 1
+    return {"run_id": info.run_id, "mode": info.mode, "sources": len(docs), "claims": len(grades),
+            "certainty": counts, "quarantined": len(frames["quarantine"]), "failures": [f.message for f in failures],
+            "warehouse": str(settings.warehouse), "reports": [str(p) for p in written],
+            "requests": retrieval.result.requests}

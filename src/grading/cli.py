@@ -1,0 +1,142 @@
+"""The `grading` command: run, report, sql.
+
+Every failure the user can cause ends in one line on stderr (`grading: error: …`) and a
+non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+EXIT_USAGE = 2
+EXIT_PARTIAL = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="grading", description="Grade the evidence behind health claims in documents.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="grade documents (default: the bundled corpus) into the warehouse and reports")
+    run.add_argument("sources", nargs="*", metavar="SOURCE", help="files, folders or http(s) URLs")
+    run.add_argument("--warehouse", type=Path, help="DuckDB file (default data/warehouse.duckdb)")
+    run.add_argument("--reports", type=Path, help="folder for claims.csv and index.html (default reports/)")
+    run.add_argument("--offline", action="store_true", help="never call E-utilities; use the bundled snapshot")
+    run.add_argument("--eutils-url", help="E-utilities base URL (default NCBI; or set GRADING_EUTILS_URL)")
+
+    rep = sub.add_parser("report", help="regenerate the reports from the warehouse without re-running")
+    rep.add_argument("--warehouse", type=Path)
+    rep.add_argument("--reports", type=Path)
+
+    sql = sub.add_parser("sql", help="run a SQL query against the warehouse (read-only)")
+    sql.add_argument("query")
+    sql.add_argument("--warehouse", type=Path)
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"run": cmd_run, "report": cmd_report, "sql": cmd_sql}[args.command](args)
+    except KeyboardInterrupt:
+        print("grading: interrupted; the warehouse is unchanged", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the known ones carry one-line messages; unknown ones still get one line
+        from grading.errors import describe
+
+        print(f"grading: error: {describe(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def settings_for(args: argparse.Namespace):
+    from grading.settings import Settings
+
+    return Settings.from_env(warehouse=getattr(args, "warehouse", None), reports=getattr(args, "reports", None))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows.grade_corpus import grade_corpus
+
+    summary = grade_corpus(sources=list(args.sources) or None,
+                           warehouse=str(args.warehouse) if args.warehouse else None,
+                           reports=str(args.reports) if args.reports else None,
+                           offline=args.offline, eutils_url=args.eutils_url)
+    for message in summary["failures"]:
+        print(f"grading: error: {message}", file=sys.stderr)
+    if summary["run_id"] is None:
+        print("grading: error: no document could be read; nothing was written", file=sys.stderr)
+        return EXIT_USAGE
+    counts = ", ".join(f"{n} {c}" for c, n in sorted(summary["certainty"].items()))
+    print(f"run {summary['run_id']} ({summary['mode']}): {summary['sources']} sources, {summary['claims']} claims "
+          f"graded ({counts}); {summary['requests']} E-utilities requests")
+    if summary["mode"] == "offline-fallback":
+        print("note: NCBI E-utilities could not be reached; records came from the bundled snapshot")
+    if summary["quarantined"]:
+        print(f"note: {summary['quarantined']} rows failed validation and are in the quarantine table")
+    print(f"warehouse: {summary['warehouse']}")
+    for path in summary["reports"]:
+        print(f"report: {path}")
+    return EXIT_PARTIAL if summary["failures"] else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from grading.report import write_reports
+    from grading.warehouse import open_warehouse
+
+    settings = settings_for(args)
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        for path in write_reports(con, settings.reports):
+            print(f"report: {path}")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from grading.warehouse import open_warehouse
+
+    settings = settings_for(args)
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        cur = con.execute(args.query)
+        columns = [d[0] for d in cur.description] if cur.description else []
+        rows = cur.fetchall() if columns else []
+    out = sys.stdout
+    if args.format == "csv":
+        w = csv.writer(out)
+        w.writerow(columns)
+        w.writerows([[format_cell(v) for v in r] for r in rows])
+    elif args.format == "json":
+        json.dump([dict(zip(columns, r)) for r in rows], out, default=str, ensure_ascii=False, indent=1)
+        out.write("\n")
+    else:
+        out.write(format_table(columns, rows))
+    return 0
+
+
+def format_cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, list):
+        return "[" + ", ".join(format_cell(x) for x in v) + "]"
+    return str(v)
+
+
+def format_table(columns: list[str], rows: list[tuple], max_width: int = 60) -> str:
+    """Aligned columns, long cells cut with an ellipsis, a row count at the end."""
+    cells = [[format_cell(v).replace("\n", " ") for v in r] for r in rows]
+    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in r] for r in cells]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(columns)]
+    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()  # noqa: E731
+    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

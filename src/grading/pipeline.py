@@ -1,0 +1,173 @@
+"""The stages in order, as plain functions the Prefect flow wraps one-to-one.
+
+read sources -> extract claims and citations -> resolve -> fetch (warehouse, Entrez or
+snapshot) -> read records -> link (inline + inferred) -> grade -> tables (validated)
+-> load (one transaction) -> reports. Nothing here needs Prefect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Sequence
+
+from grading.body import LinkedEvidence
+from grading.citations import extract_citations
+from grading.claims import extract_claims
+from grading.evidence import read_record
+from grading.grade import grade_claim
+from grading.link import attach_inline, has_inline_scholarly
+from grading.models import CitationMention, Claim, FetchResult, Grade, PubmedRecord, Resolution, Source
+from grading.pubmed_source import PubmedSource
+from grading.pubmed_xml import PubmedXmlError, parse_efetch_reply
+from grading.resolve import mention_key, pmids_to_fetch, resolve_mentions
+from grading.rubric import Rubric
+from grading.topic import document_subjects, inferred_link
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def citation_id(content_hash: str, m: CitationMention) -> str:
+    return hashlib.sha256(f"{content_hash}:{m.char_start}:{m.char_end}".encode()).hexdigest()[:16]
+
+
+@dataclass
+class Document:
+    """One source version with what was extracted from it."""
+
+    source: Source
+    claims: list[Claim]
+    mentions: list[CitationMention]
+    attached: list[str | None]  # per mention: the claim it follows inline, or None
+    subjects: frozenset[str]
+
+    @property
+    def inferred_mode(self) -> bool:
+        """Only a reference list, no inline markers: link list entries by subject."""
+        return not has_inline_scholarly(self.mentions) and any(m.in_reference_list for m in self.mentions)
+
+
+def extract_document(source: Source) -> Document:
+    mentions = extract_citations(source.text)
+    claims = extract_claims(source, mentions)
+    attached = attach_inline(source.text, claims, mentions)
+    subjects = document_subjects([c.text for c in claims])
+    return Document(source, claims, mentions, attached, subjects)
+
+
+def resolve_documents(docs: Sequence[Document], pubmed: PubmedSource) -> dict[tuple[str, str], Resolution]:
+    mentions = [m for d in docs for m in d.mentions]
+    return resolve_mentions(mentions, pubmed)
+
+
+@dataclass
+class Retrieval:
+    """Records for the resolved PMIDs, and the fate of every requested id."""
+
+    result: FetchResult
+    reused: set[int] = field(default_factory=set)  # taken from the warehouse, not fetched
+
+
+def reuse_stored(stored_rows: list[dict], max_age: timedelta, now: datetime, offline: bool
+                 ) -> dict[int, tuple[PubmedRecord, str]]:
+    """Stored records young enough to skip a fetch (offline: any age beats the snapshot)."""
+    out: dict[int, tuple[PubmedRecord, str]] = {}
+    for row in stored_rows:
+        if row["origin"] == "snapshot" and not offline:
+            continue  # an online run replaces snapshot copies with the live record
+        fetched_at = row["fetched_at"]
+        if fetched_at.tzinfo is None:
+            fetched_at = fetched_at.replace(tzinfo=timezone.utc)
+        if not offline and now - fetched_at > max_age:
+            continue
+        try:
+            records = parse_efetch_reply(f"<PubmedArticleSet>{row['raw_xml']}</PubmedArticleSet>".encode())
+        except PubmedXmlError:
+            continue
+        if records:
+            out[int(row["pmid"])] = (records[0], row["origin"])
+    return out
+
+
+def fetch_records(pmids: Sequence[int], pubmed: PubmedSource, stored: dict[int, tuple[PubmedRecord, str]]
+                  ) -> Retrieval:
+    wanted = list(dict.fromkeys(pmids))
+    missing = [p for p in wanted if p not in stored]
+    result = pubmed.fetch(missing) if missing else FetchResult()
+    for pmid in wanted:
+        if pmid in stored and pmid not in result.records:
+            record, origin = stored[pmid]
+            result.records[pmid] = record
+            result.origin[pmid] = origin
+    return Retrieval(result=result, reused={p for p in wanted if p in stored})
+
+
+def read_records(records: dict[int, PubmedRecord]) -> dict[int, object]:
+    return {pmid: read_record(r) for pmid, r in records.items()}
+
+
+@dataclass
+class LinkRow:
+    """One citation occurrence's link to a claim (claim_id None: linked to none)."""
+
+    doc: Document
+    mention: CitationMention
+    claim_id: str | None
+    link: str  # inline | inferred | none
+    resolution: Resolution
+    fetch_outcome: str | None
+    fetch_cause: str | None
+    link_reason: str | None = None
+
+
+def link_documents(docs: Sequence[Document], resolutions: dict[tuple[str, str], Resolution],
+                   retrieval: Retrieval, evidence: dict[int, object]
+                   ) -> tuple[list[LinkRow], dict[str, list[LinkedEvidence]]]:
+    """Attach every mention to its claim(s): inline as found, reference lists by subject."""
+    result = retrieval.result
+    rows: list[LinkRow] = []
+    by_claim: dict[str, list[LinkedEvidence]] = {}
+
+    def outcome(res: Resolution) -> tuple[str | None, str | None]:
+        if res.status != "resolved" or res.pmid is None:
+            return None, None
+        o = result.outcome(res.pmid)
+        return o, result.unavailable.get(res.pmid)
+
+    def add(doc: Document, m: CitationMention, claim_id: str | None, link: str, reason: str | None = None) -> None:
+        res = resolutions[mention_key(m)]
+        o, cause = outcome(res)
+        rows.append(LinkRow(doc, m, claim_id, link, res, o, cause, reason))
+        if claim_id is not None:
+            record = result.records.get(res.pmid) if res.pmid is not None else None
+            by_claim.setdefault(claim_id, []).append(LinkedEvidence(
+                m, link, res, o, cause, record, evidence.get(res.pmid) if res.pmid else None, reason))
+
+    for doc in docs:
+        for m, claim_id in zip(doc.mentions, doc.attached):
+            if claim_id is not None:
+                add(doc, m, claim_id, "inline")
+                continue
+            linked = False
+            if doc.inferred_mode and m.in_reference_list:
+                res = resolutions[mention_key(m)]
+                record = result.records.get(res.pmid) if res.pmid is not None else None
+                if record is not None:
+                    for claim in doc.claims:
+                        match = inferred_link(claim.text, record, doc.subjects)
+                        if match.on_topic:
+                            add(doc, m, claim.claim_id, "inferred", match.explanation)
+                            linked = True
+            if not linked:
+                add(doc, m, None, "none")
+    return rows, by_claim
+
+
+def grade_documents(docs: Sequence[Document], by_claim: dict[str, list[LinkedEvidence]], rubric: Rubric
+                    ) -> list[Grade]:
+    return [grade_claim(c, by_claim.get(c.claim_id, []), rubric, d.subjects) for d in docs for c in d.claims]

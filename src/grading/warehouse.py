@@ -1,0 +1,221 @@
+"""The DuckDB warehouse: tables, marts (views) and the one-transaction load of a run.
+
+Layers (dbt's naming): raw/staging tables written by runs (`source_versions`,
+`claims_all`, `citation_mentions`, `citation_links`, `pubmed_record_versions`,
+`pubmed_records`, `fetch_log`, `grades`, `grade_reasons`, `quarantine`, `runs`,
+`run_issues`) and marts that reports and users read (`claim_grades`, `citations`,
+`reasons`, `latest_run`). docs/warehouse.md documents every one.
+
+One process writes at a time (DuckDB's file lock); a run's rows are inserted in a single
+transaction, so a run killed part-way leaves the previous state intact.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+SCHEMA_VERSION = "1"
+DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot be used; the message is one line."""
+
+
+DDL = """
+CREATE TABLE IF NOT EXISTS grading_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
+    mode VARCHAR, eutils_url VARCHAR, rubric_version VARCHAR, n_sources INTEGER, n_claims INTEGER,
+    n_citations INTEGER, n_records INTEGER, eutils_requests INTEGER, note VARCHAR);
+CREATE TABLE IF NOT EXISTS run_issues (run_id VARCHAR, stage VARCHAR, subject VARCHAR, message VARCHAR);
+CREATE TABLE IF NOT EXISTS run_sources (run_id VARCHAR, source VARCHAR, content_hash VARCHAR,
+    PRIMARY KEY (run_id, source));
+CREATE TABLE IF NOT EXISTS source_versions (
+    source VARCHAR, content_hash VARCHAR, media_type VARCHAR, encoding VARCHAR, text VARCHAR,
+    n_chars INTEGER, PRIMARY KEY (source, content_hash));
+CREATE TABLE IF NOT EXISTS claims_all (
+    claim_id VARCHAR PRIMARY KEY, source VARCHAR, content_hash VARCHAR, char_start INTEGER,
+    char_end INTEGER, claim_text VARCHAR, claim_type VARCHAR, population VARCHAR);
+CREATE TABLE IF NOT EXISTS citation_mentions (
+    citation_id VARCHAR PRIMARY KEY, source VARCHAR, content_hash VARCHAR, char_start INTEGER,
+    char_end INTEGER, raw VARCHAR, kind VARCHAR, value VARCHAR, footnote INTEGER,
+    in_reference_list BOOLEAN, authors VARCHAR[], year INTEGER, title VARCHAR);
+CREATE TABLE IF NOT EXISTS citation_links (
+    run_id VARCHAR, citation_id VARCHAR, claim_id VARCHAR, link VARCHAR, resolution VARCHAR,
+    pmid INTEGER, method VARCHAR, candidates INTEGER[], fetch_outcome VARCHAR, detail VARCHAR);
+CREATE TABLE IF NOT EXISTS pubmed_record_versions (
+    pmid INTEGER, version INTEGER, date_revised VARCHAR, xml_sha VARCHAR, raw_xml VARCHAR,
+    origin VARCHAR, first_seen_at TIMESTAMP, first_run_id VARCHAR, PRIMARY KEY (pmid, xml_sha));
+CREATE TABLE IF NOT EXISTS pubmed_records (
+    pmid INTEGER PRIMARY KEY, version INTEGER, title VARCHAR, abstract VARCHAR, journal VARCHAR,
+    year INTEGER, languages VARCHAR[], publication_types VARCHAR[], mesh_terms VARCHAR[],
+    authors VARCHAR[], doi VARCHAR, pmcid VARCHAR, design VARCHAR, species VARCHAR[],
+    sample_size INTEGER, retracted BOOLEAN, date_revised VARCHAR, origin VARCHAR, xml_sha VARCHAR,
+    raw_xml VARCHAR, fetched_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS fetch_log (run_id VARCHAR, pmid INTEGER, outcome VARCHAR, origin VARCHAR,
+    cause VARCHAR);
+CREATE TABLE IF NOT EXISTS grades (
+    run_id VARCHAR, claim_id VARCHAR, certainty VARCHAR, status VARCHAR, pmids INTEGER[],
+    reasons VARCHAR[], rubric_version VARCHAR, PRIMARY KEY (run_id, claim_id));
+CREATE TABLE IF NOT EXISTS grade_reasons (
+    run_id VARCHAR, claim_id VARCHAR, seq INTEGER, pmid INTEGER, domain VARCHAR, rule_id VARCHAR,
+    change INTEGER, explanation VARCHAR, span_in VARCHAR, span_start INTEGER, span_end INTEGER,
+    span_text VARCHAR);
+CREATE TABLE IF NOT EXISTS quarantine (run_id VARCHAR, table_name VARCHAR, row_key VARCHAR,
+    check_name VARCHAR, failure VARCHAR, raw VARCHAR);
+
+CREATE OR REPLACE VIEW latest_run AS
+    SELECT * FROM runs WHERE status = 'completed' ORDER BY finished_at DESC, run_id DESC LIMIT 1;
+CREATE OR REPLACE VIEW claim_grades AS
+    SELECT c.source, c.claim_id, c.claim_text, c.char_start, c.char_end, c.claim_type, c.population,
+           g.certainty, g.status, g.pmids, g.reasons, g.rubric_version, g.run_id
+    FROM grades g JOIN claims_all c USING (claim_id)
+    WHERE g.run_id = (SELECT run_id FROM latest_run)
+    ORDER BY c.source, c.char_start;
+CREATE OR REPLACE VIEW citations AS
+    SELECT m.source, l.claim_id, m.raw, m.kind, m.value, l.pmid, l.method, l.resolution, l.link,
+           m.footnote, m.in_reference_list, l.fetch_outcome, l.candidates, l.detail, m.char_start,
+           m.char_end, m.citation_id, l.run_id
+    FROM citation_links l JOIN citation_mentions m USING (citation_id)
+    WHERE l.run_id = (SELECT run_id FROM latest_run)
+    ORDER BY m.source, m.char_start, l.claim_id;
+CREATE OR REPLACE VIEW reasons AS
+    SELECT c.source, r.claim_id, r.seq, r.pmid, r.domain, r.rule_id, r.change, r.explanation,
+           r.span_in, r.span_start, r.span_end, r.span_text, r.run_id
+    FROM grade_reasons r JOIN claims_all c USING (claim_id)
+    WHERE r.run_id = (SELECT run_id FROM latest_run)
+    ORDER BY c.source, c.char_start, r.seq;
+"""
+
+# Run-scoped tables are appended; these are keyed and only gain rows they lack.
+KEYED_TABLES = {
+    "source_versions": ["source", "content_hash"],
+    "claims_all": ["claim_id"],
+    "citation_mentions": ["citation_id"],
+    "pubmed_record_versions": ["pmid", "xml_sha"],
+}
+
+
+def check_file(path: Path) -> None:
+    """Refuse a file that exists but is not a DuckDB database, before DuckDB touches it."""
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise WarehouseError(f"{path}: is a folder, not a warehouse file")
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if len(head) < 12 or head[8:12] != DUCKDB_MAGIC:
+        raise WarehouseError(f"{path}: not a DuckDB file; refusing to use or overwrite it")
+
+
+@contextmanager
+def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open (creating if needed) a grading warehouse; one-line errors for every failure."""
+    path = Path(path)
+    check_file(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"{path}: no warehouse here yet; run `grading run` first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        msg = str(exc).splitlines()[0]
+        if "lock" in msg.lower():
+            raise WarehouseError(f"{path}: in use by another process (one writer at a time); try again when it ends") from None
+        raise WarehouseError(f"{path}: cannot open warehouse ({msg})") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path}: cannot open warehouse ({str(exc).splitlines()[0]})") from None
+    try:
+        if read_only:
+            check_schema(con, path)
+        else:
+            ensure_schema(con, path)
+        yield con
+    finally:
+        con.close()
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "grading_meta" not in tables:
+        raise WarehouseError(f"{path}: a DuckDB file, but not a grading warehouse")
+    row = con.execute("SELECT value FROM grading_meta WHERE key = 'schema_version'").fetchone()
+    if row is None or row[0] != SCHEMA_VERSION:
+        raise WarehouseError(f"{path}: warehouse schema {row and row[0]} is not {SCHEMA_VERSION}")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if tables and "grading_meta" not in tables:
+        raise WarehouseError(f"{path}: a DuckDB file holding other tables, not a grading warehouse; refusing to modify it")
+    if "grading_meta" in tables:
+        check_schema(con, path)
+    con.execute("BEGIN")
+    con.execute(DDL)
+    con.execute("INSERT OR IGNORE INTO grading_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    con.execute("COMMIT")
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> int:
+    """Insert rows by column name; keyed tables skip rows whose key is already there."""
+    if df is None or df.empty:
+        return 0
+    con.register("_incoming", df)
+    try:
+        cols = ", ".join(f'"{c}"' for c in df.columns)
+        keys = KEYED_TABLES.get(table)
+        if keys:
+            on = " AND ".join(f't."{k}" = i."{k}"' for k in keys)
+            sql = (f'INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming i '
+                   f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})")
+        else:
+            sql = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming"
+        con.execute(sql)
+    finally:
+        con.unregister("_incoming")
+    return len(df)
+
+
+def upsert_records(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> None:
+    """pubmed_records holds one row per PMID: a newly fetched version replaces the old row."""
+    if df is None or df.empty:
+        return
+    con.register("_records", df)
+    try:
+        con.execute("DELETE FROM pubmed_records WHERE pmid IN (SELECT pmid FROM _records)")
+        cols = ", ".join(f'"{c}"' for c in df.columns)
+        con.execute(f"INSERT INTO pubmed_records ({cols}) SELECT {cols} FROM _records")
+    finally:
+        con.unregister("_records")
+
+
+def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
+    """Write one run's frames in a single transaction (all or nothing)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, df in frames.items():
+            if table == "pubmed_records":
+                upsert_records(con, df)
+            elif table != "runs":
+                insert_frame(con, table, df)
+        insert_frame(con, "runs", frames["runs"])  # last: a run row means a complete run
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def stored_records(con: duckdb.DuckDBPyConnection, pmids: list[int]) -> pd.DataFrame:
+    """Rows of pubmed_records for these PMIDs (raw XML included), for reuse without a fetch."""
+    if not pmids:
+        return pd.DataFrame()
+    return con.execute(
+        "SELECT pmid, origin, raw_xml, fetched_at FROM pubmed_records WHERE pmid IN (SELECT unnest(?))",
+        [pmids]).df()
