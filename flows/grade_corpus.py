@@ -17,7 +17,7 @@ from grading.rubric import load_rubric
 from grading.settings import Settings
 from grading.snapshot import SnapshotSource
 from grading.sources import SourceFailure, read_sources
-from grading.warehouse import load_run, open_warehouse, stored_records
+from grading.warehouse import load_run, open_warehouse, recent_absences, stored_records
 
 
 @task(name="read-sources", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -36,8 +36,8 @@ def resolve_task(docs: list[pipeline.Document], pubmed: PubmedSource):
 
 
 @task(name="fetch", cache_policy=NO_CACHE)
-def fetch_task(pmids: list[int], pubmed: PubmedSource, stored: dict) -> pipeline.Retrieval:
-    return pipeline.fetch_records(pmids, pubmed, stored)
+def fetch_task(pmids: list[int], pubmed: PubmedSource, stored: dict, absent: set[int]) -> pipeline.Retrieval:
+    return pipeline.fetch_records(pmids, pubmed, stored, absent)
 
 
 @task(name="read-records", cache_policy=NO_CACHE)
@@ -85,7 +85,9 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
         pmids = pipeline.pmids_to_fetch(list(resolutions.values()))
         stored = pipeline.reuse_stored(stored_records(con, pmids).to_dict("records") if pmids else [],
                                        settings.record_max_age, datetime.now(timezone.utc), settings.offline)
-        retrieval = fetch_task(pmids, pubmed, stored)
+        now = datetime.now(timezone.utc)
+        absent = recent_absences(con, pmids, now - settings.record_max_age)
+        retrieval = fetch_task(pmids, pubmed, stored, absent)
         if isinstance(pubmed, FallbackSource) and pubmed.fell_back:
             info.mode = "offline-fallback"
             info.note = "NCBI E-utilities unreachable; records came from the bundled snapshot"

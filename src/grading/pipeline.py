@@ -94,11 +94,14 @@ def reuse_stored(stored_rows: list[dict], max_age: timedelta, now: datetime, off
     return out
 
 
-def fetch_records(pmids: Sequence[int], pubmed: PubmedSource, stored: dict[int, tuple[PubmedRecord, str]]
-                  ) -> Retrieval:
+def fetch_records(pmids: Sequence[int], pubmed: PubmedSource, stored: dict[int, tuple[PubmedRecord, str]],
+                  absent: set[int] = frozenset()) -> Retrieval:
+    """Fetch what the warehouse cannot answer: stored records and recent clean absences
+    (`absent`, PubMed said "no such id" lately) need no request."""
     wanted = list(dict.fromkeys(pmids))
-    missing = [p for p in wanted if p not in stored]
+    missing = [p for p in wanted if p not in stored and p not in absent]
     result = pubmed.fetch(missing) if missing else FetchResult()
+    result.not_found |= {p for p in wanted if p in absent and p not in stored}
     for pmid in wanted:
         if pmid in stored and pmid not in result.records:
             record, origin = stored[pmid]

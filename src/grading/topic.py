@@ -105,11 +105,14 @@ def match_topic(claim_text: str, record: PubmedRecord, subjects: Iterable[str], 
     return TopicMatch(False, frozenset(), shared, why)
 
 
-def inferred_link(claim_text: str, record: PubmedRecord, subjects: Iterable[str], *, min_specific: int = 2) -> TopicMatch:
+def inferred_link(claim_text: str, record: PubmedRecord, subjects: Iterable[str]) -> TopicMatch:
     """Should a reference-list entry be linked to this claim? Stricter than match_topic:
-    the record must name the subject AND share `min_specific` of the claim's other terms."""
+    the record must name the subject, and the claim must share what the paper is about —
+    two of its title's terms, or one title term and three terms in all."""
     m = match_topic(claim_text, record, subjects)
-    if m.subject_terms and len(m.shared_terms) >= min_specific:
-        why = f"reference list entry linked by subject: shares {', '.join(sorted(m.shared_terms)[:6])}"
+    in_title = m.shared_terms & terms(record.title)
+    if m.subject_terms and (len(in_title) >= 2 or (in_title and len(m.shared_terms) >= 3)):
+        why = (f"reference-list entry linked by subject: the claim shares "
+               f"{', '.join(sorted(in_title))} with the title (and {len(m.shared_terms)} terms in all)")
         return TopicMatch(True, m.subject_terms, m.shared_terms, why)
     return TopicMatch(False, m.subject_terms, m.shared_terms, m.explanation)

@@ -219,3 +219,14 @@ def stored_records(con: duckdb.DuckDBPyConnection, pmids: list[int]) -> pd.DataF
     return con.execute(
         "SELECT pmid, origin, raw_xml, fetched_at FROM pubmed_records WHERE pmid IN (SELECT unnest(?))",
         [pmids]).df()
+
+
+def recent_absences(con: duckdb.DuckDBPyConnection, pmids: list[int], since: object) -> set[int]:
+    """PMIDs that PubMed cleanly answered as absent in a run finished after `since`."""
+    if not pmids:
+        return set()
+    rows = con.execute(
+        "SELECT DISTINCT f.pmid FROM fetch_log f JOIN runs r USING (run_id) "
+        "WHERE f.outcome = 'not_found' AND r.finished_at >= ? AND f.pmid IN (SELECT unnest(?))",
+        [since, pmids]).fetchall()
+    return {int(r[0]) for r in rows}

@@ -1,0 +1,472 @@
+"""A loopback stand-in for NCBI E-utilities, serving PubMed XML files.
+
+It answers efetch, esearch, epost, esummary and ecitmatch under `/entrez/eutils/` the way
+NCBI does (errors as HTTP 200, unknown ids silently absent, 429 over the rate limit) and
+injects the faults NCBI is known for, so the client can be tested against all of them
+without the network. Library: `EutilsStandin(paths).start()` or `with EutilsStandin(...)`.
+CLI: `python -m grading.eutils_standin FILE... [--port N] [--rate N] [--fault-rate F]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import socket
+import struct
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Self
+from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape
+
+from grading.models import PubmedRecord
+from grading.pubmed_index import PubmedIndex, tokenize
+from grading.pubmed_xml import DeletedCitations, iter_pubmed_xml
+
+PREFIX = "/entrez/eutils/"
+PUBMED_DOCTYPE = ('<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
+                  '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">')
+ENDPOINTS = {"efetch.fcgi": "efetch", "esearch.fcgi": "esearch", "epost.fcgi": "epost",
+             "esummary.fcgi": "esummary", "ecitmatch.cgi": "ecitmatch"}
+FAULT_KINDS = ("error", "expired", "truncated", "html", "reset", "server_error", "slow", "rate_limit",
+               "wrong_record")
+# Drawn by the random fault mode unless told otherwise; slow and wrong_record only on request.
+RANDOM_FAULT_KINDS = ("error", "truncated", "html", "reset", "server_error", "rate_limit")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected misbehaviour. `endpoint` None: whichever request comes next."""
+
+    kind: str
+    endpoint: str | None = None
+    delay: float = 2.0  # slow: seconds before replying
+    status: int = 503  # server_error: the HTTP status
+
+
+class FaultPlan:
+    """Which replies go wrong: a scripted queue first, then a seeded random draw.
+
+    `script("reset", "html", endpoint="efetch")` spoils the next two efetch replies;
+    `set_rate(0.3, seed=1)` spoils about 30% of replies, reproducibly.
+    """
+
+    def __init__(self, rate: float = 0.0, seed: int = 0, kinds: Iterable[str] = RANDOM_FAULT_KINDS,
+                 endpoints: Iterable[str] | None = None, delay: float = 2.0):
+        self._lock = threading.Lock()
+        self._queue: deque[Fault] = deque()
+        self.set_rate(rate, seed, kinds, endpoints, delay)
+
+    def set_rate(self, rate: float, seed: int = 0, kinds: Iterable[str] = RANDOM_FAULT_KINDS,
+                 endpoints: Iterable[str] | None = None, delay: float = 2.0) -> None:
+        kinds = tuple(kinds)
+        _check_kinds(kinds)
+        with self._lock:
+            self.rate, self.kinds, self.delay = rate, kinds, delay
+            self.endpoints = set(endpoints) if endpoints is not None else None
+            self._random = random.Random(seed)
+
+    def script(self, *kinds: str, endpoint: str | None = None, times: int = 1, delay: float = 2.0,
+               status: int = 503) -> None:
+        """Queue faults for the next replies (of `endpoint`, or of any endpoint)."""
+        _check_kinds(kinds)
+        with self._lock:
+            for kind in kinds:
+                self._queue.extend(Fault(kind, endpoint, delay, status) for _ in range(times))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._queue.clear()
+            self.rate = 0.0
+
+    def draw(self, endpoint: str, has_webenv: bool) -> Fault | None:
+        """The fault for this request, if any (consumes a scripted one)."""
+        with self._lock:
+            for fault in self._queue:
+                if fault.endpoint in (None, endpoint):
+                    self._queue.remove(fault)
+                    return fault
+            if self.rate <= 0 or (self.endpoints is not None and endpoint not in self.endpoints):
+                return None
+            if self._random.random() >= self.rate:
+                return None
+            kinds = [k for k in self.kinds if k != "expired" or has_webenv]
+            return Fault(self._random.choice(kinds), endpoint, self.delay) if kinds else None
+
+
+def _check_kinds(kinds: Iterable[str]) -> None:
+    unknown = set(kinds) - set(FAULT_KINDS)
+    if unknown:
+        raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {', '.join(FAULT_KINDS)}")
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    """One request as the stand-in received it (for tests to inspect)."""
+
+    endpoint: str
+    method: str
+    params: dict[str, str]
+
+
+class EutilsStandin:
+    """The stand-in server. Inputs: PubMed XML files (plain or .gz) and/or records.
+
+    `rate`: requests/s allowed per client without api_key (None: unlimited), `rate_with_key`
+    the same with one. `retry_after`: seconds sent in Retry-After. Counters: `requests`
+    (per endpoint), `rate_limited` (429s sent), `faults_injected` (per kind), `seen`.
+    """
+
+    def __init__(self, paths: Iterable[str | Path] = (), *, records: Iterable[PubmedRecord] = (),
+                 host: str = "127.0.0.1", port: int = 0, rate: float | None = 3.0,
+                 rate_with_key: float | None = 10.0, retry_after: float = 1.0,
+                 faults: FaultPlan | None = None):
+        self.index = PubmedIndex(_load_records(paths, records))
+        self.host, self.port = host, port
+        self.rate, self.rate_with_key, self.retry_after = rate, rate_with_key, retry_after
+        self.faults = faults or FaultPlan()
+        self.requests: Counter[str] = Counter()
+        self.faults_injected: Counter[str] = Counter()
+        self.rate_limited = 0
+        self.seen: deque[SeenRequest] = deque(maxlen=10_000)
+        self._lock = threading.Lock()
+        self._windows: dict[str, deque[float]] = {}
+        self._histories: dict[str, dict[int, list[int]]] = {}  # WebEnv -> query_key -> PMIDs
+        self._webenv_serial = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> Self:
+        server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        server.daemon_threads = True
+        server.standin = self  # type: ignore[attr-defined]
+        server.handle_error = lambda request, address: None  # type: ignore[method-assign]  # clients hang up mid-reply on purpose
+        self._server, self.port = server, server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="eutils-standin",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}{PREFIX}"
+
+    def expire_webenvs(self) -> None:
+        """Forget every history session, as NCBI does after a while."""
+        with self._lock:
+            self._histories.clear()
+
+    # --- bookkeeping called by the handler ---------------------------------------------
+
+    def record(self, endpoint: str, method: str, params: dict[str, str]) -> None:
+        with self._lock:
+            self.requests[endpoint] += 1
+            self.seen.append(SeenRequest(endpoint, method, dict(params)))
+
+    def admit(self, client: str, keyed: bool) -> tuple[bool, int, float]:
+        """Sliding 1-s window per client: (admitted, requests in window incl. this, limit)."""
+        limit = self.rate_with_key if keyed else self.rate
+        if not limit:
+            return True, 0, 0.0
+        now = time.monotonic()
+        with self._lock:
+            window = self._windows.setdefault(client, deque())
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) >= limit:
+                self.rate_limited += 1
+                return False, len(window) + 1, limit
+            window.append(now)
+            return True, len(window), limit
+
+    def note_fault(self, kind: str) -> None:
+        with self._lock:
+            self.faults_injected[kind] += 1
+            if kind == "rate_limit":
+                self.rate_limited += 1
+
+    def post_history(self, pmids: list[int], webenv: str | None = None) -> tuple[str, int]:
+        with self._lock:
+            if webenv not in self._histories:
+                webenv = f"MCID_standin_{next(self._webenv_serial)}"
+                self._histories[webenv] = {}
+            queries = self._histories[webenv]
+            key = len(queries) + 1
+            queries[key] = pmids
+            return webenv, key
+
+    def history(self, webenv: str, query_key: int) -> list[int] | None:
+        with self._lock:
+            return self._histories.get(webenv, {}).get(query_key)
+
+    # --- answers (status, content type, body) ------------------------------------------
+
+    def answer(self, endpoint: str, p: dict[str, str], fault: Fault | None) -> tuple[int, str, bytes]:
+        if p.get("db", "pubmed") != "pubmed":
+            return _error_reply(endpoint, f"Database '{p.get('db')}' is not served here")
+        if endpoint == "ecitmatch":
+            return 200, "text/plain; charset=UTF-8", self.ecitmatch(p.get("bdata", "")).encode()
+        if endpoint == "esearch":
+            return self.esearch(p)
+        ids = _ids(p.get("id", ""))
+        if endpoint == "epost":
+            webenv, key = self.post_history(ids, p.get("WebEnv"))
+            return 200, "text/xml", (f"<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<ePostResult><QueryKey>{key}"
+                                     f"</QueryKey><WebEnv>{webenv}</WebEnv></ePostResult>\n").encode()
+        if "WebEnv" in p:
+            key = int(p.get("query_key", "1") or 1)
+            posted = self.history(p["WebEnv"], key)
+            if posted is None:
+                return _error_reply(endpoint, f"Unable to obtain query #{key}")
+            start = int(p.get("retstart", "0") or 0)
+            ids = posted[start:start + int(p.get("retmax", "20") or 20)]
+        elif not ids:
+            return _error_reply(endpoint, "Empty id list - nothing todo")
+        records = [r for r in (self.index.get(i) for i in ids) if r is not None]
+        if endpoint == "esummary":
+            return 200, "text/xml", _esummary_xml(records)
+        if fault is not None and fault.kind == "wrong_record" and records:
+            others = [r for pmid, r in self.index.records.items() if pmid not in set(ids)]
+            if others:
+                records[0] = others[0]  # the first id answered by somebody else's record
+        body = "".join(r.raw_xml.strip() + "\n" for r in records)
+        xml = f'<?xml version="1.0" ?>\n{PUBMED_DOCTYPE}\n<PubmedArticleSet>\n{body}</PubmedArticleSet>\n'
+        return 200, "text/xml; charset=UTF-8", xml.encode()
+
+    def esearch(self, p: dict[str, str]) -> tuple[int, str, bytes]:
+        term = p.get("term", "")
+        as_json = p.get("retmode") == "json"
+        start, retmax = int(p.get("retstart", "0") or 0), int(p.get("retmax", "20") or 20)
+        try:
+            hits = self.index.search(term)
+            missing = [f"{v}[{t}]" for v, t in _terms(term) if not self.index.match(v, t)]
+            bad_fields: list[str] = []
+        except ValueError as exc:
+            hits, missing, bad_fields = [], [], [str(exc)]
+        page = hits[start:start + retmax]
+        history = self.post_history(hits, p.get("WebEnv")) if p.get("usehistory") == "y" else None
+        if as_json:
+            result: dict[str, object] = {
+                "count": str(len(hits)), "retmax": str(len(page)), "retstart": str(start),
+                "idlist": [str(i) for i in page], "translationset": [], "querytranslation": term}
+            if history:
+                result["webenv"], result["querykey"] = history[0], str(history[1])
+            if missing or bad_fields:
+                result["errorlist"] = {"phrasesnotfound": missing, "fieldsnotfound": bad_fields}
+            reply = {"header": {"type": "esearch", "version": "0.3"}, "esearchresult": result}
+            return 200, "application/json; charset=UTF-8", json.dumps(reply).encode()
+        parts = [f"<Count>{len(hits)}</Count><RetMax>{len(page)}</RetMax><RetStart>{start}</RetStart>"]
+        if history:
+            parts.append(f"<QueryKey>{history[1]}</QueryKey><WebEnv>{history[0]}</WebEnv>")
+        parts.append("<IdList>" + "".join(f"<Id>{i}</Id>" for i in page) + "</IdList>")
+        parts.append(f"<TranslationSet/><QueryTranslation>{escape(term)}</QueryTranslation>")
+        if missing or bad_fields:
+            parts.append("<ErrorList>" + "".join(f"<PhraseNotFound>{escape(m)}</PhraseNotFound>" for m in missing)
+                         + "".join(f"<FieldNotFound>{escape(f)}</FieldNotFound>" for f in bad_fields)
+                         + "</ErrorList>")
+        xml = '<?xml version="1.0" encoding="UTF-8" ?>\n<eSearchResult>' + "".join(parts) + "</eSearchResult>\n"
+        return 200, "text/xml; charset=UTF-8", xml.encode()
+
+    def ecitmatch(self, bdata: str) -> str:
+        """One reply line per input line: the input plus a PMID, NOT_FOUND, AMBIGUOUS or INVALID_JOURNAL."""
+        lines = []
+        for line in filter(None, bdata.replace("\n", "\r").split("\r")):
+            fields = (line.split("|") + [""] * 6)[:6]
+            journal, year, volume, first_page, author, _key = fields
+            if journal and not self.index.match(journal, "ta"):
+                result = "NOT_FOUND;INVALID_JOURNAL"
+            else:
+                ids = self.index.citation_match(journal, year, volume, first_page, author)
+                result = (str(ids[0]) if len(ids) == 1 else f"AMBIGUOUS ({len(ids)} citations)" if ids
+                          else "NOT_FOUND")
+            lines.append("|".join(fields) + "|" + result)
+        return "".join(line + "\n" for line in lines)
+
+
+def _load_records(paths: Iterable[str | Path], records: Iterable[PubmedRecord]) -> list[PubmedRecord]:
+    """Later files override earlier ones (update files); DeleteCitation removes."""
+    by_pmid = {r.pmid: r for r in records}
+    for path in paths:
+        for item in iter_pubmed_xml(Path(path)):
+            if isinstance(item, PubmedRecord):
+                by_pmid[item.pmid] = item
+            elif isinstance(item, DeletedCitations):
+                for pmid in item.pmids:
+                    by_pmid.pop(pmid, None)
+    return list(by_pmid.values())
+
+
+def _ids(text: str) -> list[int]:
+    """`id=1,2,3` as NCBI reads it: duplicates once, in order, non-numbers ignored."""
+    return list(dict.fromkeys(int(t) for t in text.replace(" ", ",").split(",") if t.strip().isdigit()))
+
+
+def _terms(term: str) -> list[tuple[str, str]]:
+    return [tuple(v.split("\x00")) for kind, v in tokenize(term) if kind == "term"]  # type: ignore[misc]
+
+
+def _error_reply(endpoint: str, message: str) -> tuple[int, str, bytes]:
+    if endpoint == "esearch":
+        body = json.dumps({"header": {"type": "esearch", "version": "0.3"},
+                           "esearchresult": {"ERROR": message}})
+        return 200, "application/json; charset=UTF-8", body.encode()
+    root = {"efetch": "eFetchResult", "esummary": "eSummaryResult", "epost": "ePostResult"}.get(endpoint, "eResult")
+    xml = f'<?xml version="1.0" encoding="UTF-8" ?>\n<{root}><ERROR>{escape(message)}</ERROR></{root}>\n'
+    return 200, "text/xml; charset=UTF-8", xml.encode()
+
+
+def _esummary_xml(records: list[PubmedRecord]) -> bytes:
+    docs = []
+    for r in records:
+        authors = "".join(f'<Item Name="Author" Type="String">{escape(_author_name(a))}</Item>' for a in r.authors)
+        docs.append(
+            f"<DocSum><Id>{r.pmid}</Id>"
+            f'<Item Name="PubDate" Type="Date">{r.year or escape(r.medline_date or "")}</Item>'
+            f'<Item Name="Source" Type="String">{escape(r.journal_abbrev or r.journal or "")}</Item>'
+            f'<Item Name="AuthorList" Type="List">{authors}</Item>'
+            f'<Item Name="Title" Type="String">{escape(r.title or "")}</Item>'
+            f'<Item Name="DOI" Type="String">{escape(r.doi or "")}</Item></DocSum>')
+    xml = '<?xml version="1.0" encoding="UTF-8" ?>\n<eSummaryResult>' + "".join(docs) + "</eSummaryResult>\n"
+    return xml.encode()
+
+
+def _author_name(a: object) -> str:
+    last, initials = getattr(a, "last_name", None), getattr(a, "initials", None)
+    return " ".join(filter(None, (last, initials))) or getattr(a, "collective_name", None) or ""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "EutilsStandin/1.0"
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # keep test output quiet; the counters say what happened
+
+    def _serve(self, method: str) -> None:
+        standin: EutilsStandin = self.server.standin  # type: ignore[attr-defined]
+        url = urlsplit(self.path)
+        endpoint = ENDPOINTS.get(url.path[len(PREFIX):]) if url.path.startswith(PREFIX) else None
+        form = url.query
+        if method == "POST":
+            form = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8", "replace")
+        if endpoint is None:
+            return self._send(404, "text/html", b"<html><body><h1>404 Not Found</h1></body></html>")
+        params = {k: v[-1] for k, v in parse_qs(form, keep_blank_values=True).items()}
+        standin.record(endpoint, method, params)
+        admitted, count, limit = standin.admit(params.get("api_key") or self.client_address[0], "api_key" in params)
+        if not admitted:
+            return self._send_429(standin, count, limit)
+        fault = standin.faults.draw(endpoint, "WebEnv" in params)
+        if fault is not None:
+            standin.note_fault(fault.kind)
+            if self._fail(standin, fault, endpoint, form):
+                return
+        status, ctype, body = standin.answer(endpoint, params, fault)
+        self._send(status, ctype, body, truncate=fault is not None and fault.kind == "truncated")
+
+    def _fail(self, standin: EutilsStandin, fault: Fault, endpoint: str, form: str) -> bool:
+        """Send a faulty reply; False when the fault only alters the normal answer."""
+        kind = fault.kind
+        if kind == "reset":
+            # Linger 0 makes close() send RST: the client sees a reset, not a reply.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+        elif kind == "error":
+            message = "Search Backend failed: Empty Response" if endpoint == "esearch" else "Empty Response"
+            self._send(*_error_reply(endpoint, message))
+        elif kind == "expired":
+            self._send(*_error_reply(endpoint, "Unable to obtain query #1"))
+        elif kind == "html":
+            # Real error pages echo the request, which is how keys leak into logs.
+            page = (f"<html><head><title>Error</title></head><body><h1>Service unavailable</h1>"
+                    f"<p>{escape(self.path)} {escape(form if self.command == 'POST' else '')}</p></body></html>")
+            self._send(200, "text/html", page.encode())
+        elif kind == "server_error":
+            self._send(fault.status, "text/html", b"<html><body><h1>Service Temporarily Unavailable</h1></body></html>")
+        elif kind == "rate_limit":
+            self._send_429(standin, 4, standin.rate or 3)
+        elif kind == "slow":
+            time.sleep(fault.delay)
+            return False
+        else:  # truncated, wrong_record: the normal answer, spoiled
+            return False
+        return True
+
+    def _send_429(self, standin: EutilsStandin, count: int, limit: float) -> None:
+        body = json.dumps({"error": "API rate limit exceeded", "api-key": self.client_address[0],
+                           "count": str(count), "limit": str(int(limit))}).encode()
+        retry_after = standin.retry_after
+        self._send(429, "application/json", body, headers={
+            "X-RateLimit-Limit": str(int(limit)), "X-RateLimit-Remaining": "0",
+            "Retry-After": str(int(retry_after)) if float(retry_after).is_integer() else str(retry_after)})
+
+    def _send(self, status: int, ctype: str, body: bytes, truncate: bool = False,
+              headers: dict[str, str] | None = None) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            # Truncated: promise the whole body, deliver half, hang up.
+            self.wfile.write(body[: len(body) // 2] if truncate else body)
+            self.wfile.flush()
+        except OSError:
+            pass  # the client gave up (a timeout test); nothing to tell it
+        self.close_connection = True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve files until killed; prints the base URL first."""
+    parser = argparse.ArgumentParser(prog="python -m grading.eutils_standin", description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", type=Path, help="PubMed XML files (.xml or .xml.gz)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
+    parser.add_argument("--rate", type=float, default=3.0, help="requests/s per client without api_key; 0: unlimited")
+    parser.add_argument("--rate-with-key", type=float, default=10.0)
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of replies that go wrong")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    standin = EutilsStandin(args.files, host=args.host, port=args.port, rate=args.rate or None,
+                            rate_with_key=args.rate_with_key or None,
+                            faults=FaultPlan(rate=args.fault_rate, seed=args.seed))
+    with standin:
+        print(standin.base_url, flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,567 @@
+"""Reading one PubMed record into the facts the rubric needs: design, population, sample size,
+conduct flags, effect sizes, direction, retraction and language.
+
+`read_record(record) -> RecordEvidence` is pure. Design comes from publication types first, then
+MeSH check tags, then title/abstract cues (`classify_design_from_text`, also used on its own to
+benchmark the text path against indexing). Every fact found in text carries a `TextSpan` into
+`record.title` or `record.abstract_text`, so a reason can quote it. Cue words live in
+data/evidence_vocabulary.toml and are compiled once, on first use.
+
+Conduct flags (`randomized`, `blinded`, `placebo`, `controlled`, `stopped_early`, `dose_response`)
+are a `TextSpan` when the text states them, `True` when only the indexing does (publication type
+or MeSH), and `None` when nothing does: truthy means present.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import Iterator, Literal
+
+from grading.models import PubmedRecord
+from grading.settings import bundled_path
+
+Design = Literal["systematic_review", "rct", "nonrandomized_trial", "observational", "case_report", "animal",
+                 "in_vitro", "review", "opinion", "unknown"]
+DesignBasis = Literal["publication_type", "mesh", "text", "none"]
+PopulationKind = Literal["human", "animal", "in_vitro", "mixed", "unknown"]
+Direction = Literal["positive", "negative", "null", "mixed", "unknown"]
+SampleUnit = Literal["participants", "animals", "other"]
+
+HUMAN_DESIGNS = frozenset({"systematic_review", "rct", "nonrandomized_trial", "observational", "case_report"})
+TITLE_WEIGHT = 3  # a species or cue in the title says more about the study than one in the abstract
+
+
+@dataclass(frozen=True)
+class TextSpan:
+    """A stretch of `record.title` or `record.abstract_text`: text == source[start:end]."""
+
+    where: Literal["title", "abstract"]
+    start: int
+    end: int
+    text: str
+
+
+Flag = TextSpan | bool | None
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A reported effect size: a fold change, a percentage change or a ratio (RR/OR/HR)."""
+
+    kind: Literal["fold", "percent", "ratio"]
+    value: float
+    span: TextSpan
+
+
+@dataclass(frozen=True)
+class RecordEvidence:
+    """What one PubMed record tells the rubric. Grain: one per record."""
+
+    pmid: int
+    design: Design
+    design_basis: DesignBasis
+    design_span: TextSpan | None
+    species: frozenset[str]
+    population: PopulationKind
+    population_span: TextSpan | None
+    human_group: str | None  # "healthy" or a patient group phrase ("patients with ischemic stroke")
+    human_group_span: TextSpan | None
+    sample_size: int | None
+    sample_size_span: TextSpan | None
+    sample_unit: SampleUnit | None
+    randomized: Flag
+    blinded: Flag
+    placebo: Flag
+    controlled: Flag
+    stopped_early: Flag
+    dose_response: Flag
+    effects: tuple[Effect, ...]
+    direction: Direction
+    direction_spans: tuple[TextSpan, ...]
+    retracted: bool
+    retracted_basis: Literal["publication_type", "retraction_in"] | None
+    non_english: bool
+
+
+# --- vocabulary ------------------------------------------------------------------------------
+
+# Punctuation read as a word break when deciding whether a cue could occur at all.
+BREAKS = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~\u00a0\u00b1\u00d7"
+                        + "".join(map(chr, range(0x2000, 0x2070)))})
+
+
+@dataclass(frozen=True)
+class Text:
+    """A title or abstract as searched: `low` is lower-cased (same length, so offsets agree) and
+    `spaced` has punctuation blanked, for the quick "could this cue occur here?" test."""
+
+    raw: str
+    low: str
+    spaced: str
+
+
+def prepare(text: str | None) -> Text:
+    raw = text or ""
+    low = raw.lower()
+    if len(low) != len(raw):  # a few characters lower-case to two ("İ"): keep offsets aligned
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in raw)
+    return Text(raw, low, " " + low.translate(BREAKS))
+
+
+def literal_starts(phrase: str, limit: int = 64) -> list[str]:
+    """The literal text every match of a regex phrase starts with, one per branch of a leading
+    "(?:a|b)" group: "rats?" -> ["rat"], "(?:is|are) reviewed" -> ["is reviewed", "are reviewed"]."""
+    out, i = "", 0
+    if phrase.startswith(("(?<=", "(?<!")):  # a leading assertion consumes nothing
+        i = phrase.find(")") + 1
+    while i < len(phrase):
+        ch = phrase[i]
+        if phrase.startswith("(?:", i):
+            close = phrase.find(")", i)
+            inner, rest = phrase[i + 3:close], phrase[close + 1:]
+            if close < 0 or "(" in inner or rest[:1] in ("?", "*", "{"):
+                break
+            starts = [out + s for alt in inner.split("|") for s in literal_starts(alt + rest, limit)]
+            return starts if len(starts) <= limit else [out]
+        if ch == "\\" and phrase[i + 1:i + 2] in (".", "-", "/"):
+            out, i = out + phrase[i + 1], i + 2
+            continue
+        if ch in "?*{":
+            return [out[:-1]]
+        if ch in "\\[(.^$|+":
+            break
+        out, i = out + ch, i + 1
+    return [out]
+
+
+def triggers(phrases: list[str]) -> re.Pattern[str] | None:
+    """Word starts one of which must be in a text's `spaced` form for the cue to match; None when
+    some phrase has none (the cue must always be searched)."""
+    starts = sorted({" " + s.lower().translate(BREAKS) for phrase in phrases for s in literal_starts(phrase)})
+    if any(not s.strip() for s in starts):
+        return None
+    needed = [s for i, s in enumerate(starts) if not any(s.startswith(t) for t in starts[:i])]
+    return re.compile("|".join(map(re.escape, needed)))
+
+
+def alternation(phrases: list[str]) -> str:
+    return "|".join(sorted(phrases, key=len, reverse=True))  # longest first: "case reports" before "case"
+
+
+def whole_words(phrases: list[str]) -> re.Pattern[str]:
+    """Lower-cased phrases as one pattern that matches whole words of lower-cased text."""
+    return re.compile(rf"(?<!\w)(?:{alternation(phrases).lower()})(?!\w)")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A compiled cue list plus the phrases that cancel its hits (`<name>_not` in the TOML)."""
+
+    pattern: re.Pattern[str]
+    exclude: re.Pattern[str] | None = None
+    starts: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(cls, phrases: list[str], exclude: list[str] | None = None) -> Cue:
+        return cls(whole_words(phrases), whole_words(exclude) if exclude else None, triggers(phrases))
+
+    def hits(self, text: Text, pos: int = 0) -> list[re.Match[str]]:
+        """Matches in `text.low` (offsets valid in `text.raw`), minus the excluded ones."""
+        if self.starts is not None and not self.starts.search(text.spaced):
+            return []
+        found = list(self.pattern.finditer(text.low, pos))
+        if found and self.exclude is not None:
+            blocked = [(m.start(), m.end()) for m in self.exclude.finditer(text.low)]
+            found = [m for m in found if not any(s < m.end() and m.start() < e for s, e in blocked)]
+        return found
+
+
+def cue_table(table: dict) -> dict[str, Cue]:
+    return {name: Cue.of(words, table.get(f"{name}_not"))
+            for name, words in table.items() if not name.endswith("_not") and isinstance(words, list)}
+
+
+@cache
+def vocabulary() -> dict:
+    """The raw TOML (data/evidence_vocabulary.toml)."""
+    with open(bundled_path("evidence_vocabulary.toml"), "rb") as fh:
+        return tomllib.load(fh)
+
+
+@dataclass(frozen=True)
+class Cues:
+    """Every pattern the reader uses, compiled once. All but `n_equals` and `ratio` (which are
+    case-sensitive) run on lower-cased text."""
+
+    design: dict[str, Cue]
+    flags: dict[str, Cue]
+    direction: dict[str, Cue]
+    species: Cue  # one group per species: m.lastgroup -> species_names
+    species_names: dict[str, str]
+    not_organism: re.Pattern[str]  # reagents and phrases that name an organism none was studied
+    animal: Cue
+    healthy: re.Pattern[str]
+    patient_group: re.Pattern[str]
+    count: re.Pattern[str]
+    n_equals: re.Pattern[str]
+    fold: re.Pattern[str]
+    percent: re.Pattern[str]
+    ratio: re.Pattern[str]
+    change_word: re.Pattern[str]
+    number_words: dict[str, int]
+
+
+@cache
+def cues() -> Cues:
+    v = vocabulary()
+    pop, sample = v["population"], v["sample"]
+    names = {f"s{i}": name for i, name in enumerate(v["species"])}
+    species = "|".join(f"(?P<{g}>{alternation(v['species'][n]).lower()})" for g, n in names.items())
+    numbers = v["numbers"]
+    tens = alternation([w for w, n in numbers.items() if n >= 20])
+    units = alternation([w for w, n in numbers.items() if n < 10])
+    number_word = rf"(?:(?:{tens})(?:[- ](?:{units}))?|{alternation(list(numbers))})"
+    count = rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+|{number_word})(?![.,]?\d)"
+    between = rf"(?:\s+(?!(?:{alternation(sample['not_between']).lower()})(?![\w/-]))[a-z][\w/-]*){{0,3}}"
+    unit_groups = "|".join(f"(?P<{k}>{alternation(sample[k])})" for k in ("participants", "animals", "other"))
+    return Cues(
+        design=cue_table(v["design"]), flags=cue_table(v["flags"]), direction=cue_table(v["direction"]),
+        species=Cue(re.compile(rf"(?<!\w)(?:{species})(?!\w)"), None,
+                    triggers([w for words in v["species"].values() for w in words])),
+        species_names=names, not_organism=whole_words(pop["animal_not"] + pop["human_not"]),
+        animal=Cue.of(pop["animal"], pop["animal_not"]), healthy=whole_words(pop["healthy"]),
+        patient_group=re.compile(
+            rf"(?<!\w)(?:{alternation(pop['patient_nouns'])}) (?:{alternation(pop['group_links'])}) "
+            r"(?:an? )?[\w'-]+(?:,? [\w'-]+){0,5}?(?=\s*(?:[,.;:()]|$)|\s(?:and|who|were|was|in|at|from|to|"
+            r"of|or|received|underwent|treated|aged|during|before|after|had|have|has|is|are|than|versus|vs)\b)"),
+        count=re.compile(rf"(?<![\w.,/±=<>+-]){count}{between}\s+(?:{unit_groups})(?!\w)"),
+        n_equals=re.compile(r"(?<!\w)[nN]\s*=\s*(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?![.,]?\d)(?!\s*%)"),
+        fold=re.compile(rf"(?<![\w.,])(?P<num>\d+(?:\.\d+)?|{number_word})\s*[-–‐]?\s*fold"
+                        rf"(?:\s+(?:{alternation(v['effects']['fold_nouns'])}))?(?!\w)"),
+        percent=re.compile(r"(?:(?<![\w.%)])(?P<sign>[+\-−–])(?=\d))?(?<![\w.])(?P<num>\d+(?:\.\d+)?)\s*"
+                           r"(?:%|percent(?!\w)|per cent(?!\w))"),
+        ratio=re.compile(r"(?<!\w)(?:a?(?:OR|RR|HR|IRR|SHR)s?|(?i:(?:adjusted |pooled )?(?:odds|hazard|risk|rate|"
+                         r"incidence rate|prevalence) ratios?|relative risks?))(?:\s*[\[(]\s*a?(?:OR|RR|HR)\s*[\])])?"
+                         r"(?:\s*(?:[,:=≈]|of|was|were|is|to))?\s*(?P<num>\d+(?:\.\d+)?)(?![\d%])"),
+        change_word=whole_words(v["effects"]["change_words"]),
+        number_words=numbers,
+    )
+
+
+# --- scanning title and abstract ---------------------------------------------------------------
+
+def span_of(where: Literal["title", "abstract"], text: Text, m: re.Match[str]) -> TextSpan:
+    return TextSpan(where, m.start(), m.end(), text.raw[m.start():m.end()])
+
+
+class TextScan:
+    """Cue hits in one title and abstract, each cue list searched on first use only."""
+
+    def __init__(self, title: str | None, abstract: str) -> None:
+        self.texts: dict[Literal["title", "abstract"], Text] = {"title": prepare(title),
+                                                                "abstract": prepare(abstract)}
+        self._hits: dict[tuple[str, str], list[TextSpan]] = {}
+
+    def hits(self, table: str, name: str) -> list[TextSpan]:
+        """All hits of cue `name` from cue table `table`, title hits first."""
+        key = (table, name)
+        if key not in self._hits:
+            cue = getattr(cues(), table)[name]
+            self._hits[key] = [span_of(w, t, m) for w, t in self.texts.items() for m in cue.hits(t)]
+        return self._hits[key]
+
+    def first(self, table: str, name: str, where: str | None = None) -> TextSpan | None:
+        return next((s for s in self.hits(table, name) if where in (None, s.where)), None)
+
+    def weight(self, spans: list[TextSpan]) -> int:
+        return sum(TITLE_WEIGHT if s.where == "title" else 1 for s in spans)
+
+    @cached_property
+    def species(self) -> list[tuple[str, TextSpan]]:
+        """(species name, span) for every organism named, reagents ("bovine serum albumin") left out."""
+        c, out = cues(), []
+        for where, text in self.texts.items():
+            found = c.species.hits(text)
+            blocked = [(m.start(), m.end()) for m in c.not_organism.finditer(text.low)] if found else []
+            out += [(c.species_names[m.lastgroup or ""], span_of(where, text, m)) for m in found
+                    if not any(s < m.end() and m.start() < e for s, e in blocked)]
+        return out
+
+    @cached_property
+    def animal_spans(self) -> list[TextSpan]:
+        generic = [span_of(w, t, m) for w, t in self.texts.items() for m in cues().animal.hits(t)]
+        return [s for name, s in self.species if name != "human"] + generic
+
+    @cached_property
+    def human_spans(self) -> list[TextSpan]:
+        return [s for name, s in self.species if name == "human"]
+
+
+# --- design -----------------------------------------------------------------------------------
+
+def classify_design_from_text(title: str | None, abstract: str) -> tuple[str, TextSpan | None]:
+    """Design from title and abstract wording alone: (design, the cue that decided it) or ("unknown", None)."""
+    return design_from_scan(TextScan(title, abstract))
+
+
+def design_from_scan(s: TextScan) -> tuple[str, TextSpan | None]:
+    """Article-type cues first (they describe the paper), then what was studied and how."""
+    if hit := s.first("design", "opinion_title", "title"):
+        return "opinion", hit
+    if hit := systematic_review_cue(s):
+        return "systematic_review", hit
+    if hit := s.first("design", "case_report"):
+        return "case_report", hit
+    if hit := s.first("design", "review_title", "title") or s.first("design", "review"):
+        return "review", hit
+    if hit := s.first("design", "opinion", "abstract"):
+        return "opinion", hit
+    animal, human = s.weight(s.animal_spans), s.weight(s.human_spans)
+    if s.animal_spans and animal > human:  # lab animals are "randomly divided" too: species decide
+        return "animal", s.animal_spans[0]
+    trial, observational = s.hits("design", "trial"), s.hits("design", "observational")
+    blinded_placebo = s.first("flags", "blinded") and s.first("flags", "placebo")
+    if hit := s.first("design", "randomized") or blinded_placebo:
+        return "rct", hit
+    if trial and s.weight(trial) > s.weight(observational):
+        return "nonrandomized_trial", trial[0]
+    in_vitro = s.hits("design", "in_vitro")
+    if in_vitro and s.weight(in_vitro) >= s.weight(observational):
+        return "in_vitro", in_vitro[0]
+    if observational:
+        return "observational", observational[0]
+    if hit := s.first("design", "review_weak"):
+        return "review", hit
+    if s.animal_spans:
+        return "animal", s.animal_spans[0]
+    return "unknown", None
+
+
+def systematic_review_cue(s: TextScan) -> TextSpan | None:
+    """A methods cue anywhere, or a mention in the title, or two mentions (one may be background)."""
+    mentions = s.hits("design", "systematic_review_mention")
+    if mentions and (mentions[0].where == "title" or len(mentions) >= 2):
+        return mentions[0]
+    return s.first("design", "systematic_review")
+
+
+def publication_type_design(record: PubmedRecord) -> str | None:
+    """The first design in the vocabulary's precedence order that the record's publication types name."""
+    uis = {ui for ui, _ in record.publication_types if ui}
+    names = {name.strip().lower() for _, name in record.publication_types}
+    for ui, name, design in vocabulary()["publication_types"]:
+        if ui in uis or name.lower() in names:
+            return design
+    return None
+
+
+def mesh_names(record: PubmedRecord) -> set[str]:
+    return {h.descriptor.strip() for h in record.mesh_headings}
+
+
+def mesh_design(record: PubmedRecord) -> str | None:
+    """Check tags: Animals without Humans -> animal; a cell/tissue/organ culture descriptor -> in_vitro."""
+    mesh, names = vocabulary()["mesh"], mesh_names(record)
+    if mesh["animals"] in names and mesh["humans"] not in names:
+        return "animal"
+    if names & set(mesh["in_vitro"]):
+        return "in_vitro"
+    return None
+
+
+def read_design(record: PubmedRecord, scan: TextScan, randomized: Flag) -> tuple[str, str, TextSpan | None]:
+    """(design, basis, span). A clinical trial is an rct only when the text says randomized."""
+    if design := publication_type_design(record):
+        if design == "trial":
+            text_says = randomized if isinstance(randomized, TextSpan) else None
+            return ("rct" if text_says else "nonrandomized_trial"), "publication_type", text_says
+        return design, "publication_type", None
+    if design := mesh_design(record):
+        return design, "mesh", None
+    design, span = design_from_scan(scan)
+    return design, ("none" if design == "unknown" else "text"), span
+
+
+# --- species and population ---------------------------------------------------------------------
+
+def read_species(record: PubmedRecord, scan: TextScan) -> frozenset[str]:
+    table = vocabulary()["mesh"]["species"]
+    tagged = {table.get(n, table.get(n.split(",")[0])) for n in mesh_names(record)}
+    return frozenset({n for n in tagged if n} | {name for name, _ in scan.species})
+
+
+def read_population(design: str, design_span: TextSpan | None, species: frozenset[str],
+                    scan: TextScan) -> tuple[str, TextSpan | None]:
+    """Who or what was studied: cell/animal designs decide; otherwise the organisms named."""
+    human_span = scan.human_spans[0] if scan.human_spans else None
+    animal_span = scan.animal_spans[0] if scan.animal_spans else None
+    if design == "in_vitro":
+        return "in_vitro", design_span or scan.first("design", "in_vitro")
+    if design == "animal":
+        return "animal", design_span or animal_span
+    human, animal = "human" in species, bool(species - {"human"})
+    if design in HUMAN_DESIGNS:  # people unless only animals are named (a veterinary trial)
+        return ("animal", animal_span) if animal and not human else ("human", human_span)
+    if human and animal:
+        return "mixed", human_span or animal_span
+    if human or animal:
+        return ("human", human_span) if human else ("animal", animal_span)
+    return "unknown", None
+
+
+def read_human_group(scan: TextScan) -> tuple[str | None, TextSpan | None]:
+    """"healthy" or a patient-group phrase, whichever is stated first (title before abstract)."""
+    c = cues()
+    for where, text in scan.texts.items():
+        found = [m for m in (c.healthy.search(text.low), c.patient_group.search(text.low)) if m]
+        if found:
+            m = min(found, key=lambda m: m.start())
+            span = span_of(where, text, m)
+            return ("healthy" if m.re is c.healthy else span.text), span
+    return None, None
+
+
+# --- sample size -------------------------------------------------------------------------------
+
+def parse_count(text: str) -> int:
+    """ "1,203" -> 1203, "eleven" -> 11, "twenty-four" -> 24."""
+    if text[0].isdigit():
+        return int(text.replace(",", ""))
+    words = cues().number_words
+    return sum(words[w] for w in re.split(r"[- ]", text.lower()) if w)
+
+
+YEAR_BEFORE = re.compile(r"(?:\bin|since|from|during|until|by)\s+$")
+
+
+def sample_candidates(abstract: Text, population: str) -> Iterator[tuple[int, str, TextSpan]]:
+    """(count, unit, span) for "24 healthy volunteers", "eleven subjects", "n = 24"."""
+    c = cues()
+    for m in c.count.finditer(abstract.low):
+        if re.fullmatch(r"(?:19|20)\d\d", m["num"]) and YEAR_BEFORE.search(abstract.low, 0, m.start()):
+            continue  # "in 2006 patients were…": a year
+        yield parse_count(m["num"]), m.lastgroup or "other", span_of("abstract", abstract, m)
+    unit = {"animal": "animals", "in_vitro": "other"}.get(population, "participants")
+    for m in c.n_equals.finditer(abstract.raw):
+        yield parse_count(m["num"]), unit, span_of("abstract", abstract, m)
+
+
+def read_sample_size(abstract: Text, population: str) -> tuple[int | None, TextSpan | None, str | None]:
+    """The enrolment figure: the largest count in the population's unit (people, else animals, else other)."""
+    found = [c for c in sample_candidates(abstract, population) if c[0] > 0]
+    preferred = "animals" if population == "animal" else "participants"
+    for unit in (preferred, "participants", "animals", "other"):
+        counts = [c for c in found if c[1] == unit]
+        if counts:
+            size, unit, span = max(counts, key=lambda c: c[0])
+            return size, span, unit
+    return None, None, None
+
+
+# --- flags, effects, direction --------------------------------------------------------------------
+
+def read_flag(name: str, record: PubmedRecord, scan: TextScan) -> Flag:
+    """The first text span stating the flag; else True when MeSH (or an RCT publication type) states it."""
+    if hit := scan.first("flags", name):
+        return hit
+    if set(vocabulary()["mesh"].get(name, ())) & mesh_names(record):
+        return True
+    return True if name == "randomized" and publication_type_design(record) == "rct" else None
+
+
+def read_effects(abstract: Text) -> tuple[Effect, ...]:
+    """Fold changes, percentage changes (not shares, doses or CIs) and ratios, in text order."""
+    c, out = cues(), []
+    if "fold" in abstract.low:
+        for m in c.fold.finditer(abstract.low):
+            out.append(Effect("fold", parse_number(m["num"]), span_of("abstract", abstract, m)))
+    if "%" in abstract.low or "cent" in abstract.low:
+        for m in c.percent.finditer(abstract.low):
+            if is_percent_change(abstract.low, m):
+                value = float(m["num"]) * (-1 if m["sign"] and m["sign"] != "+" else 1)
+                out.append(Effect("percent", value, span_of("abstract", abstract, m)))
+    for m in c.ratio.finditer(abstract.raw):
+        if 0 < float(m["num"]) < 100:
+            out.append(Effect("ratio", float(m["num"]), span_of("abstract", abstract, m)))
+    return tuple(sorted(out, key=lambda e: e.span.start))
+
+
+def parse_number(text: str) -> float:
+    return float(text) if text[0].isdigit() else float(parse_count(text))
+
+
+def is_percent_change(low: str, m: re.Match[str]) -> bool:
+    """A signed figure, or one next to a change word in the same sentence; never "95% CI" or "50% of"."""
+    after = low[m.end():m.end() + 25]
+    if re.match(r"\s*(?:ci\b|confidence|of\b|credible)", after):
+        return False
+    if m["sign"]:
+        return True
+    before = re.split(r"[.;]\s", low[max(0, m.start() - 40):m.start()])[-1]
+    return bool(cues().change_word.search(before) or cues().change_word.match(after.lstrip()))
+
+
+def conclusion_start(abstract: Text) -> int:
+    """Where the conclusion begins: its label or phrase, else the last two sentences."""
+    found = cues().direction["conclusion"].hits(abstract)
+    if found:
+        return found[-1].start()
+    ends = [m.end() for m in re.finditer(r"[.!?]\s+(?=[A-Z])", abstract.raw)]
+    return ends[-2] if len(ends) >= 2 else 0
+
+
+def read_direction(abstract: Text) -> tuple[str, tuple[TextSpan, ...]]:
+    """Effect found (positive), none (null), the opposite/harm (negative), or several (mixed).
+
+    Read in the conclusion first; if it has no cue, in the whole abstract."""
+    cue = cues().direction
+    for start in (conclusion_start(abstract), 0):
+        found = {k: cue[k].hits(abstract, start) for k in ("positive", "null", "negative")}
+        kinds = [k for k, v in found.items() if v]
+        if kinds:
+            direction = kinds[0] if len(kinds) == 1 else "mixed"
+            return direction, tuple(span_of("abstract", abstract, m) for k in kinds for m in found[k][:3])
+    return "unknown", ()
+
+
+def read_retraction(record: PubmedRecord) -> tuple[bool, str | None]:
+    if "Retracted Publication" in {n for _, n in record.publication_types}:
+        return True, "publication_type"
+    if any(c.ref_type == "RetractionIn" for c in record.comments_corrections):
+        return True, "retraction_in"
+    return False, None
+
+
+def is_non_english(record: PubmedRecord) -> bool:
+    english_abstract = vocabulary()["non_english_publication_type"]
+    return (any(n == english_abstract for _, n in record.publication_types)
+            or bool(record.languages) and "eng" not in record.languages)
+
+
+# --- the record ----------------------------------------------------------------------------------
+
+def read_record(record: PubmedRecord) -> RecordEvidence:
+    """Everything the rubric needs from one record; spans point into record.title / record.abstract_text."""
+    scan = TextScan(record.title, record.abstract_text)
+    abstract = scan.texts["abstract"]
+    flags = {name: read_flag(name, record, scan)
+             for name in ("randomized", "blinded", "placebo", "controlled", "stopped_early", "dose_response")}
+    design, basis, design_span = read_design(record, scan, flags["randomized"])
+    species = read_species(record, scan)
+    population, population_span = read_population(design, design_span, species, scan)
+    group, group_span = read_human_group(scan) if population in {"human", "mixed"} else (None, None)
+    size, size_span, unit = read_sample_size(abstract, population)
+    direction, direction_spans = read_direction(abstract)
+    retracted, retracted_basis = read_retraction(record)
+    return RecordEvidence(
+        pmid=record.pmid, design=design, design_basis=basis, design_span=design_span,  # type: ignore[arg-type]
+        species=species, population=population, population_span=population_span,  # type: ignore[arg-type]
+        human_group=group, human_group_span=group_span,
+        sample_size=size, sample_size_span=size_span, sample_unit=unit,  # type: ignore[arg-type]
+        effects=read_effects(abstract), direction=direction, direction_spans=direction_spans,  # type: ignore[arg-type]
+        retracted=retracted, retracted_basis=retracted_basis,  # type: ignore[arg-type]
+        non_english=is_non_english(record), **flags,
+    )
