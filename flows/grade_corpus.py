@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -70,7 +69,7 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
                                  eutils_url=eutils_url)
     rubric = load_rubric(settings.rubric_path)
     specs = sources or [str(settings.sources_dir)]
-    info = tables.RunInfo(run_id=pipeline.new_run_id(), started_at=datetime.now(timezone.utc), mode="online",
+    info = tables.RunInfo(run_id=pipeline.new_run_id(), started_at=pipeline.now_utc(), mode="online",
                           eutils_url=None if settings.offline else settings.redact(settings.eutils_url),
                           rubric_version=rubric.version)
     docs_read, failures = read_sources_task(specs, settings)
@@ -84,8 +83,8 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
         resolutions = resolve_task(docs, pubmed)
         pmids = pipeline.pmids_to_fetch(list(resolutions.values()))
         stored = pipeline.reuse_stored(stored_records(con, pmids).to_dict("records") if pmids else [],
-                                       settings.record_max_age, datetime.now(timezone.utc), settings.offline)
-        now = datetime.now(timezone.utc)
+                                       settings.record_max_age, pipeline.now_utc(), settings.offline)
+        now = pipeline.now_utc()
         absent = recent_absences(con, pmids, now - settings.record_max_age)
         retrieval = fetch_task(pmids, pubmed, stored, absent)
         if isinstance(pubmed, FallbackSource) and pubmed.fell_back:
@@ -93,14 +92,17 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
             info.note = "NCBI E-utilities unreachable; records came from the bundled snapshot"
             info.issues.append(("fetch", settings.redact(settings.eutils_url), settings.redact(pubmed.fell_back)))
             logger.warning("E-utilities unreachable (%s); using the bundled snapshot", settings.redact(pubmed.fell_back))
+        for res in resolutions.values():
+            if res.status == "not_found" and res.method == "direct":  # an id that cannot be a PMID
+                info.issues.append(("resolve", res.value, res.detail or "invalid id"))
         evidence = read_records_task(retrieval)
         rows, grades = grade_task(docs, resolutions, retrieval, evidence, rubric)
-        now = datetime.now(timezone.utc)
+        now = pipeline.now_utc()
         frames = {**tables.source_frames(docs, info.run_id), "citation_links": tables.link_frame(rows, info.run_id),
                   **tables.record_frames(retrieval, evidence, info.run_id, now),
                   **tables.grade_frames(grades, info.run_id)}
         frames = tables.validate_frames(frames, info.run_id)
-        frames = tables.run_frames(info, docs, failures, frames, retrieval.result.requests, datetime.now(timezone.utc))
+        frames = tables.run_frames(info, docs, failures, frames, retrieval.result.requests, pipeline.now_utc())
         load_run(con, frames)
         written = write_reports(con, settings.reports)
     counts: dict[str, int] = {}
@@ -108,5 +110,6 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
         counts[g.certainty] = counts.get(g.certainty, 0) + 1
     return {"run_id": info.run_id, "mode": info.mode, "sources": len(docs), "claims": len(grades),
             "certainty": counts, "quarantined": len(frames["quarantine"]), "failures": [f.message for f in failures],
+            "warnings": [f"{subject}: {message}" for stage, subject, message in info.issues if stage == "resolve"],
             "warehouse": str(settings.warehouse), "reports": [str(p) for p in written],
             "requests": retrieval.result.requests}

@@ -113,12 +113,6 @@ class CitationMentionSchema(_Strict):
     def span_matches_raw(cls, df: pd.DataFrame) -> Series[bool]:
         return (df["char_end"] - df["char_start"]) == df["raw"].str.len()
 
-    @pa.dataframe_check
-    def pmid_in_range(cls, df: pd.DataFrame) -> Series[bool]:
-        is_pmid = df["kind"] == "pmid"
-        ok = df["value"].str.fullmatch(r"[1-9][0-9]{0,7}").fillna(False).astype(bool)
-        return ~is_pmid | ok
-
 
 class CitationLinkSchema(_Strict):
     """citation_links: one row per (run, citation mention): its claim, resolution and fetch."""

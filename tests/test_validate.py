@@ -34,9 +34,9 @@ def test_all_valid_passes_through() -> None:
     assert bad == [] and len(good) == 1
 
 
-def test_out_of_range_pmid_quarantined() -> None:
-    row = {"citation_id": "0123456789abcdef", "source": "d", "content_hash": "b" * 64, "char_start": 0,
-           "char_end": 9, "raw": "PMID: 123", "kind": "pmid", "value": "123456789", "footnote": None,
-           "in_reference_list": False, "authors": [], "year": None, "title": None}
-    good, bad = validate_table("citation_mentions", pd.DataFrame([row]), "r", key="citation_id")
-    assert good.empty and "pmid_in_range" in bad[0]["check_name"]
+def test_out_of_range_pmid_link_quarantined() -> None:
+    row = {"run_id": "r", "citation_id": "0123456789abcdef", "claim_id": None, "link": "none",
+           "resolution": "resolved", "pmid": 123456789, "method": "direct", "candidates": [],
+           "fetch_outcome": None, "detail": None}
+    good, bad = validate_table("citation_links", pd.DataFrame([row]), "r", key="citation_id")
+    assert good.empty and "less_than_or_equal_to" in bad[0]["check_name"]

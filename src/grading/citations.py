@@ -157,8 +157,9 @@ def vocabulary() -> Vocabulary:
     with (resources.files("grading") / "data" / "citation_vocabulary.toml").open("rb") as fh:
         data = tomllib.load(fh)
     names = sorted(data["reference_list"]["headings"], key=len, reverse=True)
-    alternatives = "|".join(re.escape(n).replace(r"\ ", r"\s+").replace(r"\-", r"[-\s]") for n in names)
-    heading = re.compile(rf"^[#*= \t]*(?:[0-9]+\.?[ \t]*)?(?:{alternatives})[ \t]*:?[#*= \t]*\r?$",
+    alternatives = "|".join(re.escape(n).replace(r"\ ", r"[ \t]+").replace(r"\-", r"[- \t]") for n in names)
+    initials = re.escape("".join(sorted({n[0] for n in names})))  # skips most lines at once
+    heading = re.compile(rf"^[#*= \t]*(?:[0-9]+\.?[ \t]*)?(?=[{initials}])(?:{alternatives})[ \t]*:?[#*= \t]*\r?$",
                          re.IGNORECASE | re.MULTILINE)
     return Vocabulary(heading, frozenset(data["reference_list"]["label_words"].split()),
                       frozenset(data["author_year"]["not_authors"].split()))
@@ -627,7 +628,7 @@ def mark_reference_lists(text: str, lines: Lines, found: list[CitationMention],
     on_line: dict[int, list[int]] = {}
     for i, m in enumerate(found):
         on_line.setdefault(lines.index(m.char_start), []).append(i)
-    headings = {lines.index(h.start()) for h in vocabulary().heading.finditer(text) if len(h.group().strip()) <= 40}
+    headings = {lines.index(h.start()) for h in vocabulary().heading.finditer(text)}
     listed, run, after_heading, prev_end = set(entry_lines), [], False, 0
     for n in sorted(headings | entry_lines | set(on_line)):
         ls, le = lines.span(n)

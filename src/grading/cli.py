@@ -61,16 +61,27 @@ def settings_for(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from grading.sources import is_url
+
+    # Refuse at once, before Prefect starts, when no named source exists at all.
+    missing = [s for s in args.sources if not is_url(s) and not Path(s).exists()]
+    for spec in missing:
+        print(f"grading: error: {spec}: no such file or folder", file=sys.stderr)
+    sources = [s for s in args.sources if s not in missing]
+    if args.sources and not sources:
+        return EXIT_USAGE
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from flows.grade_corpus import grade_corpus
 
-    summary = grade_corpus(sources=list(args.sources) or None,
+    summary = grade_corpus(sources=sources or None,
                            warehouse=str(args.warehouse) if args.warehouse else None,
                            reports=str(args.reports) if args.reports else None,
                            offline=args.offline, eutils_url=args.eutils_url)
     for message in summary["failures"]:
         print(f"grading: error: {message}", file=sys.stderr)
+    for message in summary.get("warnings", []):
+        print(f"grading: warning: {message}", file=sys.stderr)
     if summary["run_id"] is None:
         print("grading: error: no document could be read; nothing was written", file=sys.stderr)
         return EXIT_USAGE
@@ -84,7 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"warehouse: {summary['warehouse']}")
     for path in summary["reports"]:
         print(f"report: {path}")
-    return EXIT_PARTIAL if summary["failures"] else 0
+    return EXIT_PARTIAL if summary["failures"] or missing else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -335,6 +335,8 @@ def design_from_scan(s: TextScan) -> tuple[str, TextSpan | None]:
         return "observational", observational[0]
     if hit := s.first("design", "review_weak"):
         return "review", hit
+    if hit := s.first("design", "observational_weak"):
+        return "observational", hit
     if s.animal_spans:
         return "animal", s.animal_spans[0]
     return "unknown", None
@@ -363,12 +365,14 @@ def mesh_names(record: PubmedRecord) -> set[str]:
 
 
 def mesh_design(record: PubmedRecord) -> str | None:
-    """Check tags: Animals without Humans -> animal; a cell/tissue/organ culture descriptor -> in_vitro."""
+    """Check tags: Animals without Humans -> animal; a cell/tissue/organ culture descriptor -> in_vitro,
+    unless a laboratory species is tagged too (cells and animals, as in xenograft work: animal)."""
     mesh, names = vocabulary()["mesh"], mesh_names(record)
-    if mesh["animals"] in names and mesh["humans"] not in names:
+    animals = mesh["animals"] in names
+    if animals and mesh["humans"] not in names:
         return "animal"
     if names & set(mesh["in_vitro"]):
-        return "in_vitro"
+        return "animal" if animals and read_species(record, None) - {"human"} else "in_vitro"
     return None
 
 
@@ -387,10 +391,12 @@ def read_design(record: PubmedRecord, scan: TextScan, randomized: Flag) -> tuple
 
 # --- species and population ---------------------------------------------------------------------
 
-def read_species(record: PubmedRecord, scan: TextScan) -> frozenset[str]:
+def read_species(record: PubmedRecord, scan: TextScan | None) -> frozenset[str]:
+    """Species from MeSH descriptors ("Rats, Wistar" -> rat) and, given a scan, from the text."""
     table = vocabulary()["mesh"]["species"]
     tagged = {table.get(n, table.get(n.split(",")[0])) for n in mesh_names(record)}
-    return frozenset({n for n in tagged if n} | {name for name, _ in scan.species})
+    named = {name for name, _ in scan.species} if scan else set()
+    return frozenset({n for n in tagged if n} | named)
 
 
 def read_population(design: str, design_span: TextSpan | None, species: frozenset[str],

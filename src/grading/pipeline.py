@@ -27,8 +27,13 @@ from grading.rubric import Rubric
 from grading.topic import document_subjects, inferred_link
 
 
+def now_utc() -> datetime:
+    """The warehouse stores naive UTC timestamps: DuckDB would shift aware ones to local time."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 def new_run_id(now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or now_utc()
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
@@ -81,8 +86,8 @@ def reuse_stored(stored_rows: list[dict], max_age: timedelta, now: datetime, off
         if row["origin"] == "snapshot" and not offline:
             continue  # an online run replaces snapshot copies with the live record
         fetched_at = row["fetched_at"]
-        if fetched_at.tzinfo is None:
-            fetched_at = fetched_at.replace(tzinfo=timezone.utc)
+        if fetched_at.tzinfo is not None:
+            fetched_at = fetched_at.astimezone(timezone.utc).replace(tzinfo=None)
         if not offline and now - fetched_at > max_age:
             continue
         try:

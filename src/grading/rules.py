@@ -137,10 +137,10 @@ def relevance_off_topic(body: Body) -> Iterable[Reason]:
 # --- start ---------------------------------------------------------------------------
 
 DESIGN_NAMES = {
-    "systematic_review": "systematic review / meta-analysis", "rct": "randomized controlled trial",
-    "nonrandomized_trial": "non-randomized trial", "observational": "observational study",
-    "case_report": "case report", "animal": "animal experiment", "in_vitro": "in vitro / cell study",
-    "review": "narrative review", "opinion": "editorial / letter / comment", "unknown": "design not stated",
+    "systematic_review": "a systematic review / meta-analysis", "rct": "a randomized controlled trial",
+    "nonrandomized_trial": "a non-randomized trial", "observational": "an observational study",
+    "case_report": "a case report", "animal": "an animal experiment", "in_vitro": "an in vitro / cell study",
+    "review": "a narrative review", "opinion": "an editorial / letter / comment", "unknown": "of unstated design",
 }
 
 
@@ -151,7 +151,7 @@ def start_design(body: Body) -> Iterable[Reason]:
         level = CERTAINTY_LEVELS[body.rubric.start_level(ev.design)]
         basis = {"publication_type": "publication type", "mesh": "MeSH tags", "text": "title/abstract wording"}
         yield span_reason("start.design", 0,
-                          f"PMID {link.record.pmid} is a {DESIGN_NAMES.get(ev.design, ev.design)} "
+                          f"PMID {link.record.pmid} is {DESIGN_NAMES.get(ev.design, ev.design)} "
                           f"(from {basis.get(ev.design_basis, 'no information')}): starts at {level}",
                           link, ev.design_span)
         break  # the level comes from the best design; one reason says which record set it
@@ -277,10 +277,15 @@ def indirect_outcome(body: Body) -> Iterable[Reason]:
     vocab = outcome_vocabulary()
     if not find_phrase(body.claim.text, vocab["clinical"]):
         return
+    surrogate_only = []
     for lk in body.best:
         text = f"{lk.record.title or ''} {lk.record.abstract_text}"
-        if find_phrase(text, vocab["clinical"]):
-            return  # at least one best record measured a clinical outcome
+        if not lk.record.abstract_text or find_phrase(text, vocab["clinical"]):
+            return  # a clinical outcome was measured, or we cannot tell without an abstract
+        if find_phrase(text, vocab["surrogate"]):
+            surrogate_only.append(lk)
+    if len(surrogate_only) < len(body.best):
+        return
     lk = body.best[0]
     m = find_phrase(lk.record.title or "", vocab["surrogate"])
     span = None
@@ -319,7 +324,9 @@ def one_group(body: Body) -> Iterable[Reason]:
     usable = body.usable
     if len(usable) < 2:
         return
-    author_sets = [{ascii_fold(a.last_name or "") for a in lk.record.authors if a.last_name} for lk in usable]
+    # Last name plus first initial: a shared surname alone ("Lee") is not a shared author.
+    author_sets = [{f"{ascii_fold(a.last_name)} {ascii_fold(a.initials or '')[:1]}".strip()
+                    for a in lk.record.authors if a.last_name} for lk in usable]
     common = set.intersection(*author_sets) if all(author_sets) else set()
     if common:
         name = sorted(common)[0].title()
