@@ -155,8 +155,8 @@ def test_every_snapshot_span_points_into_its_text(snapshot):
 def test_tagged_rct_with_conduct_and_participants():
     rec = record("Effect of X on symptoms", (
         ("BACKGROUND", "X may help."),
-        ("METHODS", "In a randomized, double-blind, placebo-controlled trial, 553 participants with "
-                    "moderate symptoms received X or placebo for 12 weeks; 61 participants withdrew."),
+        ("METHODS", ("In a randomized, double-blind, placebo-controlled trial, 553 participants with "
+                     "moderate symptoms received X or placebo for 12 weeks; 61 participants withdrew.")),
         ("RESULTS", "X did not differ from placebo (p = 0.41)."),
     ), pub_types=(JOURNAL_ARTICLE, RCT))
     ev = read_record(rec)
@@ -366,7 +366,7 @@ TEXT = st.one_of(st.text(max_size=300), st.lists(WORDS, max_size=40).map(" ".joi
 @settings(max_examples=300, deadline=None)
 @given(title=st.one_of(st.none(), TEXT), abstract=TEXT)
 def test_any_text_reads_without_error_and_spans_stay_in_range(title, abstract):
-    design, span = classify_design_from_text(title, abstract)
+    _, span = classify_design_from_text(title, abstract)
     assert span is None or (title or "", abstract)[span.where == "abstract"][span.start:span.end] == span.text
     rec = record(title, abstract)
     assert_spans_point_into(rec, read_record(rec))

@@ -31,6 +31,7 @@ from grading.pubmed_index import PubmedIndex, tokenize
 from grading.pubmed_xml import DeletedCitations, iter_pubmed_xml
 
 PREFIX = "/entrez/eutils/"
+MAX_HISTORIES = 10_000  # history sessions kept; the oldest go first, as on NCBI
 PUBMED_DOCTYPE = ('<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
                   '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">')
 ENDPOINTS = {"efetch.fcgi": "efetch", "esearch.fcgi": "esearch", "epost.fcgi": "epost",
@@ -211,6 +212,8 @@ class EutilsStandin:
             if webenv not in self._histories:
                 webenv = f"MCID_standin_{next(self._webenv_serial)}"
                 self._histories[webenv] = {}
+                if len(self._histories) > MAX_HISTORIES:
+                    del self._histories[next(iter(self._histories))]
             queries = self._histories[webenv]
             key = len(queries) + 1
             queries[key] = pmids
@@ -454,11 +457,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=3.0, help="requests/s per client without api_key; 0: unlimited")
     parser.add_argument("--rate-with-key", type=float, default=10.0)
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of replies that go wrong")
+    parser.add_argument("--fault-kinds", default=",".join(RANDOM_FAULT_KINDS),
+                        help=f"comma-separated, from: {', '.join(FAULT_KINDS)}")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    faults = FaultPlan(rate=args.fault_rate, seed=args.seed, kinds=args.fault_kinds.split(","))
     standin = EutilsStandin(args.files, host=args.host, port=args.port, rate=args.rate or None,
-                            rate_with_key=args.rate_with_key or None,
-                            faults=FaultPlan(rate=args.fault_rate, seed=args.seed))
+                            rate_with_key=args.rate_with_key or None, faults=faults)
     with standin:
         print(standin.base_url, flush=True)
         try:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Iterator, Literal
+from typing import Literal, cast
 
 from grading.models import PubmedRecord
 from grading.settings import bundled_path
@@ -263,18 +264,20 @@ class TextScan:
     def __init__(self, title: str | None, abstract: str) -> None:
         self.texts: dict[Literal["title", "abstract"], Text] = {"title": prepare(title),
                                                                 "abstract": prepare(abstract)}
-        self._hits: dict[tuple[str, str], list[TextSpan]] = {}
+        self._hits: dict[tuple[str, str, str | None], list[TextSpan]] = {}
 
-    def hits(self, table: str, name: str) -> list[TextSpan]:
-        """All hits of cue `name` from cue table `table`, title hits first."""
-        key = (table, name)
+    def hits(self, table: str, name: str, where: str | None = None) -> list[TextSpan]:
+        """All hits of cue `name` from cue table `table` (in `where`, or both), title hits first."""
+        key = (table, name, where)
         if key not in self._hits:
             cue = getattr(cues(), table)[name]
-            self._hits[key] = [span_of(w, t, m) for w, t in self.texts.items() for m in cue.hits(t)]
+            self._hits[key] = [span_of(w, t, m) for w, t in self.texts.items() if where in (None, w)
+                               for m in cue.hits(t)]
         return self._hits[key]
 
     def first(self, table: str, name: str, where: str | None = None) -> TextSpan | None:
-        return next((s for s in self.hits(table, name) if where in (None, s.where)), None)
+        found = self.hits(table, name, where)
+        return found[0] if found else None
 
     def weight(self, spans: list[TextSpan]) -> int:
         return sum(TITLE_WEIGHT if s.where == "title" else 1 for s in spans)
@@ -302,12 +305,12 @@ class TextScan:
 
 # --- design -----------------------------------------------------------------------------------
 
-def classify_design_from_text(title: str | None, abstract: str) -> tuple[str, TextSpan | None]:
+def classify_design_from_text(title: str | None, abstract: str) -> tuple[Design, TextSpan | None]:
     """Design from title and abstract wording alone: (design, the cue that decided it) or ("unknown", None)."""
     return design_from_scan(TextScan(title, abstract))
 
 
-def design_from_scan(s: TextScan) -> tuple[str, TextSpan | None]:
+def design_from_scan(s: TextScan) -> tuple[Design, TextSpan | None]:
     """Article-type cues first (they describe the paper), then what was studied and how."""
     if hit := s.first("design", "opinion_title", "title"):
         return "opinion", hit
@@ -351,7 +354,8 @@ def systematic_review_cue(s: TextScan) -> TextSpan | None:
 
 
 def publication_type_design(record: PubmedRecord) -> str | None:
-    """The first design in the vocabulary's precedence order that the record's publication types name."""
+    """The first design in the vocabulary's precedence order that the record's publication types name
+    ("trial" for a clinical trial of any phase)."""
     uis = {ui for ui, _ in record.publication_types if ui}
     names = {name.strip().lower() for _, name in record.publication_types}
     for ui, name, design in vocabulary()["publication_types"]:
@@ -364,7 +368,7 @@ def mesh_names(record: PubmedRecord) -> set[str]:
     return {h.descriptor.strip() for h in record.mesh_headings}
 
 
-def mesh_design(record: PubmedRecord) -> str | None:
+def mesh_design(record: PubmedRecord) -> Design | None:
     """Check tags: Animals without Humans -> animal; a cell/tissue/organ culture descriptor -> in_vitro,
     unless a laboratory species is tagged too (cells and animals, as in xenograft work: animal)."""
     mesh, names = vocabulary()["mesh"], mesh_names(record)
@@ -376,15 +380,16 @@ def mesh_design(record: PubmedRecord) -> str | None:
     return None
 
 
-def read_design(record: PubmedRecord, scan: TextScan, randomized: Flag) -> tuple[str, str, TextSpan | None]:
-    """(design, basis, span). A clinical trial is an rct only when the text says randomized."""
-    if design := publication_type_design(record):
-        if design == "trial":
-            text_says = randomized if isinstance(randomized, TextSpan) else None
-            return ("rct" if text_says else "nonrandomized_trial"), "publication_type", text_says
-        return design, "publication_type", None
-    if design := mesh_design(record):
-        return design, "mesh", None
+def read_design(record: PubmedRecord, scan: TextScan,
+                randomized: Flag) -> tuple[Design, DesignBasis, TextSpan | None]:
+    """(design, basis, span). A clinical trial is an rct only when it is said to be randomized."""
+    if typed := publication_type_design(record):
+        if typed == "trial":
+            span = randomized if isinstance(randomized, TextSpan) else None
+            return ("rct" if randomized else "nonrandomized_trial"), "publication_type", span
+        return cast(Design, typed), "publication_type", None
+    if tagged := mesh_design(record):
+        return tagged, "mesh", None
     design, span = design_from_scan(scan)
     return design, ("none" if design == "unknown" else "text"), span
 
@@ -399,8 +404,8 @@ def read_species(record: PubmedRecord, scan: TextScan | None) -> frozenset[str]:
     return frozenset({n for n in tagged if n} | named)
 
 
-def read_population(design: str, design_span: TextSpan | None, species: frozenset[str],
-                    scan: TextScan) -> tuple[str, TextSpan | None]:
+def read_population(design: Design, design_span: TextSpan | None, species: frozenset[str],
+                    scan: TextScan) -> tuple[PopulationKind, TextSpan | None]:
     """Who or what was studied: cell/animal designs decide; otherwise the organisms named."""
     human_span = scan.human_spans[0] if scan.human_spans else None
     animal_span = scan.animal_spans[0] if scan.animal_spans else None
@@ -443,26 +448,26 @@ def parse_count(text: str) -> int:
 YEAR_BEFORE = re.compile(r"(?:\bin|since|from|during|until|by)\s+$")
 
 
-def sample_candidates(abstract: Text, population: str) -> Iterator[tuple[int, str, TextSpan]]:
+def sample_candidates(abstract: Text, population: str) -> Iterator[tuple[int, SampleUnit, TextSpan]]:
     """(count, unit, span) for "24 healthy volunteers", "eleven subjects", "n = 24"."""
     c = cues()
     for m in c.count.finditer(abstract.low):
         if re.fullmatch(r"(?:19|20)\d\d", m["num"]) and YEAR_BEFORE.search(abstract.low, 0, m.start()):
             continue  # "in 2006 patients were…": a year
-        yield parse_count(m["num"]), m.lastgroup or "other", span_of("abstract", abstract, m)
-    unit = {"animal": "animals", "in_vitro": "other"}.get(population, "participants")
+        yield parse_count(m["num"]), cast(SampleUnit, m.lastgroup), span_of("abstract", abstract, m)
+    unit: SampleUnit = "animals" if population == "animal" else "other" if population == "in_vitro" else "participants"
     for m in c.n_equals.finditer(abstract.raw):
         yield parse_count(m["num"]), unit, span_of("abstract", abstract, m)
 
 
-def read_sample_size(abstract: Text, population: str) -> tuple[int | None, TextSpan | None, str | None]:
+def read_sample_size(abstract: Text, population: str) -> tuple[int | None, TextSpan | None, SampleUnit | None]:
     """The enrolment figure: the largest count in the population's unit (people, else animals, else other)."""
     found = [c for c in sample_candidates(abstract, population) if c[0] > 0]
-    preferred = "animals" if population == "animal" else "participants"
+    preferred: SampleUnit = "animals" if population == "animal" else "participants"
     for unit in (preferred, "participants", "animals", "other"):
         counts = [c for c in found if c[1] == unit]
         if counts:
-            size, unit, span = max(counts, key=lambda c: c[0])
+            size, _, span = max(counts, key=lambda c: c[0])
             return size, span, unit
     return None, None, None
 
@@ -483,7 +488,8 @@ def read_effects(abstract: Text) -> tuple[Effect, ...]:
     c, out = cues(), []
     if "fold" in abstract.low:
         for m in c.fold.finditer(abstract.low):
-            out.append(Effect("fold", parse_number(m["num"]), span_of("abstract", abstract, m)))
+            value = float(m["num"]) if m["num"][0].isdigit() else float(parse_count(m["num"]))
+            out.append(Effect("fold", value, span_of("abstract", abstract, m)))
     if "%" in abstract.low or "cent" in abstract.low:
         for m in c.percent.finditer(abstract.low):
             if is_percent_change(abstract.low, m):
@@ -493,10 +499,6 @@ def read_effects(abstract: Text) -> tuple[Effect, ...]:
         if 0 < float(m["num"]) < 100:
             out.append(Effect("ratio", float(m["num"]), span_of("abstract", abstract, m)))
     return tuple(sorted(out, key=lambda e: e.span.start))
-
-
-def parse_number(text: str) -> float:
-    return float(text) if text[0].isdigit() else float(parse_count(text))
 
 
 def is_percent_change(low: str, m: re.Match[str]) -> bool:
@@ -519,7 +521,7 @@ def conclusion_start(abstract: Text) -> int:
     return ends[-2] if len(ends) >= 2 else 0
 
 
-def read_direction(abstract: Text) -> tuple[str, tuple[TextSpan, ...]]:
+def read_direction(abstract: Text) -> tuple[Direction, tuple[TextSpan, ...]]:
     """Effect found (positive), none (null), the opposite/harm (negative), or several (mixed).
 
     Read in the conclusion first; if it has no cue, in the whole abstract."""
@@ -528,13 +530,14 @@ def read_direction(abstract: Text) -> tuple[str, tuple[TextSpan, ...]]:
         found = {k: cue[k].hits(abstract, start) for k in ("positive", "null", "negative")}
         kinds = [k for k, v in found.items() if v]
         if kinds:
-            direction = kinds[0] if len(kinds) == 1 else "mixed"
+            direction = cast(Direction, kinds[0] if len(kinds) == 1 else "mixed")
             return direction, tuple(span_of("abstract", abstract, m) for k in kinds for m in found[k][:3])
     return "unknown", ()
 
 
-def read_retraction(record: PubmedRecord) -> tuple[bool, str | None]:
-    if "Retracted Publication" in {n for _, n in record.publication_types}:
+def read_retraction(record: PubmedRecord) -> tuple[bool, Literal["publication_type", "retraction_in"] | None]:
+    """Retracted, and on what: the Retracted Publication type or a RetractionIn link."""
+    if any(ui == "D016441" or n == "Retracted Publication" for ui, n in record.publication_types):
         return True, "publication_type"
     if any(c.ref_type == "RetractionIn" for c in record.comments_corrections):
         return True, "retraction_in"
@@ -542,6 +545,7 @@ def read_retraction(record: PubmedRecord) -> tuple[bool, str | None]:
 
 
 def is_non_english(record: PubmedRecord) -> bool:
+    """An "English Abstract" publication type (the paper is in another language), or no "eng" language."""
     english_abstract = vocabulary()["non_english_publication_type"]
     return (any(n == english_abstract for _, n in record.publication_types)
             or bool(record.languages) and "eng" not in record.languages)
@@ -563,11 +567,9 @@ def read_record(record: PubmedRecord) -> RecordEvidence:
     direction, direction_spans = read_direction(abstract)
     retracted, retracted_basis = read_retraction(record)
     return RecordEvidence(
-        pmid=record.pmid, design=design, design_basis=basis, design_span=design_span,  # type: ignore[arg-type]
-        species=species, population=population, population_span=population_span,  # type: ignore[arg-type]
-        human_group=group, human_group_span=group_span,
-        sample_size=size, sample_size_span=size_span, sample_unit=unit,  # type: ignore[arg-type]
-        effects=read_effects(abstract), direction=direction, direction_spans=direction_spans,  # type: ignore[arg-type]
-        retracted=retracted, retracted_basis=retracted_basis,  # type: ignore[arg-type]
+        pmid=record.pmid, design=design, design_basis=basis, design_span=design_span, species=species,
+        population=population, population_span=population_span, human_group=group, human_group_span=group_span,
+        sample_size=size, sample_size_span=size_span, sample_unit=unit, effects=read_effects(abstract),
+        direction=direction, direction_spans=direction_spans, retracted=retracted, retracted_basis=retracted_basis,
         non_english=is_non_english(record), **flags,
     )
