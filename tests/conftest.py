@@ -14,6 +14,8 @@ SNAPSHOT = ROOT / "src" / "grading" / "data" / "snapshot.xml"
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+pytest_plugins = ("tests.standin_fixtures",)
+
 
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:

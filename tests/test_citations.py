@@ -411,6 +411,15 @@ N = 1_000_000
     ("journal-like run", "Brain Res. 2006;1117(" * (N // 21)),
     ("newlines", "\n" * N),
     ("doi labels", "doi: 10.1234/(((((" * (N // 18)),
+    # one trigger, then a long run that an ambiguous pattern would backtrack over quadratically
+    ("slashes after a DOI", "https://doi.org/10.1234/" + "/" * 50_000 + "x"),
+    ("view suffixes after a DOI", "10.1234/" + "/full" * 20_000 + "x"),
+    ("spaces after PMID", "PMID" + " " * 50_000 + "x"),
+    ("tabs after PMCID", "PMCID" + "\t" * 50_000 + "x"),
+    ("spaces after doi", "doi" + " " * 50_000 + "x"),
+    ("a line of spaces", "\n" + " " * 50_000 + "x"),
+    ("spaces after a heading", "References" + " " * 50_000 + "x"),
+    ("spaces after a journal", "Brain Res." + " " * 50_000 + "2006;1:2"),
 ])
 def test_megabyte_inputs_are_fast(name: str, text: str | None, seed_texts: dict[str, str]) -> None:
     if text is None:

@@ -7,6 +7,7 @@ retractions, tags without text, text without tags.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -205,7 +206,8 @@ def test_case_report_from_type_and_text():
 def test_meta_analysis_outranks_review_and_is_read_from_text():
     text = ("We searched MEDLINE, Embase and CENTRAL for trials. 23 trials (n = 3,938) were included; "
             "the pooled relative risk was 0.58.")
-    assert read_record(record("Probiotics", text, pub_types=(REVIEW, META_ANALYSIS))).design == "systematic_review"
+    tagged = read_record(record("Probiotics", text, pub_types=(REVIEW, META_ANALYSIS)))
+    assert tagged.design == "systematic_review"
     design, span = classify_design_from_text("Probiotics for diarrhoea: a meta-analysis", text)
     assert design == "systematic_review" and span.where == "title"
     assert classify_design_from_text("Probiotics", text)[0] == "systematic_review"
@@ -241,14 +243,16 @@ def test_letter_and_review_titles():
     assert read_record(record("On p-values", "", pub_types=(LETTER,))).design == "opinion"
     assert classify_design_from_text("Mechanisms of insulin resistance: an update",
                                      "In this review, we summarize recent advances.")[0] == "review"
-    assert classify_design_from_text("A retrospective chart review of falls in 200 patients", "")[0] != "review"
+    chart_review = "A retrospective chart review of falls in 200 patients"
+    assert classify_design_from_text(chart_review, "")[0] != "review"
 
 
 def test_lab_animals_randomly_divided_are_animal_not_rct():
-    text = "Forty male Wistar rats were randomly divided into four groups and received X (10 mg/kg) or vehicle."
+    text = "Forty male Wistar rats were randomly divided into four groups and got X (10 mg/kg) or vehicle."
     ev = read_record(record("X after stroke", text))
     assert ev.design == "animal" and ev.population == "animal"
-    assert (ev.sample_size, ev.sample_unit, ev.sample_size_span.text) == (40, "animals", "Forty male Wistar rats")
+    assert (ev.sample_size, ev.sample_unit) == (40, "animals")
+    assert ev.sample_size_span.text == "Forty male Wistar rats"
     assert ev.controlled.text == "vehicle"
 
 
@@ -290,7 +294,7 @@ def test_sample_size(text, size):
 
 
 def test_patient_group_phrase():
-    ev = read_record(record("X after stroke", "We enrolled 60 patients with ischemic stroke, who received X."))
+    ev = read_record(record("X after stroke", "We enrolled 60 patients with ischemic stroke, who got X."))
     assert ev.human_group == "patients with ischemic stroke"
     assert ev.human_group_span.where == "abstract"
 
@@ -307,7 +311,7 @@ def test_direction():
         return read_record(record("X", text)).direction
 
     assert direction("Methods: ... Conclusions: X significantly improved recall.") == "positive"
-    assert direction("Results: X did not differ from placebo. Conclusion: X had no effect on recall.") == "null"
+    assert direction("Results: X did not differ from placebo. Conclusion: X had no effect.") == "null"
     assert direction("X improved sleep but failed to alter mood.") == "mixed"
     assert direction("X worsened symptoms.") == "negative"
     assert direction("We measured things.") == "unknown"
@@ -352,6 +356,15 @@ def test_vocabulary_is_compiled_once():
     assert cues() is cues()
 
 
+def test_text_classifier_is_fast_enough_for_a_baseline_file(snapshot):
+    # ~0.3 ms a record here; the bound only catches a regex that backtracks or a cue list recompiled per call
+    texts = [(r.title, r.abstract_text) for r in snapshot.values()] * 100
+    start = time.perf_counter()
+    for title, abstract in texts:
+        classify_design_from_text(title, abstract)
+    assert time.perf_counter() - start < 4.0
+
+
 # --- properties -----------------------------------------------------------------------------------
 
 WORDS = st.sampled_from([
@@ -370,3 +383,28 @@ def test_any_text_reads_without_error_and_spans_stay_in_range(title, abstract):
     assert span is None or (title or "", abstract)[span.where == "abstract"][span.start:span.end] == span.text
     rec = record(title, abstract)
     assert_spans_point_into(rec, read_record(rec))
+
+
+def cue_phrases() -> list[tuple[str, str, str]]:
+    from grading.evidence import vocabulary
+
+    v = vocabulary()
+    return [(table, name, phrase) for table in ("design", "flags", "direction")
+            for name, phrases in v[table].items() if not name.endswith("_not") for phrase in phrases]
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+@pytest.mark.parametrize("table, name, phrase", cue_phrases())
+def test_quick_skip_never_hides_a_cue(data, table, name, phrase):
+    """The word-start test that skips cue searches must pass whenever the cue itself matches."""
+    from grading.evidence import prepare
+
+    cue = getattr(cues(), table)[name]
+    lead = ""
+    if phrase.startswith("(?<="):  # a look-behind: generate what it asks for in front ("45-year-old")
+        lead, phrase = "45-", phrase[phrase.index(")") + 1:]
+    found = data.draw(st.from_regex(phrase.lower(), fullmatch=True))
+    text = prepare(f"Before {lead}{found} after.")
+    if cue.pattern.search(text.low) and cue.starts is not None:
+        assert cue.starts.search(text.spaced)

@@ -17,7 +17,10 @@ overlap:
    Lee 2012)`.
 
 Mentions on reference-list lines (after a heading such as "References", or in a run of lines
-that are each a reference) get `in_reference_list=True`.
+that are each a reference) get `in_reference_list=True`. Word lists (reference-list headings,
+citation labels, capitalised words that are not author names) live in
+data/citation_vocabulary.toml. Every pattern is written so that it cannot backtrack
+quadratically: time stays linear in the text's length.
 """
 
 from __future__ import annotations
@@ -54,9 +57,10 @@ PMID_IN_URL_RE = re.compile(
     r"^/(?:(?:m/)?pubmed/|pmc/articles/pmid/|(?:abstract|article|abs)/med/)?(?:\?term=)?([0-9]+)(?=$|[/?#&])"
     r"|[?&](?:list_uids|term|uid)=([0-9]+)(?=$|[&#])", re.IGNORECASE)
 DOI_IN_URL_RE = re.compile(r"(?:^|[/=])(10\.[0-9]{4,9}/[^?#&\s]+)")
-DOI_VIEW_SUFFIX_RE = re.compile(
-    r"(?:/(?:full|abstract|abs|pdf|epdf|epub|fulltext|full\.pdf|html|meta|references|figures|suppl"
-    r"|supplementary|summary|tables|metrics|citedby|info)?)+$", re.IGNORECASE)
+# what publishers append to a DOI in their URLs: ".../10.3389/fnins.2019.00123/full"
+DOI_VIEW_SEGMENTS = frozenset({"full", "abstract", "abs", "pdf", "epdf", "epub", "fulltext", "full.pdf", "html",
+                               "meta", "references", "figures", "suppl", "supplementary", "summary", "tables",
+                               "metrics", "citedby", "info", ""})
 TRAILING_PUNCT = ".,;:!?'\"*"
 CLOSERS = {")": "(", "]": "[", "}": "{", ">": "<"}
 
@@ -78,11 +82,11 @@ NO_ID_COST = 3.0  # the reading leaves a PubMed/PMC link with no id
 
 # --- labelled identifiers --------------------------------------------------------------
 
-PMID_LABEL_RE = re.compile(r"\b(?:PMID|PubMed[ \t]*ID|PubMed[ \t]*:)[ \t]*[:#]?[ \t]*([0-9]{1,12})(?![0-9])",
+PMID_LABEL_RE = re.compile(r"\b(?:PMID|PubMed[ \t]*ID|PubMed[ \t]*(?=:))[ \t]*(?:[:#][ \t]*)?([0-9]{1,12})(?![0-9])",
                            re.IGNORECASE)
-PMCID_LABEL_RE = re.compile(r"\bPMCID[ \t]*[:#]?[ \t]*(?:PMC)?([0-9]{1,12})(?![0-9])|(?<![A-Za-z0-9/])PMC"
+PMCID_LABEL_RE = re.compile(r"\bPMCID[ \t]*(?:[:#][ \t]*)?(?:PMC)?([0-9]{1,12})(?![0-9])|(?<![A-Za-z0-9/])PMC"
                             r"([0-9]{3,12})(?![0-9])", re.IGNORECASE)
-DOI_RE = re.compile(r"(?:\bdoi[ \t]*:?[ \t]*)?(?<![A-Za-z0-9./_\-])10\.[0-9]{4,9}/[^\s\"'\[\]{}|\\^`"
+DOI_RE = re.compile(r"(?:\bdoi[ \t]*(?::[ \t]*)?)?(?<![A-Za-z0-9./_\-])10\.[0-9]{4,9}/[^\s\"'\[\]{}|\\^`"
                     r"\u2018-\u201f]+", re.IGNORECASE)
 DOI_START_RE = re.compile(r"10\.[0-9]")
 
@@ -96,6 +100,7 @@ SURNAME_FULL = rf"{SURNAME}(?:[ \t]+[{UPPER}][^\W\d_]*[a-zà-ÿ](?:['’\-][^\W\
 INITIALS = r"(?:(?:[A-Z]\.[ \t]?-?){1,3}|[A-Z]{1,3})(?![^\W\d_])"
 VANCOUVER_NAME = rf"{SURNAME_FULL}[ \t]+{INITIALS}"
 APA_NAME = rf"{SURNAME_FULL},[ \t]+(?:[A-Z]\.[ \t]?-?){{1,4}}"
+APA_NAME_RE = re.compile(APA_NAME)
 VANCOUVER_NAME_RE = re.compile(rf"(?P<surname>{SURNAME_FULL})[ \t]+(?P<initials>{INITIALS})")
 NOT_INITIAL_RE = re.compile(r"[^A-Z]")
 YEAR = r"(?:1[89]|20)[0-9]{2}"
@@ -121,7 +126,7 @@ JOURNAL_WORD = r"[A-Z][A-Za-z&'\-]*\.?"
 JOURNAL_LEAD_RE = re.compile(r"(?:(?:[A-Z][a-z]+ed|See|Source|Sources|From|In|Also|Ref|Available)[ \t]+"
                              r"(?:(?:in|at|by|from|as)[ \t]+)?)+")
 JOURNAL_TAIL_RE = re.compile(rf"(?<![\w.])(?P<journal>{JOURNAL_WORD}(?:[ \t]+(?:(?:of|and|the|in|for|&)[ \t]+)?"
-                             rf"{JOURNAL_WORD}){{0,8}})[ \t]*[.,]?[ \t]*$")
+                             rf"{JOURNAL_WORD}){{0,8}})[ \t]*(?:[.,][ \t]*)?$")
 
 # --- author-year markers ---------------------------------------------------------------
 
@@ -135,9 +140,9 @@ NARRATIVE_RE = re.compile(rf"(?<![\w'’\-])(?P<names>{SURNAME}(?:[ \t]+{ET_AL}|
                           rf"[ \t]*\([ \t]*(?P<year>{YEAR})[a-z]?[ \t]*\)")
 # --- reference lists -------------------------------------------------------------------
 
-ENTRY_START_RE = re.compile(rf"^[ \t]*(?:[•·▪◦*\-–][ \t]+)?(?:\[[0-9]{{1,3}}\]|[0-9]{{1,3}}[.)])?[ \t]*"
+ENTRY_START_RE = re.compile(rf"^[ \t]*(?:[•·▪◦*\-–][ \t]+)?(?:(?:\[[0-9]{{1,3}}\]|[0-9]{{1,3}}[.)])[ \t]*)?"
                             rf"(?:[{UPPER}]|{PARTICLE_WORDS}[ \t])", re.MULTILINE)
-ENTRY_LEAD_RE = re.compile(r"[ \t]*(?:[•·▪◦*\-–][ \t]+)?(?P<number>\[[0-9]{1,3}\]|[0-9]{1,3}[.)])?[ \t]*")
+ENTRY_LEAD_RE = re.compile(r"[ \t]*(?:[•·▪◦*\-–][ \t]+)?(?:(?P<number>\[[0-9]{1,3}\]|[0-9]{1,3}[.)])[ \t]*)?")
 LIST_ENTRY_MAX_CHARS = 400  # a title-first entry under a heading ("Title. Journal. 2006. https://…")
 LIST_KINDS = frozenset({"pmid", "pmcid", "doi", "url", "journal_ref"})
 
@@ -159,7 +164,7 @@ def vocabulary() -> Vocabulary:
     names = sorted(data["reference_list"]["headings"], key=len, reverse=True)
     alternatives = "|".join(re.escape(n).replace(r"\ ", r"[ \t]+").replace(r"\-", r"[- \t]") for n in names)
     initials = re.escape("".join(sorted({n[0] for n in names})))  # skips most lines at once
-    heading = re.compile(rf"^[#*= \t]*(?:[0-9]+\.?[ \t]*)?(?=[{initials}])(?:{alternatives})[ \t]*:?[#*= \t]*\r?$",
+    heading = re.compile(rf"^[#*= \t]*(?:[0-9]+\.?[ \t]*)?(?=[{initials}])(?:{alternatives})(?:[ \t]*:)?[#*= \t]*\r?$",
                          re.IGNORECASE | re.MULTILINE)
     return Vocabulary(heading, frozenset(data["reference_list"]["label_words"].split()),
                       frozenset(data["author_year"]["not_authors"].split()))
@@ -404,8 +409,10 @@ def classify_url(url: str) -> tuple[CitationKind, str, float]:
 
 def clean_doi(doi: str) -> str:
     """Lower-cased DOI without a publisher's view suffix ("/full", "/pdf") or trailing punctuation."""
-    doi = DOI_VIEW_SUFFIX_RE.sub("", doi)
-    return doi[:trim_end(doi, 0, len(doi))].lower()
+    prefix_end, end = doi.find("/"), len(doi)
+    while (cut := doi.rfind("/", 0, end)) > prefix_end and doi[cut + 1:end].lower() in DOI_VIEW_SEGMENTS:
+        end = cut
+    return doi[:trim_end(doi, 0, end)].lower()
 
 
 def trim_end(text: str, start: int, end: int) -> int:
@@ -455,7 +462,7 @@ def extract_journal_refs(text: str) -> list[CitationMention]:
     out = []
     for m in JOURNAL_CORE_RE.finditer(text):
         tail = JOURNAL_TAIL_RE.search(text, max(0, m.start() - 100), m.start())
-        if not tail or not m.group("page"):
+        if not tail:
             continue
         lead = JOURNAL_LEAD_RE.match(text, tail.start(), m.start())
         start, end = lead.end() if lead else tail.start(), trim_end(text, m.start(), m.end())
@@ -540,7 +547,7 @@ def parse_reference_entry(entry: str) -> Entry | None:
     if m:
         core = APA_CORE_RE.search(entry, m.end())
         title, journal = title_and_journal(entry[m.end():core.start() if core else len(entry)])
-        return Entry(tuple(apa_author(a) for a in re.findall(APA_NAME, m.group("authors"))), int(m.group("year")),
+        return Entry(tuple(apa_author(a) for a in APA_NAME_RE.findall(m.group("authors"))), int(m.group("year")),
                      title, journal, core and core.group("vol"), core and core.group("page"))
     m = VANCOUVER_RE.match(entry)
     if not m:

@@ -234,19 +234,20 @@ def cues() -> Cues:
                     triggers([w for words in v["species"].values() for w in words])),
         species_names=names, not_organism=whole_words(pop["animal_not"] + pop["human_not"]),
         animal=Cue.of(pop["animal"], pop["animal_not"]), healthy=whole_words(pop["healthy"]),
-        patient_group=re.compile(
+        patient_group=re.compile(  # "patients with ischemic stroke", up to a comma or a verb
             rf"(?<!\w)(?:{alternation(pop['patient_nouns'])}) (?:{alternation(pop['group_links'])}) "
-            r"(?:an? )?[\w'-]+(?:,? [\w'-]+){0,5}?(?=\s*(?:[,.;:()]|$)|\s(?:and|who|were|was|in|at|from|to|"
-            r"of|or|received|underwent|treated|aged|during|before|after|had|have|has|is|are|than|versus|vs)\b)"),
+            rf"(?:an? )?[\w'-]+(?:,? [\w'-]+){{0,5}}?"
+            rf"(?=\s*(?:[,.;:()]|$)|\s(?:{alternation(pop['group_ends'])})\b)"),
         count=re.compile(rf"(?<![\w.,/±=<>+-]){count}{between}\s+(?:{unit_groups})(?!\w)"),
         n_equals=re.compile(r"(?<!\w)[nN]\s*=\s*(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?![.,]?\d)(?!\s*%)"),
         fold=re.compile(rf"(?<![\w.,])(?P<num>\d+(?:\.\d+)?|{number_word})\s*[-–‐]?\s*fold"
                         rf"(?:\s+(?:{alternation(v['effects']['fold_nouns'])}))?(?!\w)"),
         percent=re.compile(r"(?:(?<![\w.%)])(?P<sign>[+\-−–])(?=\d))?(?<![\w.])(?P<num>\d+(?:\.\d+)?)\s*"
                            r"(?:%|percent(?!\w)|per cent(?!\w))"),
-        ratio=re.compile(r"(?<!\w)(?:a?(?:OR|RR|HR|IRR|SHR)s?|(?i:(?:adjusted |pooled )?(?:odds|hazard|risk|rate|"
-                         r"incidence rate|prevalence) ratios?|relative risks?))(?:\s*[\[(]\s*a?(?:OR|RR|HR)\s*[\])])?"
-                         r"(?:\s*(?:[,:=≈]|of|was|were|is|to))?\s*(?P<num>\d+(?:\.\d+)?)(?![\d%])"),
+        ratio=re.compile(  # "OR = 2.3", "HR 0.75", "odds ratio [OR] of 1.8", "rate ratio to 2.3"
+            r"(?<!\w)(?:a?(?:OR|RR|HR|IRR|SHR)s?|(?i:(?:adjusted |pooled )?(?:odds|hazard|risk|rate|"
+            r"incidence rate|prevalence) ratios?|relative risks?))(?:\s*[\[(]\s*a?(?:OR|RR|HR)\s*[\])])?"
+            r"(?:\s*(?:[,:=≈]|of|was|were|is|to))?\s*(?P<num>\d+(?:\.\d+)?)(?![\d%])"),
         change_word=whole_words(v["effects"]["change_words"]),
         number_words=numbers,
     )
@@ -306,12 +307,15 @@ class TextScan:
 # --- design -----------------------------------------------------------------------------------
 
 def classify_design_from_text(title: str | None, abstract: str) -> tuple[Design, TextSpan | None]:
-    """Design from title and abstract wording alone: (design, the cue that decided it) or ("unknown", None)."""
+    """Design from title and abstract wording alone: (design, the cue that decided it), or
+    ("unknown", None). The fallback of `read_record`, and what a benchmark compares with indexing."""
     return design_from_scan(TextScan(title, abstract))
 
 
 def design_from_scan(s: TextScan) -> tuple[Design, TextSpan | None]:
-    """Article-type cues first (they describe the paper), then what was studied and how."""
+    """Article-type cues first (they name the paper: editorial, systematic review, case report, review),
+    then what was studied and how: animals when animal words outweigh human ones (lab animals are
+    "randomly divided" too), then randomized > trial > cells > observational > weaker cues."""
     if hit := s.first("design", "opinion_title", "title"):
         return "opinion", hit
     if hit := systematic_review_cue(s):
@@ -323,7 +327,7 @@ def design_from_scan(s: TextScan) -> tuple[Design, TextSpan | None]:
     if hit := s.first("design", "opinion", "abstract"):
         return "opinion", hit
     animal, human = s.weight(s.animal_spans), s.weight(s.human_spans)
-    if s.animal_spans and animal > human:  # lab animals are "randomly divided" too: species decide
+    if s.animal_spans and animal > human:
         return "animal", s.animal_spans[0]
     trial, observational = s.hits("design", "trial"), s.hits("design", "observational")
     blinded_placebo = s.first("flags", "blinded") and s.first("flags", "placebo")
@@ -455,12 +459,14 @@ def sample_candidates(abstract: Text, population: str) -> Iterator[tuple[int, Sa
         if re.fullmatch(r"(?:19|20)\d\d", m["num"]) and YEAR_BEFORE.search(abstract.low, 0, m.start()):
             continue  # "in 2006 patients were…": a year
         yield parse_count(m["num"]), cast(SampleUnit, m.lastgroup), span_of("abstract", abstract, m)
-    unit: SampleUnit = "animals" if population == "animal" else "other" if population == "in_vitro" else "participants"
+    units: dict[str, SampleUnit] = {"animal": "animals", "in_vitro": "other"}
+    unit = units.get(population, "participants")
     for m in c.n_equals.finditer(abstract.raw):
         yield parse_count(m["num"]), unit, span_of("abstract", abstract, m)
 
 
-def read_sample_size(abstract: Text, population: str) -> tuple[int | None, TextSpan | None, SampleUnit | None]:
+def read_sample_size(abstract: Text,
+                     population: str) -> tuple[int | None, TextSpan | None, SampleUnit | None]:
     """The enrolment figure: the largest count in the population's unit (people, else animals, else other)."""
     found = [c for c in sample_candidates(abstract, population) if c[0] > 0]
     preferred: SampleUnit = "animals" if population == "animal" else "participants"
@@ -568,8 +574,9 @@ def read_record(record: PubmedRecord) -> RecordEvidence:
     retracted, retracted_basis = read_retraction(record)
     return RecordEvidence(
         pmid=record.pmid, design=design, design_basis=basis, design_span=design_span, species=species,
-        population=population, population_span=population_span, human_group=group, human_group_span=group_span,
-        sample_size=size, sample_size_span=size_span, sample_unit=unit, effects=read_effects(abstract),
-        direction=direction, direction_spans=direction_spans, retracted=retracted, retracted_basis=retracted_basis,
-        non_english=is_non_english(record), **flags,
+        population=population, population_span=population_span,
+        human_group=group, human_group_span=group_span,
+        sample_size=size, sample_size_span=size_span, sample_unit=unit,
+        effects=read_effects(abstract), direction=direction, direction_spans=direction_spans,
+        retracted=retracted, retracted_basis=retracted_basis, non_english=is_non_english(record), **flags,
     )
