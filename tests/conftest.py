@@ -39,3 +39,12 @@ def prefect_harness():
 
     with prefect_test_harness():
         yield
+
+
+@pytest.fixture(scope="session")
+def testdata_dir() -> Path:
+    """Real PubMed files fetched by `make testdata` (scripts/fetch-test-data)."""
+    path = ROOT / ".cache" / "testdata"
+    if not (path / "pubmed20n0014.xml.gz").exists():
+        pytest.fail("real PubMed test data missing: run `make testdata` (make test does)")
+    return path

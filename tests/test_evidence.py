@@ -389,8 +389,11 @@ def cue_phrases() -> list[tuple[str, str, str]]:
     from grading.evidence import vocabulary
 
     v = vocabulary()
-    return [(table, name, phrase) for table in ("design", "flags", "direction")
-            for name, phrases in v[table].items() if not name.endswith("_not") for phrase in phrases]
+    tables = [(table, name, phrases) for table in ("design", "flags", "direction")
+              for name, phrases in v[table].items() if not name.endswith("_not")]
+    tables += [("species", name, phrases) for name, phrases in v["species"].items()]
+    tables += [("animal", "animal", v["population"]["animal"])]
+    return [(table, name, phrase) for table, name, phrases in tables for phrase in phrases]
 
 
 @settings(max_examples=25, deadline=None)
@@ -400,7 +403,8 @@ def test_quick_skip_never_hides_a_cue(data, table, name, phrase):
     """The word-start test that skips cue searches must pass whenever the cue itself matches."""
     from grading.evidence import prepare
 
-    cue = getattr(cues(), table)[name]
+    cue = getattr(cues(), table)
+    cue = cue[name] if isinstance(cue, dict) else cue
     lead = ""
     if phrase.startswith("(?<="):  # a look-behind: generate what it asks for in front ("45-year-old")
         lead, phrase = "45-", phrase[phrase.index(")") + 1:]

@@ -200,9 +200,8 @@ class Cues:
     design: dict[str, Cue]
     flags: dict[str, Cue]
     direction: dict[str, Cue]
-    species: Cue  # one group per species: m.lastgroup -> species_names
+    species: Cue  # one group per species (m.lastgroup -> species_names), reagents excluded
     species_names: dict[str, str]
-    not_organism: re.Pattern[str]  # reagents and phrases that name an organism none was studied
     animal: Cue
     healthy: re.Pattern[str]
     patient_group: re.Pattern[str]
@@ -230,9 +229,9 @@ def cues() -> Cues:
     unit_groups = "|".join(f"(?P<{k}>{alternation(sample[k])})" for k in ("participants", "animals", "other"))
     return Cues(
         design=cue_table(v["design"]), flags=cue_table(v["flags"]), direction=cue_table(v["direction"]),
-        species=Cue(re.compile(rf"(?<!\w)(?:{species})(?!\w)"), None,
+        species=Cue(re.compile(rf"(?<!\w)(?:{species})(?!\w)"), whole_words(pop["animal_not"] + pop["human_not"]),
                     triggers([w for words in v["species"].values() for w in words])),
-        species_names=names, not_organism=whole_words(pop["animal_not"] + pop["human_not"]),
+        species_names=names,
         animal=Cue.of(pop["animal"], pop["animal_not"]), healthy=whole_words(pop["healthy"]),
         patient_group=re.compile(  # "patients with ischemic stroke", up to a comma or a verb
             rf"(?<!\w)(?:{alternation(pop['patient_nouns'])}) (?:{alternation(pop['group_links'])}) "
@@ -286,13 +285,9 @@ class TextScan:
     @cached_property
     def species(self) -> list[tuple[str, TextSpan]]:
         """(species name, span) for every organism named, reagents ("bovine serum albumin") left out."""
-        c, out = cues(), []
-        for where, text in self.texts.items():
-            found = c.species.hits(text)
-            blocked = [(m.start(), m.end()) for m in c.not_organism.finditer(text.low)] if found else []
-            out += [(c.species_names[m.lastgroup or ""], span_of(where, text, m)) for m in found
-                    if not any(s < m.end() and m.start() < e for s, e in blocked)]
-        return out
+        c = cues()
+        return [(c.species_names[m.lastgroup or ""], span_of(where, text, m))
+                for where, text in self.texts.items() for m in c.species.hits(text)]
 
     @cached_property
     def animal_spans(self) -> list[TextSpan]:
