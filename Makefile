@@ -31,7 +31,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 # Re-lock after changing dependencies in pyproject.toml.
 lock: $(STAMP)
-	$(VENV)/bin/uv pip compile pyproject.toml --extra test \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra bench \
 	  --python-version 3.11 --generate-hashes -o requirements.lock
 
 clean:

@@ -10,13 +10,15 @@ from prefect.cache_policies import NO_CACHE
 from grading import pipeline, tables
 from grading.entrez import EntrezSource
 from grading.models import Source
+from grading.pausepoints import pauser
 from grading.pubmed_source import FallbackSource, PubmedSource
 from grading.report import write_reports
 from grading.rubric import load_rubric
 from grading.settings import Settings
 from grading.snapshot import SnapshotSource
 from grading.sources import SourceFailure, read_sources
-from grading.warehouse import load_run, open_warehouse, recent_absences, stored_records
+from grading.sources_list import ListedSource, read_sources_list, tags_for
+from grading.warehouse import load_run, open_warehouse, recent_absences, recent_resolutions, stored_records
 
 
 @task(name="read-sources", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -30,8 +32,8 @@ def extract_task(sources: list[Source]) -> list[pipeline.Document]:
 
 
 @task(name="resolve", cache_policy=NO_CACHE)
-def resolve_task(docs: list[pipeline.Document], pubmed: PubmedSource):
-    return pipeline.resolve_documents(docs, pubmed)
+def resolve_task(docs: list[pipeline.Document], pubmed: PubmedSource, known: dict):
+    return pipeline.resolve_documents(docs, pubmed, known)
 
 
 @task(name="fetch", cache_policy=NO_CACHE)
@@ -50,6 +52,13 @@ def grade_task(docs, resolutions, retrieval, evidence, rubric):
     return rows, pipeline.grade_documents(docs, by_claim, rubric)
 
 
+def default_sources(settings: Settings) -> list[ListedSource]:
+    """The sources list when there is one, else the bundled corpus."""
+    if settings.sources_list.exists():
+        return read_sources_list(settings.sources_list)
+    return [ListedSource(str(settings.sources_dir))]
+
+
 def make_pubmed_source(settings: Settings) -> tuple[PubmedSource, str]:
     snapshot = lambda: SnapshotSource(settings.snapshot_path)  # noqa: E731 - built only when needed
     if settings.offline:
@@ -61,14 +70,15 @@ def make_pubmed_source(settings: Settings) -> tuple[PubmedSource, str]:
 
 @flow(name="grade-corpus", log_prints=False)
 def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None, reports: str | None = None,
-                 offline: bool = False, eutils_url: str | None = None) -> dict:
+                 offline: bool = False, eutils_url: str | None = None, wait: float | None = None) -> dict:
     """Grade every claim in `sources` (default: the bundled corpus) into the warehouse and reports."""
     logger = get_run_logger()
     settings = Settings.from_env(warehouse=Path(warehouse) if warehouse else None,
                                  reports=Path(reports) if reports else None, offline=offline or None,
-                                 eutils_url=eutils_url)
+                                 eutils_url=eutils_url, lock_wait=wait)
     rubric = load_rubric(settings.rubric_path)
-    specs = sources or [str(settings.sources_dir)]
+    listed = [] if sources else default_sources(settings)
+    specs = sources or [entry.spec for entry in listed]
     info = tables.RunInfo(run_id=pipeline.new_run_id(), started_at=pipeline.now_utc(), mode="online",
                           eutils_url=None if settings.offline else settings.redact(settings.eutils_url),
                           rubric_version=rubric.version)
@@ -79,8 +89,10 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
         return {"run_id": None, "failures": [f.message for f in failures], "claims": 0}
     docs = extract_task(docs_read)
     pubmed, info.mode = make_pubmed_source(settings)
-    with open_warehouse(settings.warehouse) as con:  # held for the run: one writer at a time
-        resolutions = resolve_task(docs, pubmed)
+    with open_warehouse(settings.warehouse, wait=settings.lock_wait) as con:  # held for the run: one writer
+        # Searches answered cleanly within the record age are reused: no E-utilities request.
+        known = pipeline.known_resolutions(recent_resolutions(con, pipeline.now_utc() - settings.record_max_age))
+        resolutions = resolve_task(docs, pubmed, known)
         pmids = pipeline.pmids_to_fetch(list(resolutions.values()))
         stored = pipeline.reuse_stored(stored_records(con, pmids).to_dict("records") if pmids else [],
                                        settings.record_max_age, pipeline.now_utc(), settings.offline)
@@ -102,9 +114,11 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
                   **tables.record_frames(retrieval, evidence, info.run_id, now),
                   **tables.grade_frames(grades, info.run_id)}
         frames = tables.validate_frames(frames, info.run_id)
-        frames = tables.run_frames(info, docs, failures, frames, retrieval.result.requests, pipeline.now_utc())
-        load_run(con, frames)
-        written = write_reports(con, settings.reports)
+        tags = {d.source.source: tags_for(d.source.source, listed) for d in docs}
+        frames = tables.run_frames(info, docs, failures, frames, retrieval.result.requests, pipeline.now_utc(), tags)
+        pause = pauser(settings.pause_at)  # GRADING_PAUSE_AT, for crash tests; does nothing by default
+        load_run(con, frames, pause=pause)
+        written = write_reports(con, settings.reports, pause=pause)
     counts: dict[str, int] = {}
     for g in grades:
         counts[g.certainty] = counts.get(g.certainty, 0) + 1

@@ -73,6 +73,7 @@ class RunSourceSchema(_Strict):
     run_id: Series[str]
     source: Series[str]
     content_hash: Series[str] = pa.Field(str_matches=HEX64)
+    tags: Series[object]  # the sources list's tags for this source (may be empty)
 
 
 class ClaimSchema(_Strict):

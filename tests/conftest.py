@@ -14,7 +14,7 @@ SNAPSHOT = ROOT / "src" / "grading" / "data" / "snapshot.xml"
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-pytest_plugins = ("tests.standin_fixtures",)
+pytest_plugins = ("tests.standin_fixtures", "tests.report_fixtures")
 
 
 @pytest.fixture(scope="session")

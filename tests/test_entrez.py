@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import random
 import subprocess
 import sys
 import threading
@@ -22,8 +24,10 @@ from grading.entrez import (
     parse_epost_reply,
     parse_esearch_reply,
 )
-from grading.eutils_standin import EutilsStandin
+from grading.eutils_standin import EutilsStandin, FaultPlan
+from grading.models import PubmedRecord
 from grading.pubmed_source import CitationQuery, FallbackSource, PubmedUnreachable, SearchAnswer
+from grading.pubmed_xml import iter_pubmed_xml
 from grading.ratelimit import Pacer, shared_pacer
 from grading.settings import bundled_path
 from grading.snapshot import SnapshotSource
@@ -273,7 +277,7 @@ def test_timeouts_are_enforced(make_entrez_source: MakeSource, eutils_standin: E
     started = time.monotonic()
     result = source.fetch([16996037])
     assert time.monotonic() - started < 2.0
-    assert result.unavailable == {16996037: "efetch failed: timed out"}
+    assert result.unavailable == {16996037: "efetch failed: timed out; 2 attempts in 1 s"}
 
 
 def test_client_errors_are_not_retried(make_entrez_source: MakeSource, eutils_standin: EutilsStandin) -> None:
@@ -300,8 +304,10 @@ def test_large_sets_use_epost_and_history_windows(make_entrez_source: MakeSource
     source = make_entrez_source(history_threshold=5, batch_size=3, api_key="k")
     result = source.fetch([*snapshot_pmids, 1, 2])
     assert len(result.records) == 8 and result.not_found == {1, 2}
-    assert eutils_standin.requests == {"epost": 1, "efetch": 4}
-    assert all("WebEnv" in s.params for s in eutils_standin.seen if s.endpoint == "efetch")
+    assert eutils_standin.requests == {"epost": 1, "efetch": 5}
+    efetches = [s.params for s in eutils_standin.seen if s.endpoint == "efetch"]
+    assert all("WebEnv" in p for p in efetches[:4])
+    assert efetches[4]["id"] == "1,2"  # what no window brought back is asked for by id: absence proven
 
 
 def test_an_expired_webenv_is_posted_again(make_entrez_source: MakeSource, eutils_standin: EutilsStandin, snapshot_pmids: tuple[int, ...]) -> None:
@@ -314,7 +320,7 @@ def test_an_expired_webenv_is_posted_again(make_entrez_source: MakeSource, eutil
 
 def test_history_that_keeps_expiring_falls_back_to_ids(make_entrez_source: MakeSource,
                                                        eutils_standin: EutilsStandin, snapshot_pmids: tuple[int, ...]) -> None:
-    source = make_entrez_source(history_threshold=5, batch_size=4, max_tries=2, api_key="k")
+    source = make_entrez_source(history_threshold=5, batch_size=4, max_tries=2, api_key="k", workers=1)
     eutils_standin.faults.set_rate(1.0, kinds=["expired"], endpoints=["efetch"])  # history requests only
     result = source.fetch([*snapshot_pmids, 1])
     assert len(result.records) == 8 and result.not_found == {1}
@@ -365,3 +371,34 @@ def test_other_urls_pass_through_the_opener_unchanged(entrez_source: EntrezSourc
     with urllib.request.urlopen(url) as reply:
         assert b"16996037" in reply.read()
     assert eutils_standin.seen[-1].params == {"db": "pubmed", "retmode": "json", "term": "Dolotov[au]"}
+
+
+# --- real records, a quarter of the replies failing ----------------------------------------------
+
+@pytest.fixture(scope="module")
+def real_records(testdata_dir) -> list:  # type: ignore[no-untyped-def]
+    """300 records spread over the first 3,000 of a real 1970s baseline file."""
+    records = [r for r in itertools.islice(iter_pubmed_xml(testdata_dir / "pubmed20n0014.xml.gz"), 3000)
+               if isinstance(r, PubmedRecord)]
+    return random.Random(14).sample(records, 300)
+
+
+@pytest.mark.parametrize("history_threshold", [10_000, 100], ids=["by-id", "epost-history"])
+def test_a_quarter_of_replies_failing_in_mixed_ways_loses_no_record(real_records, history_threshold: int,
+                                                                    make_entrez_source: MakeSource) -> None:
+    kinds = ["error", "truncated", "html", "reset", "server_error", "rate_limit", "slow", "wrong_record",
+             "expired"]
+    faults = FaultPlan(rate=0.25, seed=5, kinds=kinds, delay=1.0)
+    unknown = [99_999_991, 99_999_992]
+    with EutilsStandin(records=real_records, rate=None, rate_with_key=None, retry_after=0.05,
+                       faults=faults) as standin:
+        source = make_entrez_source(base_url=standin.base_url, api_key="k", rate=40, timeout=0.5, max_tries=10,
+                                    batch_size=10, history_threshold=history_threshold)
+        wanted = [r.pmid for r in real_records] + unknown
+        result = source.fetch(wanted)
+    assert set(result.records) == {r.pmid for r in real_records}
+    assert result.unavailable == {} and result.not_found == set(unknown)
+    assert all(result.records[r.pmid].raw_xml == r.raw_xml for r in real_records)
+    injected = sum(standin.faults_injected.values())
+    assert len(standin.faults_injected) >= 4 and injected >= sum(standin.requests.values()) // 8
+    assert source.stats.retries >= injected - standin.faults_injected["expired"] - len(unknown)

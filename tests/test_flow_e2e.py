@@ -129,6 +129,7 @@ def test_rerun_adds_a_run_not_duplicates(online_run, standin) -> None:
     summary, con, out = online_run
     claims_before = rows(con, "SELECT count(*) FROM claims_all")[0][0]
     efetch_before = standin.requests.get("efetch", 0)
+    requests_before = sum(standin.requests.values())
     con.close()
     second = grade_corpus(warehouse=str(out / "w.duckdb"), reports=str(out / "reports"), eutils_url=standin.base_url)
     con2 = duckdb.connect(str(out / "w.duckdb"), read_only=True)
@@ -138,8 +139,10 @@ def test_rerun_adds_a_run_not_duplicates(online_run, standin) -> None:
         assert rows(con2, "SELECT count(*) FROM pubmed_records")[0][0] == \
             rows(con2, "SELECT count(DISTINCT pmid) FROM pubmed_records")[0][0]
         assert rows(con2, "SELECT count(*) FROM claim_grades")[0][0] == second["claims"]
-        # Records fetched minutes ago are reused: no efetch for them.
+        # Records fetched and searches answered minutes ago are reused: no E-utilities request at all.
         assert standin.requests.get("efetch", 0) == efetch_before
+        assert sum(standin.requests.values()) == requests_before and second["requests"] == 0
+        assert rows(con2, "SELECT count(*) FROM citations WHERE kind = 'author_list' AND pmid IS NOT NULL")[0][0] >= 3
     finally:
         con2.close()
 

@@ -10,6 +10,7 @@ import argparse
 import csv
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -28,6 +29,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", type=Path, help="folder for claims.csv and index.html (default reports/)")
     run.add_argument("--offline", action="store_true", help="never call E-utilities; use the bundled snapshot")
     run.add_argument("--eutils-url", help="E-utilities base URL (default NCBI; or set GRADING_EUTILS_URL)")
+    run.add_argument("--wait", type=float, metavar="SECONDS",
+                     help="if another run holds the warehouse, wait this long for it (default: exit at once)")
+
+    srv = sub.add_parser("serve", help="serve the grading flow on a schedule (needs a Prefect server; starts one if "
+                                       "PREFECT_API_URL is unset)")
+    srv.add_argument("sources", nargs="*", metavar="SOURCE", help="files, folders or URLs (default: the sources list)")
+    srv.add_argument("--cron", help="cron schedule (default 0 2 * * *, or GRADING_SCHEDULE_CRON)")
+    srv.add_argument("--timezone", help="time zone of the cron (default America/New_York)")
+    srv.add_argument("--interval", type=float, metavar="SECONDS", help="run every SECONDS instead of on the cron")
+    srv.add_argument("--warehouse", type=Path)
+    srv.add_argument("--reports", type=Path)
+    srv.add_argument("--offline", action="store_true")
+    srv.add_argument("--eutils-url")
+    srv.add_argument("--wait", type=float, metavar="SECONDS", help="how long a run waits for the warehouse lock")
+    srv.add_argument("--prefect-home", type=Path, help="where a server started here keeps its database")
 
     rep = sub.add_parser("report", help="regenerate the reports from the warehouse without re-running")
     rep.add_argument("--warehouse", type=Path)
@@ -43,8 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "report": cmd_report, "sql": cmd_sql}[args.command](args)
+        return {"run": cmd_run, "report": cmd_report, "sql": cmd_sql, "serve": cmd_serve}[args.command](args)
     except KeyboardInterrupt:
+        if args.command == "serve":
+            print("grading: stopped serving", file=sys.stderr)
+            return 0
         print("grading: interrupted; the warehouse is unchanged", file=sys.stderr)
         return 130
     except Exception as exc:  # the known ones carry one-line messages; unknown ones still get one line
@@ -77,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = grade_corpus(sources=sources or None,
                            warehouse=str(args.warehouse) if args.warehouse else None,
                            reports=str(args.reports) if args.reports else None,
-                           offline=args.offline, eutils_url=args.eutils_url)
+                           offline=args.offline, eutils_url=args.eutils_url, wait=args.wait)
     for message in summary["failures"]:
         print(f"grading: error: {message}", file=sys.stderr)
     for message in summary.get("warnings", []):
@@ -96,6 +115,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in summary["reports"]:
         print(f"report: {path}")
     return EXIT_PARTIAL if summary["failures"] or missing else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from grading.schedule import prefect_server
+    from grading.settings import Settings
+
+    settings = Settings.from_env()
+    cron = args.cron or settings.schedule_cron
+    timezone = args.timezone or settings.schedule_timezone
+    parameters = {"sources": list(args.sources) or None, "offline": args.offline or None,
+                  "warehouse": str(args.warehouse.resolve()) if args.warehouse else None,
+                  "reports": str(args.reports.resolve()) if args.reports else None,
+                  "eutils_url": args.eutils_url, "wait": args.wait if args.wait is not None else 600.0}
+    def stop(signum: int, frame: object) -> None:  # SIGTERM stops serving like Ctrl-C: the server goes too
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    with prefect_server(home=args.prefect_home) as api_url:
+        from flows.serve import serve_grading
+
+        when = f"every {args.interval:g} s" if args.interval else f"cron {cron!r} ({timezone})"
+        print(f"serving grade-corpus/scheduled {when}; Prefect API {api_url} (UI: {api_url[:-4]})", flush=True)
+        serve_grading(cron=cron, timezone=timezone, interval=args.interval, parameters=parameters)
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import http.client
-import json
 import logging
 import random
 import re
@@ -22,16 +21,23 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 from urllib.parse import quote, quote_plus
 
 from Bio import Entrez
 
+from grading.eutils_replies import (
+    EutilsReplyError,
+    parse_ecitmatch_reply,
+    parse_epost_reply,
+    parse_esearch_reply,
+)
 from grading.models import FetchResult, PubmedRecord
 from grading.pubmed_source import CitationMatch, CitationQuery, PubmedUnreachable, SearchAnswer, SourceStats
 from grading.pubmed_xml import PubmedXmlError, parse_efetch_reply
@@ -40,9 +46,11 @@ from grading.settings import NCBI_EUTILS_URL
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+U = TypeVar("U")
 
 DEFAULT_TIMEOUT = 30.0
 ECITMATCH_BATCH = 100  # citations per ecitmatch request: keeps the GET URL modest
+POSTED_ENDPOINTS = ("efetch.fcgi", "esummary.fcgi")
 _UNREACHABLE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.ECONNREFUSED}
 _ERROR_RE = re.compile(rb"<ERROR>(.*?)</ERROR>", re.DOTALL)
 
@@ -81,11 +89,22 @@ class EutilsOpener(urllib.request.OpenerDirector):
             if route is None:  # somebody calling Bio.Entrez directly still shares NCBI's budget
                 shared_pacer(_budget(NCBI_EUTILS_URL, None), 3.0).wait()
             else:
-                request.full_url = route.base_url + request.full_url[len(NCBI_EUTILS_URL):]
+                request = _as_post(route.base_url + request.full_url[len(NCBI_EUTILS_URL):], request)
                 route.pacer.wait()
         if timeout is socket._GLOBAL_DEFAULT_TIMEOUT:  # type: ignore[attr-defined]
             timeout = route.timeout if route else DEFAULT_TIMEOUT
         return self.inner.open(request, timeout=timeout)
+
+
+def _as_post(url: str, request: urllib.request.Request) -> urllib.request.Request:
+    """The request at `url`; an id list sent by GET goes in a POST body instead, as NCBI asks
+    (Bio.Entrez posts only from 200 ids or 1,000 characters on)."""
+    path, _, query = url.partition("?")
+    if request.data is None and path.endswith(POSTED_ENDPOINTS) and re.search(r"(^|&)id=", query):
+        return urllib.request.Request(path, data=query.encode(), headers=dict(request.header_items()),
+                                      method="POST")
+    request.full_url = url
+    return request
 
 
 def install_eutils_opener() -> EutilsOpener:
@@ -105,84 +124,6 @@ def _budget(base_url: str, api_key: str | None) -> str:
     return f"{base_url}#{key}"
 
 
-# --- reading replies (pure) ----------------------------------------------------------------
-
-class EutilsReplyError(ValueError):
-    """A reply that is an error message, or not the reply asked for (HTML, truncated, garbled)."""
-
-
-def parse_esearch_reply(body: bytes) -> SearchAnswer:
-    """An esearch reply (JSON or XML) -> SearchAnswer.
-
-    Raises EutilsReplyError for `ERROR` replies and bodies that are not esearch replies
-    (worth retrying). Unknown fields, or phrases PubMed dropped from a query that still
-    matched, give a non-authoritative answer with `error` (not worth retrying).
-    """
-    head = body.lstrip()[:1]
-    try:
-        if head == b"{":
-            result = json.loads(body)["esearchresult"]
-            if "ERROR" in result:
-                raise EutilsReplyError(f"esearch error: {result['ERROR']}")
-            errors = result.get("errorlist") or {}
-            phrases, fields = errors.get("phrasesnotfound") or [], errors.get("fieldsnotfound") or []
-            count, ids = int(result["count"]), [int(i) for i in result.get("idlist", [])]
-        elif head == b"<":
-            root = ET.fromstring(body)
-            if root.tag != "eSearchResult":
-                raise EutilsReplyError(f"not an esearch reply: <{root.tag}>")
-            if root.findtext("ERROR"):
-                raise EutilsReplyError(f"esearch error: {root.findtext('ERROR')}")
-            phrases = [e.text or "" for e in root.iterfind("ErrorList/PhraseNotFound")]
-            fields = [e.text or "" for e in root.iterfind("ErrorList/FieldNotFound")]
-            count, ids = int(root.findtext("Count") or ""), [int(e.text or "") for e in root.iterfind("IdList/Id")]
-        else:
-            raise EutilsReplyError("not an esearch reply")
-    except (ValueError, KeyError, TypeError, ET.ParseError) as exc:
-        if isinstance(exc, EutilsReplyError):
-            raise
-        raise EutilsReplyError(f"unreadable esearch reply: {exc}") from None
-    if fields:
-        return SearchAnswer((), 0, False, f"PubMed could not read the query: {', '.join(fields)}")
-    if phrases and count:
-        # PubMed drops phrases it cannot find and searches with the rest: not this query's answer.
-        return SearchAnswer((), 0, False, f"PubMed ignored phrases it did not find: {', '.join(phrases)}")
-    return SearchAnswer(tuple(ids), count, authoritative=True)
-
-
-def parse_epost_reply(body: bytes) -> tuple[str, int]:
-    """An epost reply -> (WebEnv, query_key); EutilsReplyError otherwise."""
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise EutilsReplyError(f"unreadable epost reply: {exc}") from None
-    webenv, key = root.findtext("WebEnv"), root.findtext("QueryKey")
-    if root.tag != "ePostResult" or root.findtext("ERROR") or not webenv or not (key or "").isdigit():
-        raise EutilsReplyError(f"epost failed: {root.findtext('ERROR') or 'no WebEnv in reply'}")
-    return webenv, int(key or 0)
-
-
-def parse_ecitmatch_reply(text: str) -> dict[str, tuple[int | None, str, str | None]]:
-    """ECitMatch's plain text -> {key: (pmid, status, detail)}; EutilsReplyError for other bodies."""
-    out: dict[str, tuple[int | None, str, str | None]] = {}
-    for line in filter(None, (ln.strip() for ln in text.splitlines())):
-        fields = line.split("|")
-        if len(fields) < 7:
-            raise EutilsReplyError(f"not an ecitmatch line: {line[:80]!r}")
-        key, answer = fields[5], fields[6].strip()
-        if answer.isdigit():
-            out[key] = (int(answer), "found", None)
-        elif answer.startswith("NOT_FOUND;INVALID_JOURNAL"):
-            out[key] = (None, "invalid_journal", answer)
-        elif answer.startswith("NOT_FOUND"):
-            out[key] = (None, "not_found", None)
-        elif answer.startswith("AMBIGUOUS"):
-            out[key] = (None, "ambiguous", answer)
-        else:
-            raise EutilsReplyError(f"unknown ecitmatch answer {answer[:80]!r}")
-    return out
-
-
 # --- the client ----------------------------------------------------------------------------
 
 class _Failed(Exception):
@@ -198,6 +139,8 @@ class _Expired(_Failed):
 
 
 class _GaveUp(Exception):
+    """A request given up: `cause` says what went wrong and how often it was tried."""
+
     def __init__(self, cause: str):
         super().__init__(cause)
         self.cause = cause
@@ -229,7 +172,9 @@ class EntrezSource:
     base_url: None for NCBI. rate: requests/s for the shared budget (default 3, 10 with
     api_key). batch_size: ids per efetch. history_threshold: above this many ids, epost +
     history windows. max_tries: attempts per request. backoff: first retry delay in s
-    (doubling, with jitter, capped at backoff_cap).
+    (doubling, with jitter, capped at backoff_cap). workers: batches in flight at once; they
+    share the one pacer, so more workers only overlap one batch's parsing or back-off with
+    another's request, never exceed the rate.
     """
 
     name = "entrez"
@@ -237,11 +182,12 @@ class EntrezSource:
     def __init__(self, base_url: str | None, email: str, api_key: str | None = None, *, tool: str = "grading",
                  timeout: float = DEFAULT_TIMEOUT, batch_size: int = 200, max_tries: int = 6,
                  rate: float | None = None, history_threshold: int = 1000, backoff: float = 1.0,
-                 backoff_cap: float = 30.0, seed: int | None = None):
+                 backoff_cap: float = 30.0, seed: int | None = None, workers: int = 3):
         self.base_url = (base_url or NCBI_EUTILS_URL).rstrip("/") + "/"
         self.email, self.tool, self._api_key = email, tool, api_key or None
         self.timeout, self.batch_size, self.max_tries = timeout, max(1, batch_size), max(1, max_tries)
         self.history_threshold, self.backoff, self.backoff_cap = history_threshold, backoff, backoff_cap
+        self.workers = max(1, workers)
         rate = rate or (10.0 if self._api_key else 3.0)
         self._route = _Route(self.base_url, timeout, shared_pacer(_budget(self.base_url, self._api_key), rate))
         self._random = random.Random(seed)
@@ -269,8 +215,10 @@ class EntrezSource:
         ids = list(dict.fromkeys(int(p) for p in pmids))
         result, tally = FetchResult(), Counter[str]()
         rest = self._fetch_by_history(ids, result, tally) if len(ids) > self.history_threshold else ids
-        for start in range(0, len(rest), self.batch_size):
-            self._fetch_batch(rest[start:start + self.batch_size], result, tally)
+        batches = [rest[start:start + self.batch_size] for start in range(0, len(rest), self.batch_size)]
+        for part, part_tally in self._in_parallel(self._fetch_batch, batches):
+            _merge(result, part)
+            tally.update(part_tally)
         result.requests = sum(tally.values())
         return result
 
@@ -311,8 +259,16 @@ class EntrezSource:
 
     # --- fetching ----------------------------------------------------------------------------
 
-    def _fetch_batch(self, batch: list[int], result: FetchResult, tally: Counter[str]) -> None:
-        pending = set(batch)
+    def _in_parallel(self, work: Callable[[T], U], items: Sequence[T]) -> list[U]:
+        """`work` over items, up to `workers` at once, results in order; errors propagate."""
+        if len(items) <= 1 or self.workers == 1:
+            return [work(item) for item in items]
+        with ThreadPoolExecutor(min(self.workers, len(items)), thread_name_prefix="efetch") as pool:
+            return list(pool.map(work, items))
+
+    def _fetch_batch(self, batch: list[int]) -> tuple[FetchResult, Counter[str]]:
+        """One efetch by id (retried); the reply names exactly which of the ids exist."""
+        result, tally, pending = FetchResult(), Counter[str](), set(batch)
 
         def attempt() -> None:
             ids = [i for i in batch if i in pending]
@@ -329,12 +285,13 @@ class EntrezSource:
             for pmid in batch:
                 if pmid in pending:
                     result.unavailable[pmid] = f"efetch failed: {exc.cause}"
+        return result, tally
 
     def _fetch_by_history(self, ids: list[int], result: FetchResult, tally: Counter[str]) -> list[int]:
         """epost the ids, efetch them in windows; re-post when the WebEnv expires.
 
-        Returns the ids left undecided (a window failed, or foreign records came back), to be
-        fetched by id, where each reply says exactly which ids it covered.
+        Returns the ids no window brought back, to be fetched by id: a window's reply does not
+        say which ids it covered, so silence there proves nothing; a reply by id does.
         """
         pending = set(ids)
 
@@ -342,24 +299,23 @@ class EntrezSource:
             return [i for i in ids if i in pending]
         for _post in range(self.max_tries):
             posted = undecided()
+            if not posted:
+                break
             try:
                 webenv, key = self._post(posted, tally)
             except _GaveUp:
-                return undecided()
-            foreign: list[int] = []
-            try:
-                for start in range(0, len(posted), self.batch_size):
-                    foreign += self._accept(self._fetch_window(webenv, key, start, tally), pending, result)
-            except _Expired:
-                log.info("history session expired after %d of %d ids; posting again",
-                         len(ids) - len(pending), len(ids))
-                continue
-            except _GaveUp:
-                return undecided()
-            if foreign:
-                return undecided()
-            result.not_found.update(pending)
-            return []
+                break
+            windows = self._in_parallel(partial(self._fetch_window, webenv, key, threading.Event()),
+                                        range(0, len(posted), self.batch_size))
+            expired = failed = False
+            for records, window_tally, failure in windows:
+                tally.update(window_tally)
+                self._accept(records, pending, result)
+                expired |= isinstance(failure, _Expired)
+                failed |= isinstance(failure, _GaveUp)
+            if not expired or failed:
+                break
+            log.info("history session expired after %d of %d ids; posting again", len(ids) - len(pending), len(ids))
         return undecided()
 
     def _post(self, ids: list[int], tally: Counter[str]) -> tuple[str, int]:
@@ -367,11 +323,27 @@ class EntrezSource:
         return self._with_retries(lambda: self._read(parse_epost_reply, self._exchange(
             "epost", Entrez.epost, tally, db="pubmed", id=",".join(map(str, ids)))))
 
-    def _fetch_window(self, webenv: str, key: int, start: int, tally: Counter[str]) -> list[PubmedRecord]:
-        """One window of a history set, retried; _Expired at once when the WebEnv is gone."""
-        return self._with_retries(lambda: self._read_efetch(self._exchange(
-            "efetch", Entrez.efetch, tally, db="pubmed", WebEnv=webenv, query_key=key, retstart=start,
-            retmax=self.batch_size, retmode="xml")), stop_on=_Expired)
+    def _fetch_window(self, webenv: str, key: int, expired: threading.Event, start: int
+                      ) -> tuple[list[PubmedRecord], Counter[str], Exception | None]:
+        """One window of a history set, retried: (records, requests, failure). The failure is
+        _Expired at once when the WebEnv is gone (`expired` tells the other windows not to
+        ask again), or _GaveUp."""
+        tally = Counter[str]()
+
+        def attempt() -> list[PubmedRecord]:
+            if expired.is_set():
+                raise _Expired("history session expired")
+            return self._read_efetch(self._exchange(
+                "efetch", Entrez.efetch, tally, db="pubmed", WebEnv=webenv, query_key=key, retstart=start,
+                retmax=self.batch_size, retmode="xml"))
+        try:
+            records = self._with_retries(attempt, stop_on=_Expired)
+        except _Expired as exc:
+            expired.set()
+            return [], tally, exc
+        except _GaveUp as exc:
+            return [], tally, exc
+        return records, tally, None
 
     def _accept(self, records: list[PubmedRecord], pending: set[int], result: FetchResult) -> list[int]:
         """File records for pending ids; returns PMIDs of records nobody asked for (ignored)."""
@@ -432,22 +404,25 @@ class EntrezSource:
         return body.encode() if isinstance(body, str) else body
 
     def _with_retries(self, attempt: Callable[[], T], stop_on: type[_Failed] | None = None) -> T:
-        """Call `attempt` until it succeeds, up to max_tries; raises _GaveUp with the last cause.
+        """Call `attempt` until it succeeds, up to max_tries; raises _GaveUp whose cause names
+        the last failure, the attempts and time spent, and what went wrong on each.
 
         `stop_on`: failures passed straight to the caller, which knows better than to repeat.
         """
-        n = 0
+        started, causes = time.monotonic(), Counter[str]()
         while True:
-            n += 1
             try:
                 return attempt()
             except _Failed as exc:
                 if stop_on is not None and isinstance(exc, stop_on):
                     raise
+                causes[_label(exc.cause)] += 1
+                n = sum(causes.values())
                 if not exc.retryable or n >= self.max_tries:
                     self.stats.add("gave_up")
-                    log.warning("E-utilities request given up after %d attempt(s): %s", n, exc.cause)
-                    raise _GaveUp(exc.cause) from None
+                    cause = _gave_up_cause(exc, causes, time.monotonic() - started)
+                    log.warning("E-utilities request given up: %s", cause)
+                    raise _GaveUp(cause) from None
                 log.info("E-utilities attempt %d of %d failed (%s); retrying", n, self.max_tries, exc.cause)
                 self.stats.add("retries")
                 self._wait_before_retry(n, exc)
@@ -459,6 +434,39 @@ class EntrezSource:
             self._route.pacer.pause(max(failure.retry_after, delay))
         else:
             time.sleep(delay)
+
+
+def _merge(into: FetchResult, part: FetchResult) -> None:
+    into.records.update(part.records)
+    into.origin.update(part.origin)
+    into.not_found |= part.not_found
+    into.unavailable.update(part.unavailable)
+
+
+def _label(cause: str) -> str:
+    """A failure's kind, for counting: "HTTP 503", "timed out", "HTML page", "NCBI error: …"."""
+    if re.match(r"HTTP \d+", cause):
+        return cause[:8]
+    if cause.startswith("unreadable reply"):
+        return "HTML page" if "HTML" in cause else "unreadable reply"
+    if cause.startswith("truncated reply"):
+        return "truncated reply"
+    if cause.startswith("efetch answered with records not requested"):
+        return "records not requested"
+    return cause.split(";")[0][:60]
+
+
+def _gave_up_cause(last: _Failed, causes: Counter[str], elapsed: float) -> str:
+    """"HTTP 503 Service Unavailable; 6 attempts in 31 s (HTTP 503 ×4, truncated reply ×2)"."""
+    n = sum(causes.values())
+    if not last.retryable:
+        return f"{last.cause} (not retryable)"
+    if n == 1:
+        return last.cause
+    tried = f"{last.cause}; {n} attempts in {elapsed:.0f} s"
+    if len(causes) == 1:
+        return tried
+    return tried + " (" + ", ".join(f"{label} ×{count}" for label, count in causes.most_common()) + ")"
 
 
 def _retry_after(headers: object) -> float:

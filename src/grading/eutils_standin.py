@@ -4,7 +4,8 @@ It answers efetch, esearch, epost, esummary and ecitmatch under `/entrez/eutils/
 NCBI does (errors as HTTP 200, unknown ids silently absent, 429 over the rate limit) and
 injects the faults NCBI is known for, so the client can be tested against all of them
 without the network. Library: `EutilsStandin(paths).start()` or `with EutilsStandin(...)`.
-CLI: `python -m grading.eutils_standin FILE... [--port N] [--rate N] [--fault-rate F]`.
+CLI: `python -m grading.eutils_standin FILE... [--port N] [--rate N] [--fault-rate F]
+[--fault-kinds K,...]`; on exit it prints its counters (requests, 429s sent, faults) to stderr.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import argparse
 import itertools
 import json
 import random
+import signal
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -27,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
 from grading.models import PubmedRecord
-from grading.pubmed_index import PubmedIndex, tokenize
+from grading.pubmed_index import CONTROLLED_TAGS, PubmedIndex, tokenize
 from grading.pubmed_xml import DeletedCitations, iter_pubmed_xml
 
 PREFIX = "/entrez/eutils/"
@@ -173,6 +176,24 @@ class EutilsStandin:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}{PREFIX}"
 
+    def serve(self, records: Iterable[PubmedRecord]) -> None:
+        """Serve these records from now on, replacing held versions (PubMed revised them)."""
+        with self._lock:
+            for record in records:
+                self.index.add(record)
+
+    def withdraw(self, pmids: Iterable[int]) -> None:
+        """Stop serving these PMIDs (PubMed deleted them): efetch answers without them."""
+        with self._lock:
+            for pmid in pmids:
+                self.index.discard(pmid)
+
+    def counters(self) -> dict[str, object]:
+        """What the stand-in did: requests per endpoint, 429s sent, faults injected per kind."""
+        with self._lock:
+            return {"requests": dict(self.requests), "rate_limited": self.rate_limited,
+                    "faults_injected": dict(self.faults_injected)}
+
     def expire_webenvs(self) -> None:
         """Forget every history session, as NCBI does after a while."""
         with self._lock:
@@ -263,7 +284,8 @@ class EutilsStandin:
         start, retmax = int(p.get("retstart", "0") or 0), int(p.get("retmax", "20") or 20)
         try:
             hits = self.index.search(term)
-            missing = [f"{v}[{t}]" for v, t in _terms(term) if not self.index.match(v, t)]
+            missing = [f"{v}[{t}]" for v, t in _terms(term)
+                       if t.lower() not in CONTROLLED_TAGS and not self.index.match(v, t)]
             bad_fields: list[str] = []
         except ValueError as exc:
             hits, missing, bad_fields = [], [], [str(exc)]
@@ -449,27 +471,34 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve files until killed; prints the base URL first."""
+    """Serve files until interrupted or terminated; prints the base URL first, and on the way
+    out its counters as one JSON line on stderr (for benchmarks to cross-check)."""
     parser = argparse.ArgumentParser(prog="python -m grading.eutils_standin", description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path, help="PubMed XML files (.xml or .xml.gz)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--rate", type=float, default=3.0, help="requests/s per client without api_key; 0: unlimited")
     parser.add_argument("--rate-with-key", type=float, default=10.0)
+    parser.add_argument("--retry-after", type=float, default=1.0, help="seconds sent in Retry-After with a 429")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of replies that go wrong")
     parser.add_argument("--fault-kinds", default=",".join(RANDOM_FAULT_KINDS),
                         help=f"comma-separated, from: {', '.join(FAULT_KINDS)}")
+    parser.add_argument("--fault-delay", type=float, default=2.0, help="seconds a `slow` reply waits")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    faults = FaultPlan(rate=args.fault_rate, seed=args.seed, kinds=args.fault_kinds.split(","))
+    faults = FaultPlan(rate=args.fault_rate, seed=args.seed, kinds=args.fault_kinds.split(","),
+                       delay=args.fault_delay)
     standin = EutilsStandin(args.files, host=args.host, port=args.port, rate=args.rate or None,
-                            rate_with_key=args.rate_with_key or None, faults=faults)
+                            rate_with_key=args.rate_with_key or None, retry_after=args.retry_after, faults=faults)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with standin:
         print(standin.base_url, flush=True)
         try:
-            threading.Event().wait()
+            stop.wait()
         except KeyboardInterrupt:
             pass
+    print(json.dumps(standin.counters()), file=sys.stderr, flush=True)
     return 0
 
 

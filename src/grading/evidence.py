@@ -290,6 +290,11 @@ class TextScan:
                 for where, text in self.texts.items() for m in c.species.hits(text)]
 
     @cached_property
+    def people_counts(self) -> list[tuple[int, SampleUnit, TextSpan]]:
+        """Counts of people in the abstract ("24 healthy volunteers", "eleven subjects")."""
+        return [c for c in sample_candidates(self.texts["abstract"], "human") if c[1] == "participants" and c[0] > 0]
+
+    @cached_property
     def animal_spans(self) -> list[TextSpan]:
         generic = [span_of(w, t, m) for w, t in self.texts.items() for m in cues().animal.hits(t)]
         return [s for name, s in self.species if name != "human"] + generic
@@ -310,38 +315,82 @@ def classify_design_from_text(title: str | None, abstract: str) -> tuple[Design,
 def design_from_scan(s: TextScan) -> tuple[Design, TextSpan | None]:
     """Article-type cues first (they name the paper: editorial, systematic review, case report, review),
     then what was studied and how: animals when animal words outweigh human ones (lab animals are
-    "randomly divided" too), then randomized > trial > cells > observational > weaker cues."""
+    "randomly divided" too), then randomized > trial > cells > observational; then what the paper's
+    people say about its design (one patient, a case; many, a series or cohort); weak cues last."""
     if hit := s.first("design", "opinion_title", "title"):
         return "opinion", hit
     if hit := systematic_review_cue(s):
         return "systematic_review", hit
-    if hit := s.first("design", "case_report"):
+    if hit := case_report_cue(s):
         return "case_report", hit
     if hit := s.first("design", "review_title", "title") or s.first("design", "review"):
-        return "review", hit
+        # "The literature is reviewed" closes many case reports: the patient decides.
+        case = s.first("design", "case_report_mention") if "literature" in hit.text.lower() else None
+        return ("case_report", case) if case else ("review", hit)
     if hit := s.first("design", "opinion", "abstract"):
         return "opinion", hit
     animal, human = s.weight(s.animal_spans), s.weight(s.human_spans)
     if s.animal_spans and animal > human:
         return "animal", s.animal_spans[0]
     trial, observational = s.hits("design", "trial"), s.hits("design", "observational")
-    blinded_placebo = s.first("flags", "blinded") and s.first("flags", "placebo")
-    if hit := s.first("design", "randomized") or blinded_placebo:
+    # A blinded comparison (with placebo, a crossover, another arm) is, in practice, a randomized trial.
+    blinded_comparison = s.first("flags", "blinded") and (s.first("flags", "placebo") or s.first("design", "comparison"))
+    if hit := s.first("design", "randomized") or blinded_comparison:
         return "rct", hit
     if trial and s.weight(trial) > s.weight(observational):
         return "nonrandomized_trial", trial[0]
     in_vitro = s.hits("design", "in_vitro")
     if in_vitro and s.weight(in_vitro) >= s.weight(observational):
-        return "in_vitro", in_vitro[0]
+        return ("animal", s.animal_spans[0]) if s.animal_spans and not s.human_spans else ("in_vitro", in_vitro[0])
     if observational:
         return "observational", observational[0]
+    if hit := s.first("design", "case_report_mention"):
+        return "case_report", hit
+    if counted := design_from_count(s):
+        return counted
+    clinical = s.first("design", "clinical")
+    if not s.human_spans and not clinical and (hit := s.first("design", "laboratory")):
+        return "animal", hit  # bench or physiology work naming no people: MEDLINE's "Animals" in practice
     if hit := s.first("design", "review_weak"):
         return "review", hit
     if hit := s.first("design", "observational_weak"):
         return "observational", hit
     if s.animal_spans:
         return "animal", s.animal_spans[0]
+    if (s.human_spans or clinical) and (hit := s.first("design", "case_report_weak")):
+        return "case_report", hit
+    if (s.human_spans or clinical) and s.texts["abstract"].raw and not s.first("design", "own_study") \
+            and not re.search(r"\d", s.texts["abstract"].raw):
+        return "review", None  # talks about a topic, reports no study of its own
     return "unknown", None
+
+
+def case_report_cue(s: TextScan) -> TextSpan | None:
+    """A case-report cue, unless the abstract counts many people (then it is a series: "23 cases")."""
+    hit = s.first("design", "case_report_title", "title") or s.first("design", "case_report")
+    if hit and hit.where == "abstract" and (most_people(s) or 0) >= vocabulary()["design_counts"]["series_min"]:
+        return None
+    return hit
+
+
+def most_people(s: TextScan) -> int | None:
+    counts = [n for n, unit, _ in s.people_counts]
+    return max(counts) if counts else None
+
+
+def design_from_count(s: TextScan) -> tuple[Design, TextSpan] | None:
+    """A paper about a handful of named people is a case report or small series; about many, with no
+    design stated, an observational series. Thresholds live in the vocabulary's [design_counts]."""
+    limits = vocabulary()["design_counts"]
+    counts = [(n, span) for n, _, span in s.people_counts]
+    if not counts:
+        return None
+    size, span = max(counts, key=lambda c: c[0])
+    if size <= limits["case_series_max"]:
+        return "case_report", span
+    if size >= limits["series_min"]:
+        return "observational", span
+    return None
 
 
 def systematic_review_cue(s: TextScan) -> TextSpan | None:

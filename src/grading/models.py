@@ -159,6 +159,8 @@ class PubmedRecord:
     status: str | None  # MedlineCitation/@Status
     raw_xml: str  # the record's own XML, so any stage can be replayed
     is_book: bool = False
+    article_ids: tuple[tuple[str, str], ...] = ()  # (IdType, value): pubmed, doi, pmc, pii, mid, ...
+    history: tuple[tuple[str, str], ...] = ()  # (PubStatus, "yyyy-mm-dd" or shorter): received, pubmed, ...
 
     @property
     def abstract_text(self) -> str:

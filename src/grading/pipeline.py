@@ -65,9 +65,26 @@ def extract_document(source: Source) -> Document:
     return Document(source, claims, mentions, attached, subjects)
 
 
-def resolve_documents(docs: Sequence[Document], pubmed: PubmedSource) -> dict[tuple[str, str], Resolution]:
+def resolve_documents(docs: Sequence[Document], pubmed: PubmedSource,
+                      known: dict[tuple[str, str], Resolution] | None = None) -> dict[tuple[str, str], Resolution]:
+    """Resolve every mention; `known` answers (by kind and value) from recent runs need no search."""
+    known = known or {}
     mentions = [m for d in docs for m in d.mentions]
-    return resolve_mentions(mentions, pubmed)
+    out = {mention_key(m): known[(m.kind, m.value)] for m in mentions if (m.kind, m.value) in known}
+    out.update(resolve_mentions([m for m in mentions if mention_key(m) not in out], pubmed))
+    return out
+
+
+def known_resolutions(rows: Sequence[dict]) -> dict[tuple[str, str], Resolution]:
+    """Warehouse rows (warehouse.recent_resolutions) back into Resolution values."""
+    out = {}
+    for r in rows:
+        pmid = None if r["pmid"] is None or r["pmid"] != r["pmid"] else int(r["pmid"])
+        candidates = tuple(int(c) for c in (r["candidates"] if r["candidates"] is not None else ()))
+        detail = r["detail"] if isinstance(r["detail"], str) else None
+        out[(r["kind"], r["value"])] = Resolution(r["kind"], r["value"], r["resolution"], pmid, r["method"],
+                                                  candidates, detail)
+    return out
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """An in-memory index of PubMed records answering NCBI-style field-tag queries.
 
 Shared by the offline snapshot source and the E-utilities stand-in, so both search the
-same way. Supported: `term[tag]` and `"a phrase"[tag]` for au, dp, doi, aid, ta, ti, tiab,
-pmid, uid, pmc, mh, all; bare words (all fields); AND, OR, NOT and parentheses.
+same way. Supported: `term[tag]` and `"a phrase"[tag]` for au, 1au, dp, doi, aid, ta, ti,
+tiab, pmid, uid, pmc, mh, pt, vi, pg, lr, all; date ranges `2006:2008[dp]` and
+`2024/05/03:3000[lr]`; bare words (all fields); AND, OR, NOT and parentheses.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 from grading.models import PubmedRecord
 
-TOKEN_RE = re.compile(r'\s*(?:(\()|(\))|("[^"]*"|[^\s()\[\]"]+(?:\s+[A-Z]{1,3}(?=\[au\]))?)(\[[a-z ]+\])?)',
+TOKEN_RE = re.compile(r'\s*(?:(\()|(\))|("[^"]*"|[^\s()\[\]"]+(?:\s+[A-Z]{1,3}(?=\[1?au\]))?)(\[[a-z1 ]+\])?)',
                       re.IGNORECASE)
+# Tags whose values are checked against a vocabulary or a range rather than a phrase index:
+# PubMed answers an unmatched value with zero hits, not with "phrase not found".
+CONTROLLED_TAGS = frozenset({"uid", "pmid", "dp", "pdat", "lr", "pt", "vi", "pg"})
 WORD_RE = re.compile(r"[^\W_]+")
 
 
@@ -34,10 +38,14 @@ class PubmedIndex:
         self.records: dict[int, PubmedRecord] = {}
         self.fields: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
         self.authors: dict[str, list[tuple[str, int]]] = defaultdict(list)  # last name -> (initials, pmid)
+        self.first_authors: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for r in records:
             self.add(r)
 
     def add(self, r: PubmedRecord) -> None:
+        """Index a record; a record already held under its PMID is replaced (a new version)."""
+        if r.pmid in self.records:
+            self.discard(r.pmid)
         self.records[r.pmid] = r
         f = self.fields
         f["pmid"][str(r.pmid)].add(r.pmid)
@@ -56,9 +64,32 @@ class PubmedIndex:
             f["tiab"][w].add(r.pmid)
         for h in r.mesh_headings:
             f["mh"][fold(h.descriptor)].add(r.pmid)
-        for a in r.authors:
+        for _, name in r.publication_types:
+            f["pt"][fold(name)].add(r.pmid)
+        if r.volume:
+            f["vi"][fold(r.volume)].add(r.pmid)
+        if r.pages:
+            f["pg"][fold(first_page(r.pages))].add(r.pmid)
+        for i, a in enumerate(r.authors):
             if a.last_name:
                 self.authors[fold(a.last_name)].append((fold(a.initials or ""), r.pmid))
+                if i == 0:
+                    self.first_authors[fold(a.last_name)].append((fold(a.initials or ""), r.pmid))
+
+    def discard(self, pmid: int) -> None:
+        """Forget a record and every index entry pointing at it."""
+        if self.records.pop(pmid, None) is None:
+            return
+        for table in self.fields.values():
+            for key in [k for k, ids in table.items() if pmid in ids]:
+                table[key].discard(pmid)
+                if not table[key]:
+                    del table[key]
+        for by_name in (self.authors, self.first_authors):
+            for name in [n for n, entries in by_name.items() if any(p == pmid for _, p in entries)]:
+                by_name[name] = [(ini, p) for ini, p in by_name[name] if p != pmid]
+                if not by_name[name]:
+                    del by_name[name]
 
     def get(self, pmid: int) -> PubmedRecord | None:
         return self.records.get(pmid)
@@ -71,6 +102,8 @@ class PubmedIndex:
     def match(self, value: str, tag: str) -> set[int]:
         value = value.strip().strip('"')
         tag = tag.lower()
+        if tag in {"dp", "pdat", "lr"} and ":" in value:
+            return self.match_range(value, tag)
         if tag in {"uid", "pmid"}:
             return set(self.fields["pmid"].get(value, ()))
         if tag in {"doi", "aid", "lid"}:
@@ -79,18 +112,43 @@ class PubmedIndex:
             return set(self.fields["pmc"].get(fold(value), ()))
         if tag in {"dp", "pdat"}:
             return set(self.fields["dp"].get(value[:4], ()))
+        if tag == "lr":
+            day = _iso(value)
+            return {p for p, r in self.records.items() if (r.date_revised or "").startswith(day)}
         if tag in {"ta", "journal", "jour"}:
             return set(self.fields["ta"].get(fold(value).rstrip("."), ()))
-        if tag in {"au", "auth", "author", "1au"}:
+        if tag in {"au", "auth", "author"}:
             return self.match_author(value)
+        if tag == "1au":
+            return self.match_author(value, first_only=True)
         if tag in {"mh", "mesh"}:
             return set(self.fields["mh"].get(fold(value), ()))
+        if tag in {"pt", "ptyp"}:
+            return set(self.fields["pt"].get(" ".join(fold(value).split()), ()))
+        if tag in {"vi", "volume"}:
+            return set(self.fields["vi"].get(fold(value), ()))
+        if tag in {"pg", "page"}:
+            return set(self.fields["pg"].get(fold(first_page(value)), ()))
         if tag in {"ti", "title", "tiab", "tw"}:
             return self.match_words(value, "ti" if tag in {"ti", "title"} else "tiab")
         if tag in {"all", "all fields", ""}:
             return (self.match_words(value, "tiab") | self.match_author(value) | self.match(value, "doi")
                     | self.match(value, "pmid") | self.match(value, "ta"))
         raise ValueError(f"unsupported field tag [{tag}]")
+
+    def match_range(self, value: str, tag: str) -> set[int]:
+        """`lo:hi` dates, inclusive; each bound yyyy, yyyy/mm or yyyy/mm/dd (3000: no upper bound)."""
+        lo, _, hi = (_iso(v) for v in value.partition(":"))
+        if not lo[:4].isdigit() or not hi[:4].isdigit():
+            raise ValueError(f"cannot read the date range {value!r}")
+        if tag != "lr":
+            lo, hi = lo[:4], hi[:4]  # records carry a publication year only
+        out = set()
+        for pmid, r in self.records.items():
+            date = r.date_revised if tag == "lr" else (str(r.year) if r.year else None)
+            if date and lo <= date[:len(lo)] and date[:len(hi)] <= hi:
+                out.add(pmid)
+        return out
 
     def match_words(self, value: str, field: str) -> set[int]:
         ws = words(value)
@@ -99,7 +157,7 @@ class PubmedIndex:
         sets = [self.fields[field].get(w, set()) for w in ws]
         return set.intersection(*map(set, sets))
 
-    def match_author(self, value: str) -> set[int]:
+    def match_author(self, value: str, first_only: bool = False) -> set[int]:
         parts = fold(value).replace(",", " ").split()
         if not parts:
             return set()
@@ -107,7 +165,8 @@ class PubmedIndex:
             last, initials = " ".join(parts[:-1]), parts[-1]
         else:
             last, initials = " ".join(parts), ""
-        return {pmid for ini, pmid in self.authors.get(last, ()) if ini.startswith(initials)}
+        by_name = self.first_authors if first_only else self.authors
+        return {pmid for ini, pmid in by_name.get(last, ()) if ini.startswith(initials)}
 
     # --- queries -------------------------------------------------------------------
 
@@ -134,8 +193,22 @@ class PubmedIndex:
         if volume:
             cands = {p for p in cands if (self.records[p].volume or "") == volume}
         if first_page:
-            cands = {p for p in cands if (self.records[p].pages or "").split("-")[0].strip() == first_page}
+            cands = {p for p in cands if first_page_of(self.records[p]) == first_page}
         return sorted(cands)
+
+
+def first_page(pages: str) -> str:
+    """"54-60" -> "54"; "e1234" -> "e1234"."""
+    return pages.split("-")[0].strip()
+
+
+def first_page_of(record: PubmedRecord) -> str:
+    return first_page(record.pages or "")
+
+
+def _iso(date: str) -> str:
+    """PubMed's yyyy/mm/dd (or yyyy/mm, yyyy) as the ISO prefix DateRevised is stored in."""
+    return date.strip().strip('"').replace("/", "-")
 
 
 def tokenize(term: str) -> list[tuple[str, str]]:

@@ -7,11 +7,13 @@ docs/settings.md (a test checks that).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Mapping
+
+from grading.pausepoints import check_points
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 
@@ -25,17 +27,22 @@ def bundled_path(name: str) -> Path:
 class Settings:
     warehouse: Path = Path("data/warehouse.duckdb")
     reports: Path = Path("reports")
-    sources_dir: Path = Path("data/sources")  # the bundled corpus, used when no source is given
+    sources_dir: Path = Path("data/sources")  # the bundled corpus, used when no source and no list is given
+    schedule_cron: str = "0 2 * * *"  # GRADING_SCHEDULE_CRON: when `grading serve` runs (NCBI: nights ET)
+    schedule_timezone: str = "America/New_York"  # GRADING_SCHEDULE_TIMEZONE
+    lock_wait: float = 0.0  # GRADING_LOCK_WAIT: seconds to wait for another run holding the warehouse
+    sources_list: Path = Path("data/sources.toml")  # GRADING_SOURCES_LIST: what a run with no SOURCE grades
     offline: bool = False  # never call E-utilities; records come from the snapshot
     eutils_url: str = NCBI_EUTILS_URL  # GRADING_EUTILS_URL: NCBI, a mirror, or a loopback stand-in
     email: str = "grading@example.org"  # NCBI_EMAIL: NCBI asks for the operator's address
-    api_key: str | None = None  # NCBI_API_KEY: raises NCBI's limit from 3 to 10 requests/s
+    api_key: str | None = field(default=None, repr=False)  # NCBI_API_KEY: 3 -> 10 requests/s; never shown
     tool: str = "grading"
     snapshot: Path | None = None  # GRADING_SNAPSHOT: PubMed XML served offline; None = bundled
     rubric: Path | None = None  # GRADING_RUBRIC: rubric TOML; None = bundled
     http_timeout: float = 30.0  # seconds, every outbound request (E-utilities and source URLs)
-    max_source_bytes: int = 20_000_000  # a source URL or file larger than this is refused
+    max_source_bytes: int = 20_000_000  # GRADING_MAX_SOURCE_BYTES: a source URL or file larger is refused
     record_max_age_days: float = 7.0  # GRADING_RECORD_MAX_AGE_DAYS: re-fetch stored records older than this
+    pause_at: tuple[str, ...] = ()  # GRADING_PAUSE_AT: crash tests only (grading.pausepoints); off
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -59,8 +66,20 @@ class Settings:
             values["rubric"] = Path(env["GRADING_RUBRIC"])
         if env.get("GRADING_HTTP_TIMEOUT"):
             values["http_timeout"] = float(env["GRADING_HTTP_TIMEOUT"])
+        if env.get("GRADING_SCHEDULE_CRON"):
+            values["schedule_cron"] = env["GRADING_SCHEDULE_CRON"]
+        if env.get("GRADING_SCHEDULE_TIMEZONE"):
+            values["schedule_timezone"] = env["GRADING_SCHEDULE_TIMEZONE"]
+        if env.get("GRADING_LOCK_WAIT"):
+            values["lock_wait"] = float(env["GRADING_LOCK_WAIT"])
+        if env.get("GRADING_SOURCES_LIST"):
+            values["sources_list"] = Path(env["GRADING_SOURCES_LIST"])
         if env.get("GRADING_RECORD_MAX_AGE_DAYS"):
             values["record_max_age_days"] = float(env["GRADING_RECORD_MAX_AGE_DAYS"])
+        if env.get("GRADING_MAX_SOURCE_BYTES"):
+            values["max_source_bytes"] = int(env["GRADING_MAX_SOURCE_BYTES"])
+        if env.get("GRADING_PAUSE_AT"):
+            values["pause_at"] = check_points(env["GRADING_PAUSE_AT"].split(","))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)  # type: ignore[arg-type]
 

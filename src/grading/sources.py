@@ -8,6 +8,8 @@ targets, because citations in pages are usually hyperlinks.
 from __future__ import annotations
 
 import hashlib
+import html.parser
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -99,6 +101,11 @@ def read_sources(specs: Iterable[str], *, timeout: float = 30.0,
             sources.append(read_source(spec, timeout=timeout, max_bytes=max_bytes))
         except SourceError as exc:
             failures.append(SourceFailure(source=spec, message=str(exc)))
+        except (RecursionError, MemoryError, ValueError, LookupError) as exc:
+            # A hostile document can trip a library (a parser, a decoder): it fails alone, named.
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            failures.append(SourceFailure(source=spec, message=f"{spec}: could not be read "
+                                                                  f"({type(exc).__name__}: {first})"))
     return sources, failures
 
 
@@ -153,24 +160,86 @@ def html_to_text(spec: str, html: str) -> str:
     """Main text of a page, links kept as `[text](url)` so citations survive."""
     import trafilatura  # heavy import, only for HTML sources
 
-    linked = inline_links(html)
-    text = trafilatura.extract(linked, output_format="txt", include_comments=False, include_tables=True,
-                               favor_recall=True)
-    if not text or not text.strip():
-        # trafilatura declines very short or unusual pages: fall back to all visible text.
-        text = visible_text(html)
+    try:
+        linked = inline_links(html)
+        text = trafilatura.extract(linked, output_format="txt", include_comments=False, include_tables=True,
+                                   favor_recall=True)
+        if not text or not text.strip():
+            # trafilatura declines very short or unusual pages: fall back to all visible text.
+            text = visible_text(html)
+    except _TooDeep:
+        # libxml2 silently drops whatever is nested deeper than it keeps (and trafilatura with
+        # it): read such a page without a tree, so no text is lost.
+        text = stream_text(html)
     if not text.strip():
         raise SourceError(f"{spec}: HTML has no readable text")
     return text
 
 
+class _TooDeep(Exception):
+    """Markup nested deeper than libxml2 keeps (255 levels): a tree would silently lose text."""
+
+
 def parse_html(html: str):  # type: ignore[no-untyped-def]
+    """An lxml tree of the page; None for hopeless markup; _TooDeep when lxml dropped content."""
     from lxml import html as lxml_html
 
+    parser = lxml_html.HTMLParser()
     try:
-        return lxml_html.fromstring(html)
+        root = lxml_html.fromstring(html, parser=parser)
     except Exception:  # lxml raises several types for hopeless markup
         return None
+    if any("Excessive depth" in e.message for e in parser.error_log):
+        raise _TooDeep()
+    return root
+
+
+class _FlatText(html.parser.HTMLParser):
+    """Visible text without building a tree: no depth limit, no recursion, linear time."""
+
+    SKIP = frozenset({"script", "style", "noscript", "template"})
+    BLOCKS = frozenset({"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section", "article",
+                        "td"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+        self.links: list[str | None] = []  # open <a>: its http(s) target, or None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self.skipping += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+        elif tag == "a":
+            href = (dict(attrs).get("href") or "").strip()
+            target = href if urllib.parse.urlsplit(href).scheme.lower() in {"http", "https"} else None
+            self.links.append(target)
+            if target:
+                self.parts.append("[")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+        elif tag == "a" and self.links:
+            target = self.links.pop()
+            if target:
+                self.parts.append(f"]({target})")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def stream_text(html: str) -> str:
+    reader = _FlatText()
+    reader.feed(html)
+    reader.close()
+    lines = (" ".join(line.split()) for line in "".join(reader.parts).splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def write_links_as_text(root) -> None:  # type: ignore[no-untyped-def]
@@ -218,18 +287,28 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def fetch_url(url: str, *, timeout: float, max_bytes: int) -> tuple[bytes, str]:
-    """GET a page with a time limit and a size limit. Returns (body, media type)."""
+    """GET a page with a time limit and a size limit. Returns (body, media type).
+
+    `timeout` bounds each socket wait and also the whole body: a server trickling bytes
+    cannot hold a run for longer than about twice the limit.
+    """
     opener = urllib.request.build_opener(_HttpOnlyRedirects())
     request = urllib.request.Request(url, headers={"User-Agent": "grading/0.1 (evidence grading)"})
+    deadline = time.monotonic() + timeout
     try:
         with opener.open(request, timeout=timeout) as reply:
             ctype = reply.headers.get_content_type()
-            body = reply.read(max_bytes + 1)
+            declared = reply.headers.get("Content-Length", "")
+            if declared.strip().isdigit() and int(declared) > max_bytes:
+                raise SourceError(f"{url}: body of {int(declared)} bytes is over the {max_bytes}-byte limit")
+            body = read_body(url, reply, max_bytes + 1, deadline, timeout)
     except SourceError:
         raise
     except urllib.error.HTTPError as exc:
-        if 300 <= exc.code < 400:  # urllib itself refuses redirects to file:, ftp:, ...
-            raise SourceError(f"{url}: redirected to a non-http(s) URL; refused") from None
+        if 300 <= exc.code < 400:
+            if "not allowed" in str(exc.reason):  # urllib itself refuses redirects to file:, data:, ...
+                raise SourceError(f"{url}: redirected to a non-http(s) URL; refused") from None
+            raise SourceError(f"{url}: redirect refused ({str(exc.reason).strip()[:120]})") from None
         raise SourceError(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
@@ -240,3 +319,19 @@ def fetch_url(url: str, *, timeout: float, max_bytes: int) -> tuple[bytes, str]:
         raise SourceError(f"{url}: content type {ctype} is not a text document")
     media = "text/html" if "html" in ctype else ctype
     return body, media
+
+
+def read_body(url: str, reply, limit: int, deadline: float, timeout: float) -> bytes:  # type: ignore[no-untyped-def]
+    """Up to `limit` bytes, checking the deadline after every socket read (read1: whatever
+    arrived, so a slow trickle is noticed)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = reply.read1(min(65536, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if time.monotonic() > deadline:
+            raise SourceError(f"{url}: still sending after {timeout:g} s; refused (time limit)")
+    return b"".join(chunks)

@@ -140,12 +140,15 @@ def validate_frames(frames: dict[str, pd.DataFrame], run_id: str) -> dict[str, p
 
 
 def run_frames(info: RunInfo, docs: Sequence[Document], failures: Sequence[SourceFailure], frames: dict[str, pd.DataFrame],
-               requests: int, finished_at: datetime) -> dict[str, pd.DataFrame]:
+               requests: int, finished_at: datetime, tags: dict[str, tuple[str, ...]] | None = None
+               ) -> dict[str, pd.DataFrame]:
     issues = [(info.run_id, "sources", f.source, f.message) for f in failures]
     issues += [(info.run_id, stage, subject, message) for stage, subject, message in info.issues]
     frames["run_issues"] = pd.DataFrame(issues, columns=["run_id", "stage", "subject", "message"])
-    frames["run_sources"] = pd.DataFrame([(info.run_id, d.source.source, d.source.content_hash) for d in docs],
-                                         columns=["run_id", "source", "content_hash"])
+    tags = tags or {}
+    frames["run_sources"] = pd.DataFrame(
+        [(info.run_id, d.source.source, d.source.content_hash, list(tags.get(d.source.source, ()))) for d in docs],
+        columns=["run_id", "source", "content_hash", "tags"])
     frames["runs"] = pd.DataFrame([{
         "run_id": info.run_id, "started_at": info.started_at, "finished_at": finished_at, "status": "completed",
         "mode": info.mode, "eutils_url": info.eutils_url, "rubric_version": info.rubric_version,

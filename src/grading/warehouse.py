@@ -4,7 +4,8 @@ Layers (dbt's naming): raw/staging tables written by runs (`source_versions`,
 `claims_all`, `citation_mentions`, `citation_links`, `pubmed_record_versions`,
 `pubmed_records`, `fetch_log`, `grades`, `grade_reasons`, `quarantine`, `runs`,
 `run_issues`) and marts that reports and users read (`claim_grades`, `citations`,
-`reasons`, `latest_run`). docs/warehouse.md documents every one.
+`reasons`, `latest_run`; for reports also `previous_run`, `source_texts`, `cited_records`,
+`claim_changes`, `newly_retracted`). docs/warehouse.md documents every one.
 
 One process writes at a time (DuckDB's file lock); a run's rows are inserted in a single
 transaction, so a run killed part-way leaves the previous state intact.
@@ -12,9 +13,11 @@ transaction, so a run killed part-way leaves the previous state intact.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -34,7 +37,7 @@ CREATE TABLE IF NOT EXISTS runs (
     mode VARCHAR, eutils_url VARCHAR, rubric_version VARCHAR, n_sources INTEGER, n_claims INTEGER,
     n_citations INTEGER, n_records INTEGER, eutils_requests INTEGER, note VARCHAR);
 CREATE TABLE IF NOT EXISTS run_issues (run_id VARCHAR, stage VARCHAR, subject VARCHAR, message VARCHAR);
-CREATE TABLE IF NOT EXISTS run_sources (run_id VARCHAR, source VARCHAR, content_hash VARCHAR,
+CREATE TABLE IF NOT EXISTS run_sources (run_id VARCHAR, source VARCHAR, content_hash VARCHAR, tags VARCHAR[],
     PRIMARY KEY (run_id, source));
 CREATE TABLE IF NOT EXISTS source_versions (
     source VARCHAR, content_hash VARCHAR, media_type VARCHAR, encoding VARCHAR, text VARCHAR,
@@ -91,6 +94,71 @@ CREATE OR REPLACE VIEW reasons AS
     FROM grade_reasons r JOIN claims_all c USING (claim_id)
     WHERE r.run_id = (SELECT run_id FROM latest_run)
     ORDER BY c.source, c.char_start, r.seq;
+
+-- Report marts (docs/reports.md): what a reader of the latest run needs, and what changed.
+CREATE OR REPLACE VIEW previous_run AS
+    SELECT * FROM runs WHERE status = 'completed' ORDER BY finished_at DESC, run_id DESC LIMIT 1 OFFSET 1;
+CREATE OR REPLACE VIEW source_texts AS
+    SELECT s.source, s.content_hash, v.media_type, v.encoding, v.n_chars, v.text, s.run_id
+    FROM run_sources s JOIN source_versions v USING (source, content_hash)
+    WHERE s.run_id = (SELECT run_id FROM latest_run)
+    ORDER BY s.source;
+CREATE OR REPLACE VIEW cited_records AS
+    WITH cited AS (
+        SELECT pmid, min(fetch_outcome) AS fetch_outcome, count(DISTINCT claim_id) AS n_claims,
+               count(DISTINCT source) AS n_sources
+        FROM citations WHERE pmid IS NOT NULL GROUP BY pmid)
+    SELECT c.pmid, r.title, r.journal, r.year, r.design, r.species, r.sample_size, r.retracted,
+           r.publication_types, r.doi, r.pmcid, c.fetch_outcome, r.origin, c.n_claims, c.n_sources,
+           (SELECT run_id FROM latest_run) AS run_id
+    FROM cited c LEFT JOIN pubmed_records r USING (pmid)
+    ORDER BY c.pmid;
+CREATE OR REPLACE VIEW claim_changes AS
+    -- Claims are matched by (source, claim_text, occurrence): claim_ids change with the text.
+    WITH now_claims AS (
+        SELECT c.source, c.claim_text, c.claim_id, c.char_start, c.claim_type, g.certainty, g.status,
+               row_number() OVER (PARTITION BY c.source, c.claim_text ORDER BY c.char_start) AS occurrence
+        FROM grades g JOIN claims_all c USING (claim_id) WHERE g.run_id = (SELECT run_id FROM latest_run)),
+    before_claims AS (
+        SELECT c.source, c.claim_text, c.claim_id, c.char_start, c.claim_type, g.certainty, g.status,
+               row_number() OVER (PARTITION BY c.source, c.claim_text ORDER BY c.char_start) AS occurrence
+        FROM grades g JOIN claims_all c USING (claim_id) WHERE g.run_id = (SELECT run_id FROM previous_run)),
+    source_change AS (
+        SELECT source, CASE WHEN b.content_hash IS NULL THEN 'added' WHEN n.content_hash IS NULL THEN 'dropped'
+                            WHEN n.content_hash <> b.content_hash THEN 'edited' ELSE 'unchanged' END AS source_change
+        FROM (SELECT * FROM run_sources WHERE run_id = (SELECT run_id FROM latest_run)) n
+        FULL JOIN (SELECT * FROM run_sources WHERE run_id = (SELECT run_id FROM previous_run)) b USING (source))
+    SELECT CASE WHEN b.claim_id IS NULL THEN 'new' WHEN n.claim_id IS NULL THEN 'removed' ELSE 'regraded' END
+               AS change,
+           coalesce(n.source, b.source) AS source, s.source_change, coalesce(n.claim_text, b.claim_text) AS claim_text,
+           coalesce(n.occurrence, b.occurrence) AS occurrence, coalesce(n.claim_type, b.claim_type) AS claim_type,
+           n.certainty, n.status, b.certainty AS previous_certainty, b.status AS previous_status,
+           n.claim_id, b.claim_id AS previous_claim_id, n.char_start, b.char_start AS previous_char_start,
+           (SELECT run_id FROM latest_run) AS run_id, (SELECT run_id FROM previous_run) AS previous_run_id
+    FROM now_claims n
+    FULL JOIN before_claims b ON n.source = b.source AND n.claim_text = b.claim_text AND n.occurrence = b.occurrence
+    JOIN source_change s ON s.source = coalesce(n.source, b.source)
+    WHERE EXISTS (SELECT 1 FROM previous_run)
+      AND (n.claim_id IS NULL OR b.claim_id IS NULL OR n.certainty <> b.certainty OR n.status <> b.status)
+    ORDER BY source, coalesce(n.char_start, b.char_start), change;
+CREATE OR REPLACE VIEW newly_retracted AS
+    -- Retracted now, but not in the previous run: the record was not cited then, or the version
+    -- in effect when that run finished carried no retraction (PubMed's two markers, as models.py reads them).
+    WITH before_version AS (
+        SELECT pmid, arg_max(raw_xml, first_seen_at) AS raw_xml FROM pubmed_record_versions
+        WHERE first_seen_at <= (SELECT finished_at FROM previous_run) GROUP BY pmid),
+    before_cited AS (
+        SELECT DISTINCT pmid FROM citation_links
+        WHERE run_id = (SELECT run_id FROM previous_run) AND pmid IS NOT NULL AND fetch_outcome = 'fetched')
+    SELECT r.pmid, r.title, r.journal, r.year, r.design, r.n_claims, r.n_sources,
+           (b.pmid IS NOT NULL) AS previously_cited, r.run_id, (SELECT run_id FROM previous_run) AS previous_run_id
+    FROM cited_records r
+    LEFT JOIN before_cited b USING (pmid)
+    LEFT JOIN before_version v USING (pmid)
+    WHERE r.retracted AND EXISTS (SELECT 1 FROM previous_run)
+      AND NOT (b.pmid IS NOT NULL AND coalesce(regexp_matches(v.raw_xml,
+          '<PublicationType[^>]*>\\s*Retracted Publication\\s*</PublicationType>|RefType=["'']RetractionIn["'']'), false))
+    ORDER BY r.pmid;
 """
 
 # Run-scoped tables are appended; these are keyed and only gain rows they lack.
@@ -115,23 +183,18 @@ def check_file(path: Path) -> None:
 
 
 @contextmanager
-def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open (creating if needed) a grading warehouse; one-line errors for every failure."""
+def open_warehouse(path: Path, *, read_only: bool = False, wait: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open (creating if needed) a grading warehouse; one-line errors for every failure.
+
+    DuckDB lets one process write a file: while another holds it, wait up to `wait`
+    seconds for it to finish, then give up with a message naming the holder."""
     path = Path(path)
     check_file(path)
     if read_only and not path.exists():
         raise WarehouseError(f"{path}: no warehouse here yet; run `grading run` first")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        msg = str(exc).splitlines()[0]
-        if "lock" in msg.lower():
-            raise WarehouseError(f"{path}: in use by another process (one writer at a time); try again when it ends") from None
-        raise WarehouseError(f"{path}: cannot open warehouse ({msg})") from None
-    except duckdb.Error as exc:
-        raise WarehouseError(f"{path}: cannot open warehouse ({str(exc).splitlines()[0]})") from None
+    con = connect_waiting(path, read_only, wait)
     try:
         if read_only:
             check_schema(con, path)
@@ -140,6 +203,26 @@ def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.Du
         yield con
     finally:
         con.close()
+
+
+def connect_waiting(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + max(0.0, wait)
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            msg = str(exc).splitlines()[0]
+            if "lock" not in msg.lower():
+                raise WarehouseError(f"{path}: cannot open warehouse ({msg})") from None
+            if time.monotonic() >= deadline:
+                holder = re.search(r"PID (\d+)", msg)
+                who = f"process {holder.group(1)}" if holder else "another process"
+                waited = f" after waiting {wait:g} s" if wait > 0 else ""
+                raise WarehouseError(f"{path}: in use by {who} (one writer at a time){waited}; "
+                                     "try again when it ends, or pass --wait SECONDS") from None
+            time.sleep(0.25)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{path}: cannot open warehouse ({str(exc).splitlines()[0]})") from None
 
 
 def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -167,7 +250,7 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -
     """Insert rows by column name; keyed tables skip rows whose key is already there."""
     if df is None or df.empty:
         return 0
-    con.register("_incoming", df)
+    register_frame(con, "_incoming", df)
     try:
         cols = ", ".join(f'"{c}"' for c in df.columns)
         keys = KEYED_TABLES.get(table)
@@ -179,25 +262,40 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -
             sql = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming"
         con.execute(sql)
     finally:
-        con.unregister("_incoming")
+        with suppress(duckdb.Error):  # in an aborted transaction this fails too, hiding the cause
+            con.unregister("_incoming")
     return len(df)
+
+
+def register_frame(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> None:
+    """Register a DataFrame for SQL. DuckDB infers an object column's type from a sample of
+    its rows: a list column empty in every sampled row reads as NULL[], and the first real
+    value then fails to cast (`grades.pmids` in a big uncited corpus). Sample every row."""
+    con.execute(f"SET pandas_analyze_sample = {max(1000, len(df))}")
+    con.register(name, df)
 
 
 def upsert_records(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> None:
     """pubmed_records holds one row per PMID: a newly fetched version replaces the old row."""
     if df is None or df.empty:
         return
-    con.register("_records", df)
+    register_frame(con, "_records", df)
     try:
         con.execute("DELETE FROM pubmed_records WHERE pmid IN (SELECT pmid FROM _records)")
         cols = ", ".join(f'"{c}"' for c in df.columns)
         con.execute(f"INSERT INTO pubmed_records ({cols}) SELECT {cols} FROM _records")
     finally:
-        con.unregister("_records")
+        with suppress(duckdb.Error):
+            con.unregister("_records")
 
 
-def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
-    """Write one run's frames in a single transaction (all or nothing)."""
+def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame],
+             pause: Callable[[str], None] | None = None) -> None:
+    """Write one run's frames in a single transaction (all or nothing).
+
+    `pause`: the GRADING_PAUSE_AT hook (grading.pausepoints), called as "load" with every row
+    inserted and the COMMIT still to come: the moment a crash test kills the run.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         for table, df in frames.items():
@@ -206,6 +304,8 @@ def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) ->
             elif table != "runs":
                 insert_frame(con, table, df)
         insert_frame(con, "runs", frames["runs"])  # last: a run row means a complete run
+        if pause is not None:
+            pause("load")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -230,3 +330,16 @@ def recent_absences(con: duckdb.DuckDBPyConnection, pmids: list[int], since: obj
         "WHERE f.outcome = 'not_found' AND r.finished_at >= ? AND f.pmid IN (SELECT unnest(?))",
         [since, pmids]).fetchall()
     return {int(r[0]) for r in rows}
+
+
+def recent_resolutions(con: duckdb.DuckDBPyConnection, since: object) -> list[dict[str, object]]:
+    """Searched resolutions (DOI, PMC, references) that got a clean answer in a run finished
+    after `since`: the latest per (kind, value). Failed searches (`unavailable`) are not reused."""
+    return con.execute("""
+        SELECT kind, value, resolution, pmid, method, candidates, detail FROM (
+            SELECT m.kind, m.value, l.resolution, l.pmid, l.method, l.candidates, l.detail,
+                   row_number() OVER (PARTITION BY m.kind, m.value ORDER BY r.finished_at DESC) AS n
+            FROM citation_links l JOIN citation_mentions m USING (citation_id) JOIN runs r USING (run_id)
+            WHERE r.finished_at >= ? AND l.resolution IN ('resolved', 'not_found', 'ambiguous')
+              AND l.method NOT IN ('direct', 'none'))
+        WHERE n = 1""", [since]).df().to_dict("records")

@@ -1,0 +1,78 @@
+"""CSV exports, one file per mart, with a stable column order (documented in docs/reports.md).
+
+Grains: claims.csv one row per claim, citations.csv one row per citation occurrence and claim
+link, records.csv one row per cited PMID, reasons.csv one row per fired rule per claim; all
+for the latest run.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Export:
+    """One CSV file: the mart it reads, its columns in order, and its row order."""
+
+    filename: str
+    query: str
+    columns: tuple[str, ...]
+
+    def select(self) -> str:
+        return self.query.format(columns=", ".join(f"m.{c}" for c in self.columns))
+
+
+CLAIM_COLUMNS = ("source", "claim_id", "char_start", "char_end", "claim_type", "population", "certainty", "status",
+                 "pmids", "claim_text", "reasons", "rubric_version", "run_id")
+CITATION_COLUMNS = ("source", "claim_id", "citation_id", "char_start", "char_end", "footnote", "in_reference_list",
+                    "raw", "kind", "value", "link", "resolution", "method", "pmid", "candidates", "fetch_outcome",
+                    "detail", "run_id")
+RECORD_COLUMNS = ("pmid", "title", "journal", "year", "design", "species", "sample_size", "retracted",
+                  "publication_types", "doi", "pmcid", "fetch_outcome", "origin", "n_claims", "n_sources", "run_id")
+REASON_COLUMNS = ("source", "claim_id", "seq", "pmid", "domain", "rule_id", "change", "explanation", "span_in",
+                  "span_start", "span_end", "span_text", "run_id")
+
+EXPORTS = (
+    Export("claims.csv", "SELECT {columns} FROM claim_grades m ORDER BY m.source, m.char_start, m.claim_id",
+           CLAIM_COLUMNS),
+    Export("citations.csv", "SELECT {columns} FROM citations m "
+           "ORDER BY m.source, m.char_start, m.citation_id, m.claim_id NULLS FIRST", CITATION_COLUMNS),
+    Export("records.csv", "SELECT {columns} FROM cited_records m ORDER BY m.pmid", RECORD_COLUMNS),
+    # Reasons in the order of their claims in the text, then the order the rubric fired them.
+    Export("reasons.csv", "SELECT {columns} FROM reasons m JOIN claim_grades g USING (claim_id) "
+           "ORDER BY m.source, g.char_start, m.claim_id, m.seq", REASON_COLUMNS),
+)
+
+
+def csv_cell(value: object) -> str:
+    """Lists join with ';', missing is empty, booleans are true/false; text that a spreadsheet
+    would run as a formula gets a leading apostrophe (the warehouse keeps the exact text)."""
+    text = plain_cell(value)
+    if isinstance(value, (str, list, tuple)) and text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def plain_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ";".join(plain_cell(v) for v in value)
+    return str(value)
+
+
+def write_csv(path: Path, columns: Iterable[str], rows: Iterable[dict[str, object]]) -> None:
+    columns = list(columns)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(columns)
+        for row in rows:
+            w.writerow([csv_cell(row[c]) for c in columns])

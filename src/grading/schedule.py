@@ -1,0 +1,85 @@
+"""Scheduling needs a real Prefect server: find the one at PREFECT_API_URL or start one.
+
+Prefect's temporary (ephemeral) server refuses to schedule flows, so `grading serve`
+either uses the server named by PREFECT_API_URL or runs `prefect server start` (SQLite,
+about 10 s to come up here) for as long as it serves, and stops it on exit.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+# NCBI asks that large jobs run at night US Eastern (21:00-05:00) or at weekends.
+DEFAULT_CRON = "0 2 * * *"
+DEFAULT_TIMEZONE = "America/New_York"
+
+
+class ServerError(Exception):
+    """The Prefect server could not be started or reached; one line."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def healthy(api_url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(api_url.rstrip("/") + "/health", timeout=timeout) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def prefect_server(*, home: Path | None = None, startup_timeout: float = 90.0,
+                   log: Path | None = None) -> Iterator[str]:
+    """Yield a Prefect API URL: PREFECT_API_URL's when set, else a local server started here.
+
+    A started server lives in a child process (its SQLite database under `home`, or
+    Prefect's default PREFECT_HOME) and is stopped when the block exits, however it exits."""
+    given = os.environ.get("PREFECT_API_URL")
+    if given:
+        if not healthy(given):
+            raise ServerError(f"PREFECT_API_URL={given} does not answer; start that server or unset it")
+        yield given
+        return
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    if home is not None:
+        home.mkdir(parents=True, exist_ok=True)
+        env["PREFECT_HOME"] = str(home)
+    out = open(log, "ab") if log else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while not healthy(api_url):
+            if proc.poll() is not None:
+                raise ServerError(f"`prefect server start` exited with {proc.returncode} before answering")
+            if time.monotonic() > deadline:
+                raise ServerError(f"Prefect server did not answer within {startup_timeout:g} s")
+            time.sleep(0.5)
+        os.environ["PREFECT_API_URL"] = api_url
+        yield api_url
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if log:
+            out.close()
