@@ -7,6 +7,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.cache_keys import extract_key, grade_key
 from grading import pipeline, tables
 from grading.entrez import EntrezSource
 from grading.models import Source
@@ -26,9 +27,10 @@ def read_sources_task(specs: list[str], settings: Settings) -> tuple[list[Source
     return read_sources(specs, timeout=settings.http_timeout, max_bytes=settings.max_source_bytes)
 
 
-@task(name="extract", cache_policy=NO_CACHE)
-def extract_task(sources: list[Source]) -> list[pipeline.Document]:
-    return [pipeline.extract_document(s) for s in sources]
+@task(name="extract", cache_key_fn=extract_key, persist_result=True)
+def extract_task(source: Source) -> pipeline.Document:
+    """Cached on the source's content hash: an unchanged source is not re-extracted."""
+    return pipeline.extract_document(source)
 
 
 @task(name="resolve", cache_policy=NO_CACHE)
@@ -46,8 +48,9 @@ def read_records_task(retrieval: pipeline.Retrieval) -> dict:
     return pipeline.read_records(retrieval.result.records)
 
 
-@task(name="link-and-grade", cache_policy=NO_CACHE)
+@task(name="link-and-grade", cache_key_fn=grade_key, persist_result=True)
 def grade_task(docs, resolutions, retrieval, evidence, rubric):
+    """Cached on claims, resolutions, record versions and rubric version."""
     rows, by_claim = pipeline.link_documents(docs, resolutions, retrieval, evidence)
     return rows, pipeline.grade_documents(docs, by_claim, rubric)
 
@@ -87,7 +90,7 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
         logger.error(f.message)
     if not docs_read:
         return {"run_id": None, "failures": [f.message for f in failures], "claims": 0}
-    docs = extract_task(docs_read)
+    docs = [extract_task(s) for s in docs_read]
     pubmed, info.mode = make_pubmed_source(settings)
     with open_warehouse(settings.warehouse, wait=settings.lock_wait) as con:  # held for the run: one writer
         # Searches answered cleanly within the record age are reused: no E-utilities request.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from grading.models import CERTAINTY_LEVELS, CitationMention, Claim, PubmedRecord, Reason, Resolution
 
 if TYPE_CHECKING:
+    from grading.claim_reading import ClaimReading
     from grading.rubric import Rubric
 
 
@@ -35,10 +36,11 @@ class Body:
     """The claim and its usable records; rules append reasons, the engine sums changes."""
 
     claim: Claim
-    claim_population: str  # human | animal: the population the claim is judged against
+    claim_population: str  # human | animal | cells | unspecified: the population the claim is judged against
     subjects: frozenset[str]  # the document's subject terms (see grading.topic)
     links: list[LinkedEvidence]
     rubric: "Rubric"
+    reading: "ClaimReading"  # the claim's substance, population, outcome and figures
     excluded: set[int] = field(default_factory=set)  # pmids screened out (retracted, off-topic, …)
     reasons: list[Reason] = field(default_factory=list)
 
@@ -65,6 +67,12 @@ class Body:
         """The usable records at the best starting level: GRADE starts the body from them."""
         level = self.best_level
         return [link for link in self.usable if self.rubric.start_level(link.evidence.design) == level]
+
+    @property
+    def total_participants(self) -> tuple[int, int]:
+        """(people or animals counted across usable records, records whose size is unknown)."""
+        sizes = [link.evidence.sample_size for link in self.usable]
+        return sum(s for s in sizes if s), sum(1 for s in sizes if not s)
 
     @property
     def down_so_far(self) -> int:

@@ -34,6 +34,7 @@ from Bio import Entrez
 
 from grading.eutils_replies import (
     EutilsReplyError,
+    NcbiErrorReply,
     parse_ecitmatch_reply,
     parse_epost_reply,
     parse_esearch_reply,
@@ -371,6 +372,8 @@ class EntrezSource:
     def _read(self, parse: Callable[..., T], body: object) -> T:
         try:
             return parse(body)
+        except NcbiErrorReply as exc:
+            raise _Failed(self.mask(f"NCBI error: {exc}")) from None
         except (PubmedXmlError, EutilsReplyError) as exc:
             # The body's opening words tell a blocked IP from a busy backend; they may echo the key.
             raise _Failed(self.mask(f"unreadable reply: {str(exc)[:200]}; body begins {_snippet(body)!r}")) from None

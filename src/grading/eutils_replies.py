@@ -17,6 +17,10 @@ class EutilsReplyError(ValueError):
     """A reply that is an error message, or not the reply asked for (HTML, truncated, garbled)."""
 
 
+class NcbiErrorReply(EutilsReplyError):
+    """A well-formed reply carrying NCBI's own `ERROR` ("Search Backend failed", "Empty Response")."""
+
+
 def parse_esearch_reply(body: bytes) -> SearchAnswer:
     """An esearch reply (JSON or XML) -> SearchAnswer.
 
@@ -29,7 +33,7 @@ def parse_esearch_reply(body: bytes) -> SearchAnswer:
         if head == b"{":
             result = json.loads(body)["esearchresult"]
             if "ERROR" in result:
-                raise EutilsReplyError(f"esearch error: {result['ERROR']}")
+                raise NcbiErrorReply(f"esearch error: {result['ERROR']}")
             errors = result.get("errorlist") or {}
             phrases, fields = errors.get("phrasesnotfound") or [], errors.get("fieldsnotfound") or []
             count, ids = int(result["count"]), [int(i) for i in result.get("idlist", [])]
@@ -38,7 +42,7 @@ def parse_esearch_reply(body: bytes) -> SearchAnswer:
             if root.tag != "eSearchResult":
                 raise EutilsReplyError(f"not an esearch reply: <{root.tag}>")
             if root.findtext("ERROR"):
-                raise EutilsReplyError(f"esearch error: {root.findtext('ERROR')}")
+                raise NcbiErrorReply(f"esearch error: {root.findtext('ERROR')}")
             phrases = [e.text or "" for e in root.iterfind("ErrorList/PhraseNotFound")]
             fields = [e.text or "" for e in root.iterfind("ErrorList/FieldNotFound")]
             count, ids = int(root.findtext("Count") or ""), [int(e.text or "") for e in root.iterfind("IdList/Id")]
@@ -63,6 +67,8 @@ def parse_epost_reply(body: bytes) -> tuple[str, int]:
     except ET.ParseError as exc:
         raise EutilsReplyError(f"unreadable epost reply: {exc}") from None
     webenv, key = root.findtext("WebEnv"), root.findtext("QueryKey")
+    if root.tag == "ePostResult" and root.findtext("ERROR"):
+        raise NcbiErrorReply(f"epost error: {root.findtext('ERROR')}")
     if root.tag != "ePostResult" or root.findtext("ERROR") or not webenv or not (key or "").isdigit():
         raise EutilsReplyError(f"epost failed: {root.findtext('ERROR') or 'no WebEnv in reply'}")
     return webenv, int(key or 0)

@@ -11,25 +11,32 @@ from __future__ import annotations
 from typing import Sequence
 
 from grading.body import Body, LinkedEvidence
+from grading.claim_reading import ClaimReading
 from grading.models import Claim, Grade, Reason
 from grading.rubric import Rubric
 from grading.rules import REGISTRY
+from grading.topic import read_claim_cached
 
 SCREENING = ("retraction", "identity", "relevance")
 GRADING = ("start", "risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias",
            "upgrade", "numbers")
 
 
-def claim_population(claim: Claim, rubric: Rubric) -> str:
-    if claim.population == "unspecified":
+def claim_population(reading: ClaimReading, rubric: Rubric) -> str:
+    """human | animal | cells | unspecified: what the claim is judged against. A claim that names
+    no population is read as about people when the rubric says so (consumer pages mean people)."""
+    if reading.population == "unspecified":
         return "human" if rubric.unspecified_population_is_human else "unspecified"
-    return claim.population
+    return reading.population
 
 
 def grade_claim(claim: Claim, links: Sequence[LinkedEvidence], rubric: Rubric,
                 subjects: frozenset[str] = frozenset()) -> Grade:
-    body = Body(claim=claim, claim_population=claim_population(claim, rubric), subjects=subjects,
-                links=list(links), rubric=rubric)
+    """The verdict on one claim from its linked evidence; `subjects` are the document's subject
+    terms, standing in for the substance of a claim that names none ("It improves memory")."""
+    reading = read_claim_cached(claim.text, frozenset(subjects))
+    body = Body(claim=claim, claim_population=claim_population(reading, rubric), subjects=subjects,
+                links=list(links), rubric=rubric, reading=reading)
     if not links:
         return verdict(body, "uncited", [Reason("status.uncited", "status", 0, "no citation is attached to this claim")])
     body.reasons.extend(link_reasons(body))
@@ -37,7 +44,7 @@ def grade_claim(claim: Claim, links: Sequence[LinkedEvidence], rubric: Rubric,
     if not body.usable:
         return verdict(body, *no_usable_evidence(body))
     run_domains(body, GRADING)
-    if claim.population == "unspecified" and rubric.unspecified_population_is_human:
+    if reading.population == "unspecified" and rubric.unspecified_population_is_human:
         body.reasons.append(Reason("indirectness.population_assumed", "indirectness", 0,
                                    "the claim names no population; read as a claim about people"))
     return verdict(body, "graded", [])

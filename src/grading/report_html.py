@@ -102,7 +102,7 @@ def line_start(text: str, pos: int) -> int:
 def highlight_rows(text: str, claims: list[Row]) -> list[TextRow]:
     """Split `text` into rows that start at the line where a claim starts, each row's text cut
     into pieces at claim boundaries. Overlapping claims are clipped so no text shows twice;
-    every claim still gets its card."""
+    every claim still gets its card. The pieces, in order, spell `text` exactly."""
     n = len(text)
     ordered = sorted(claims, key=lambda c: (c["char_start"], c["char_end"], c["claim_id"]))
     spans: list[tuple[int, int, Row]] = []
@@ -131,8 +131,6 @@ def highlight_rows(text: str, claims: list[Row]) -> list[TextRow]:
             i += 1
         if pos < b:
             row.pieces.append(Piece(text[pos:b]))
-        if row.pieces and row.pieces[-1].text.endswith("\n"):  # the row's block ends the line itself
-            row.pieces[-1].text = row.pieces[-1].text[:-1]
     return rows
 
 

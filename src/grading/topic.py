@@ -1,9 +1,12 @@
-"""Is a record about what a claim is about? Term overlap with a document-level subject.
+"""Is a record about what a claim is about: its substance, and its outcome?
 
-Used twice: to link reference-list entries to the claims they support (an *inferred*
-link) and to flag inline citations whose record concerns something else (`off-topic`).
-A term is a lower-cased word of 3+ letters/digits, split at hyphens, minus generic
-vocabulary (data/topic_vocabulary.toml), with a crude plural fold.
+Used twice: to link reference-list entries to the claims they support (an *inferred* link) and to
+flag inline citations whose record concerns something else (`off-topic`). The claim's substance and
+outcome come from grading.claim_reading; a record names them when its title, abstract, MeSH
+headings, chemicals or keywords hold their terms, or (for outcomes) a word of the same outcome
+family ("memory" and "learning"). A term is a lower-cased word of 3+ letters/digits, split at
+hyphens, minus generic vocabulary (data/topic_vocabulary.toml), with a crude plural fold. When a
+claim has no readable substance, term overlap with the document's subject decides (`match_topic`).
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Literal, Sequence
 
 from grading.models import PubmedRecord
 from grading.settings import bundled_path
+
+if TYPE_CHECKING:
+    from grading.claim_reading import ClaimReading
 
 WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -76,11 +82,39 @@ def document_subjects(claim_texts: Sequence[str], min_share: float = 0.3, min_cl
 
 
 @dataclass(frozen=True)
+class RecordSpan:
+    """Where in a record a match was found: text == title/abstract[start:end] (MeSH etc.: no offsets)."""
+
+    where: Literal["title", "abstract", "none"]
+    start: int | None
+    end: int | None
+    text: str
+
+
+@dataclass(frozen=True)
 class TopicMatch:
     on_topic: bool
     subject_terms: frozenset[str]  # the claim's subject terms found in the record
     shared_terms: frozenset[str]  # other claim terms found in the record
     explanation: str
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """Is a record about a claim's substance and outcome? None: cannot tell (nothing to compare)."""
+
+    substance: bool | None
+    substance_found: frozenset[str]
+    substance_span: RecordSpan | None
+    outcome: bool | None
+    outcome_found: frozenset[str]  # outcome terms or families found
+    outcome_span: RecordSpan | None
+    outcome_in_title: bool
+    explanation: str
+
+    @property
+    def on_topic(self) -> bool:
+        return self.substance is not False and self.outcome is not False
 
 
 def match_topic(claim_text: str, record: PubmedRecord, subjects: Iterable[str], *, min_shared: int = 3) -> TopicMatch:
@@ -105,14 +139,90 @@ def match_topic(claim_text: str, record: PubmedRecord, subjects: Iterable[str], 
     return TopicMatch(False, frozenset(), shared, why)
 
 
+def find_span(record: PubmedRecord, pattern: re.Pattern[str]) -> RecordSpan | None:
+    for where, text in (("title", record.title or ""), ("abstract", record.abstract_text)):
+        if m := pattern.search(text):
+            return RecordSpan(where, m.start(), m.end(), m.group(0))  # type: ignore[arg-type]
+    return None
+
+
+def term_pattern(found: Iterable[str]) -> re.Pattern[str]:
+    """Words starting with a folded term ("ginseng" finds "Ginseng"; "rat" finds "rats")."""
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(t) for t in sorted(found, key=len, reverse=True)) + ")",
+                      re.IGNORECASE)
+
+
+def specific_outcome_terms(reading: "ClaimReading") -> frozenset[str]:
+    """Outcome terms that say what was measured, not generic measurement words ("levels", "expression")."""
+    from grading.claim_reading import vocabulary
+
+    v = vocabulary()
+    return frozenset(t for t in reading.outcome_terms if not v.surrogate.fullmatch(t) and len(t) > 2)
+
+
+def match_record(reading: "ClaimReading", record: PubmedRecord) -> Relevance:
+    """Does the record name the claim's substance, and study the claim's outcome?"""
+    from grading.claim_reading import outcome_families
+
+    rterms = record_terms(record)
+    substance: bool | None = None
+    found: frozenset[str] = frozenset()
+    span = None
+    if reading.substance_terms:
+        found = frozenset(t for t in reading.substance_terms if t in rterms)
+        substance = bool(found)
+        span = find_span(record, term_pattern(found)) if found else None
+    title_terms = terms(record.title)
+    specific = specific_outcome_terms(reading)
+    claim_families = outcome_families(reading.outcome.text) if reading.outcome else frozenset()
+    text = f"{record.title or ''} {record.abstract_text}"
+    record_families = outcome_families(text)
+    o_found = (specific & rterms) | (claim_families & record_families)
+    outcome: bool | None
+    if not specific and not claim_families:
+        outcome = None  # the claim states no outcome to look for
+    elif o_found:
+        outcome = True
+    else:
+        outcome = False if record.abstract_text else None  # a title alone may not name the outcome
+    o_span = find_span(record, term_pattern(specific & rterms)) if specific & rterms else None
+    in_title = bool(specific & title_terms) or bool(claim_families & outcome_families(record.title or ""))
+    return Relevance(substance, found, span, outcome, frozenset(o_found), o_span, in_title,
+                     relevance_explanation(reading, substance, found, outcome, o_found))
+
+
+def relevance_explanation(reading: "ClaimReading", substance: bool | None, found: frozenset[str],
+                          outcome: bool | None, o_found: frozenset[str]) -> str:
+    named = ", ".join(sorted(reading.substance_terms)) or "the claim's substance"
+    if substance is False:
+        return f"the record does not mention {named}: it is about another substance"
+    what = f"names {', '.join(sorted(found))}" if found else "substance not assessable"
+    if outcome is False:
+        wanted = reading.outcome.text if reading.outcome else "the claim's outcome"
+        return f"the record {what} but does not study {wanted[:80]!r}"
+    if outcome:
+        return f"the record {what} and studies {', '.join(sorted(o_found)[:5])}"
+    return f"the record {what}; outcome not assessable"
+
+
+@cache
+def read_claim_cached(claim_text: str, subjects: frozenset[str]) -> "ClaimReading":
+    """grading.claim_reading.read_claim, once per (claim, document subject): inferred linking asks
+    for every claim against every reference-list record."""
+    from grading.claim_reading import read_claim
+
+    return read_claim(claim_text, subjects)
+
+
 def inferred_link(claim_text: str, record: PubmedRecord, subjects: Iterable[str]) -> TopicMatch:
-    """Should a reference-list entry be linked to this claim? Stricter than match_topic:
-    the record must name the subject, and the claim must share what the paper is about —
-    two of its title's terms, or one title term and three terms in all."""
-    m = match_topic(claim_text, record, subjects)
-    in_title = m.shared_terms & terms(record.title)
-    if m.subject_terms and (len(in_title) >= 2 or (in_title and len(m.shared_terms) >= 3)):
-        why = (f"reference-list entry linked by subject: the claim shares "
-               f"{', '.join(sorted(in_title))} with the title (and {len(m.shared_terms)} terms in all)")
-        return TopicMatch(True, m.subject_terms, m.shared_terms, why)
-    return TopicMatch(False, m.subject_terms, m.shared_terms, m.explanation)
+    """Should a reference-list entry be linked to this claim? Stricter than an inline citation's check:
+    the record must name the claim's substance and study its outcome, with an outcome word in the
+    record's title or two in its abstract. A claim that states no outcome links to nothing."""
+    reading = read_claim_cached(claim_text, frozenset(subjects))
+    rel = match_record(reading, record)
+    strong = rel.outcome_in_title or len(rel.outcome_found) >= 2
+    if rel.substance and rel.outcome and strong:
+        why = (f"reference-list entry linked by subject: the record names {', '.join(sorted(rel.substance_found))} "
+               f"and the claim's outcome ({', '.join(sorted(rel.outcome_found)[:5])})")
+        return TopicMatch(True, rel.substance_found, rel.outcome_found, why)
+    return TopicMatch(False, rel.substance_found, rel.outcome_found, rel.explanation)

@@ -1,0 +1,52 @@
+"""Cache keys for the pure stages: the inputs that decide the output, plus the code and
+vocabulary that compute it, so a changed extractor or rubric never reuses a stale result."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
+
+import grading
+
+# The modules (and the data files they read) whose code decides each stage's output.
+EXTRACT_CODE = ("citations.py", "claims.py", "link.py", "topic.py", "pipeline.py", "models.py")
+GRADE_CODE = ("evidence.py", "rules.py", "grade.py", "body.py", "topic.py", "rubric.py", "models.py", "pipeline.py")
+
+
+@cache
+def code_fingerprint(files: tuple[str, ...]) -> str:
+    """sha256 over the named modules and every bundled data file (vocabularies, rubric)."""
+    h = hashlib.sha256(grading.__version__.encode())
+    root = resources.files("grading")
+    for name in files:
+        h.update(name.encode() + (root / name).read_bytes())
+    for item in sorted((root / "data").iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".toml"):
+            h.update(item.name.encode() + item.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def extract_key(context: object, parameters: dict) -> str:
+    """One source version's claims and citations depend on its text (content hash); the name
+    is in the key too, because the Document carries it (the same text at two paths is two docs)."""
+    source = parameters["source"]
+    name = hashlib.sha256(source.source.encode()).hexdigest()[:12]
+    return f"extract-{source.content_hash}-{name}-{code_fingerprint(EXTRACT_CODE)}"
+
+
+def grade_key(context: object, parameters: dict) -> str:
+    """Grades depend on the claims, what every citation resolved and fetched to (record
+    versions by XML hash), and the rubric."""
+    docs, resolutions, retrieval, rubric = (parameters[k] for k in ("docs", "resolutions", "retrieval", "rubric"))
+    h = hashlib.sha256(repr(rubric).encode())  # every threshold, not just the version label
+    for d in docs:
+        h.update(f"{d.source.source}\0{d.source.content_hash}".encode())
+    for key in sorted(resolutions):
+        r = resolutions[key]
+        h.update(repr((key, r.status, r.pmid, r.candidates)).encode())
+    result = retrieval.result
+    for pmid in sorted(result.records):
+        h.update(f"{pmid}:{hashlib.sha256(result.records[pmid].raw_xml.encode()).hexdigest()}".encode())
+    h.update(repr((sorted(result.not_found), sorted(result.unavailable))).encode())
+    return f"grade-{h.hexdigest()[:32]}-{code_fingerprint(GRADE_CODE)}"
