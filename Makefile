@@ -4,13 +4,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean testdata lock
+.PHONY: run test lint clean testdata lock browser
 
 run: $(STAMP)
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(VENV)/bin/grading run $(ARGS)
 
-test: $(STAMP) testdata
+test: $(STAMP) testdata browser
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(PY) -m pytest $(PYTEST_ARGS)
+
+# Debian's chromium for the browser tests (tests/test_browser.py), installed when missing (needs root).
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 # Real PubMed files for tests and benchmarks, from the package registry (not committed).
 testdata: $(STAMP)

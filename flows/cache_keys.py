@@ -38,10 +38,9 @@ def extract_key(context: object, parameters: dict) -> str:
 def grade_key(context: object, parameters: dict) -> str:
     """Grades depend on the claims, what every citation resolved and fetched to (record
     versions by XML hash), and the rubric."""
-    docs, resolutions, retrieval, rubric = (parameters[k] for k in ("docs", "resolutions", "retrieval", "rubric"))
+    doc, resolutions, retrieval, rubric = (parameters[k] for k in ("doc", "resolutions", "retrieval", "rubric"))
     h = hashlib.sha256(repr(rubric).encode())  # every threshold, not just the version label
-    for d in docs:
-        h.update(f"{d.source.source}\0{d.source.content_hash}".encode())
+    h.update(f"{doc.source.source}\0{doc.source.content_hash}".encode())
     for key in sorted(resolutions):
         r = resolutions[key]
         h.update(repr((key, r.status, r.pmid, r.candidates)).encode())

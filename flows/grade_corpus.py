@@ -8,7 +8,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.cache_keys import extract_key, grade_key
-from grading import pipeline, tables
+from grading import pipeline, refresh, tables
 from grading.entrez import EntrezSource
 from grading.models import Source
 from grading.pausepoints import pauser
@@ -38,9 +38,16 @@ def resolve_task(docs: list[pipeline.Document], pubmed: PubmedSource, known: dic
     return pipeline.resolve_documents(docs, pubmed, known)
 
 
+@task(name="check-revisions", cache_policy=NO_CACHE)
+def check_revisions_task(held: dict, pubmed: PubmedSource) -> refresh.RevisionCheck:
+    """Which held records PubMed revised or retracted since they were fetched (one esearch per 200)."""
+    return refresh.check_held_records(held, pubmed)
+
+
 @task(name="fetch", cache_policy=NO_CACHE)
-def fetch_task(pmids: list[int], pubmed: PubmedSource, stored: dict, absent: set[int]) -> pipeline.Retrieval:
-    return pipeline.fetch_records(pmids, pubmed, stored, absent)
+def fetch_task(pmids: list[int], pubmed: PubmedSource, stored: dict, absent: set[int],
+               revised: set[int]) -> pipeline.Retrieval:
+    return pipeline.fetch_records(pmids, pubmed, stored, absent, revised)
 
 
 @task(name="read-records", cache_policy=NO_CACHE)
@@ -49,10 +56,11 @@ def read_records_task(retrieval: pipeline.Retrieval) -> dict:
 
 
 @task(name="link-and-grade", cache_key_fn=grade_key, persist_result=True)
-def grade_task(docs, resolutions, retrieval, evidence, rubric):
-    """Cached on claims, resolutions, record versions and rubric version."""
-    rows, by_claim = pipeline.link_documents(docs, resolutions, retrieval, evidence)
-    return rows, pipeline.grade_documents(docs, by_claim, rubric)
+def grade_task(doc, resolutions, retrieval, evidence, rubric):
+    """One document's links and grades, cached on its claims, resolutions, record versions and
+    rubric. Submitted per document, so a Dask task runner spreads them over workers."""
+    rows, by_claim = pipeline.link_documents([doc], resolutions, retrieval, evidence)
+    return rows, pipeline.grade_documents([doc], by_claim, rubric)
 
 
 def default_sources(settings: Settings) -> list[ListedSource]:
@@ -97,11 +105,14 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
         known = pipeline.known_resolutions(recent_resolutions(con, pipeline.now_utc() - settings.record_max_age))
         resolutions = resolve_task(docs, pubmed, known)
         pmids = pipeline.pmids_to_fetch(list(resolutions.values()))
-        stored = pipeline.reuse_stored(stored_records(con, pmids).to_dict("records") if pmids else [],
-                                       settings.record_max_age, pipeline.now_utc(), settings.offline)
+        held_rows = stored_records(con, pmids).to_dict("records") if pmids else []
+        stored = pipeline.reuse_stored(held_rows, settings.record_max_age, pipeline.now_utc(), settings.offline)
         now = pipeline.now_utc()
         absent = recent_absences(con, pmids, now - settings.record_max_age)
-        retrieval = fetch_task(pmids, pubmed, stored, absent)
+        due = {} if settings.offline else refresh.due_for_check(stored, held_rows, now, settings.revision_check_age)
+        revision = check_revisions_task(due, pubmed) if due else refresh.RevisionCheck()
+        info.issues.extend(("refresh", subject, message) for subject, message in refresh.refresh_issues(revision))
+        retrieval = fetch_task(pmids, pubmed, stored, absent, revision.revised)
         if isinstance(pubmed, FallbackSource) and pubmed.fell_back:
             info.mode = "offline-fallback"
             info.note = "NCBI E-utilities unreachable; records came from the bundled snapshot"
@@ -111,7 +122,13 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
             if res.status == "not_found" and res.method == "direct":  # an id that cannot be a PMID
                 info.issues.append(("resolve", res.value, res.detail or "invalid id"))
         evidence = read_records_task(retrieval)
-        rows, grades = grade_task(docs, resolutions, retrieval, evidence, rubric)
+        futures = [grade_task.submit(doc, *pipeline.evidence_for(doc, resolutions, retrieval, evidence), rubric)
+                   for doc in docs]
+        rows, grades = [], []
+        for future in futures:
+            doc_rows, doc_grades = future.result()
+            rows.extend(doc_rows)
+            grades.extend(doc_grades)
         now = pipeline.now_utc()
         frames = {**tables.source_frames(docs, info.run_id), "citation_links": tables.link_frame(rows, info.run_id),
                   **tables.record_frames(retrieval, evidence, info.run_id, now),

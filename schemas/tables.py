@@ -36,7 +36,7 @@ class RunSchema(_Strict):
     started_at: Series[pd.Timestamp]
     finished_at: Series[pd.Timestamp]
     status: Series[str] = pa.Field(isin=["completed"])
-    mode: Series[str] = pa.Field(isin=["online", "offline", "offline-fallback"])
+    mode: Series[str] = pa.Field(isin=["online", "offline", "offline-fallback", "regrade"])
     eutils_url: Series[str] = pa.Field(nullable=True)
     rubric_version: Series[str]
     n_sources: Series[int] = pa.Field(ge=0)

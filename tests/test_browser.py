@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from grading.report_html import page_name
 from tests.report_fixtures import HOSTILE_STEM, query
@@ -29,10 +30,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-s
 
 @pytest.fixture(scope="session")
 def browser():
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # this session's screenshots only
+    ARTIFACTS.mkdir(parents=True)
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("chromium is not installed: `make browser` (a prerequisite of `make test`) installs it")
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -75,11 +77,11 @@ def report_pages(reports: Path) -> list[Path]:
 
 
 def shot_name(page: Path) -> str:
-    return page.stem if page.parent.name != "sources" else f"source-{page.stem}"
+    """index, changes, source-<name>: without the page's hash, which depends on the temp folder."""
+    return page.stem if page.parent.name != "sources" else "source-" + re.sub(r"-[0-9a-f]{8}$", "", page.stem)
 
 
 def test_every_page_loads_clean_and_is_screenshotted(two_runs, browser) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for path in report_pages(two_runs.reports):
         visit = Visit(browser, path)
         try:
@@ -92,7 +94,7 @@ def test_every_page_loads_clean_and_is_screenshotted(two_runs, browser) -> None:
             visit.assert_clean(two_runs.reports)
         finally:
             visit.close()
-    assert len(list(ARTIFACTS.glob("*.png"))) >= len(report_pages(two_runs.reports))
+    assert {p.name for p in ARTIFACTS.glob("*.png")} >= {f"{shot_name(p)}.png" for p in report_pages(two_runs.reports)}
 
 
 def busiest_source(warehouse: Path) -> str:
@@ -135,11 +137,15 @@ def test_filters_change_what_is_shown(two_runs, browser) -> None:
                 box.uncheck()
         both = [c for c in rest if c[2] == status]
         assert sorted(c["id"] for c in visible_cards(page)) == sorted(f"claim-{c[0]}" for c in both)
-        page.screenshot(path=str(ARTIFACTS / "source-filtered.png"), full_page=False)
+        rows = page.eval_on_selector_all(".row", "els => els.map(e => [e.offsetParent !== null, "
+                                                 "[...e.querySelectorAll('article.card')].some(c => c.offsetParent !== null)])")
+        assert all(shown_row == has_card for shown_row, has_card in rows), "passages without a shown claim stay"
+        page.screenshot(path=str(ARTIFACTS / "source-filtered.png"))
 
         page.get_by_role("button", name="Show all").click()
-        page.wait_for_function(f"document.querySelector('output[data-shown]').textContent.startsWith('{len(claims)} of')")
+        expect(shown).to_have_text(f"{len(claims)} of {len(claims)} claims shown")  # reset applies a tick later
         assert len(visible_cards(page)) == len(claims)
+        assert page.locator(".row.folded").count() == 0
         visit.assert_clean(two_runs.reports)
     finally:
         visit.close()
@@ -218,7 +224,8 @@ def test_hostile_documents_stay_inert(two_runs, browser) -> None:
             assert page.evaluate("[...document.querySelectorAll('*')].flatMap(e => [...e.attributes])"
                                  ".filter(a => a.name.startsWith('on')).length") == 0
             assert page.locator("img, iframe, object, embed, svg:not(.chart)").count() == 0
-            protocols = set(page.eval_on_selector_all("a[href]", "els => els.map(e => e.protocol)"))
+            protocols = set(page.eval_on_selector_all(  # chart links are SVG <a>: resolve them by hand
+                "a[href]", "els => els.map(e => new URL(e.getAttribute('href'), document.baseURI).protocol)"))
             assert protocols <= {"file:", "http:", "https:"}, protocols
             text = page.locator("body").inner_text()
             if path.name != "changes.html":  # (changes lists a source only when its claims changed)

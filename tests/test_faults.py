@@ -17,6 +17,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Self
 
 import duckdb
 import pytest
@@ -242,7 +243,7 @@ class ResetMidBody:
         self.base_url = f"http://127.0.0.1:{self._server.getsockname()[1]}/entrez/eutils/"
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
-    def __enter__(self) -> "ResetMidBody":
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

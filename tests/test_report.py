@@ -13,8 +13,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grading.report_csv import EXPORTS, csv_cell, write_csv
-from grading.report_html import (BAR_WIDTH, BAR_X, bar_chart, citation_href, highlight_rows, page_name, safe_url,
-                                 shared_folder, short_label)
+from grading.report_html import (
+    BAR_WIDTH,
+    BAR_X,
+    bar_chart,
+    citation_href,
+    highlight_rows,
+    page_name,
+    safe_url,
+    shared_folder,
+    short_label,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "src" / "grading" / "templates"

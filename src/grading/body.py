@@ -39,8 +39,8 @@ class Body:
     claim_population: str  # human | animal | cells | unspecified: the population the claim is judged against
     subjects: frozenset[str]  # the document's subject terms (see grading.topic)
     links: list[LinkedEvidence]
-    rubric: "Rubric"
-    reading: "ClaimReading"  # the claim's substance, population, outcome and figures
+    rubric: Rubric
+    reading: ClaimReading  # the claim's substance, population, outcome and figures
     excluded: set[int] = field(default_factory=set)  # pmids screened out (retracted, off-topic, …)
     reasons: list[Reason] = field(default_factory=list)
 

@@ -168,7 +168,7 @@ def substance_terms(phrase: str) -> frozenset[str]:
                      and not v.clinical.fullmatch(t) and not v.surrogate.fullmatch(t))
 
 
-FUNCTION_WORDS = frozenset("that the a an of to and or with for daily regular this these its their some any".split())
+FUNCTION_WORDS = frozenset(["that", "the", "a", "an", "of", "to", "and", "or", "with", "for", "daily", "regular", "this", "these", "its", "their", "some", "any"])
 AGENT_BOUNDARY = re.compile(r"[,;:(]|\b(?:that|which|who|and|but|while|because|since|where|when)\b", re.IGNORECASE)
 AUXILIARY = re.compile(r"\b(?:has|have|is|are|was|were|may|might|can|could|will|would|had|been|also|not|does|do|"
                        r"did|to|significantly|further|reportedly|actually|clearly|strongly)\b", re.IGNORECASE)
@@ -370,7 +370,8 @@ def read_claim(text: str, subjects: frozenset[str] = frozenset()) -> ClaimReadin
     outcome = read_outcome(text, verb)
     kind, kind_span = outcome_kind(outcome, text)
     direction, direction_span = read_direction(text, verb)
-    oterms = terms(outcome.text) - sterms if outcome else frozenset()
+    # an aside in brackets ("(native ACTH 4-10)") is no part of what was measured
+    oterms = terms(re.sub(r"\([^()]*\)", " ", outcome.text)) - sterms if outcome else frozenset()
     return ClaimReading(
         substances=substances, substance_terms=sterms, substance_basis=basis, population=population,
         population_span=population_span, species=species, human_group=group, group_span=group_span,

@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--eutils-url", help="E-utilities base URL (default NCBI; or set GRADING_EUTILS_URL)")
     run.add_argument("--wait", type=float, metavar="SECONDS",
                      help="if another run holds the warehouse, wait this long for it (default: exit at once)")
+    add_runner_flags(run)
 
     srv = sub.add_parser("serve", help="serve the grading flow on a schedule (needs a Prefect server; starts one if "
                                        "PREFECT_API_URL is unset)")
@@ -45,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--wait", type=float, metavar="SECONDS", help="how long a run waits for the warehouse lock")
     srv.add_argument("--prefect-home", type=Path, help="where a server started here keeps its database")
 
+    reg = sub.add_parser("regrade", help="re-grade the latest run's claims with a (changed) rubric, from the "
+                                         "warehouse alone: nothing is fetched")
+    reg.add_argument("--rubric", type=Path, help="rubric TOML (default: GRADING_RUBRIC or the bundled rubric)")
+    reg.add_argument("--warehouse", type=Path)
+    reg.add_argument("--reports", type=Path)
+
     rep = sub.add_parser("report", help="regenerate the reports from the warehouse without re-running")
     rep.add_argument("--warehouse", type=Path)
     rep.add_argument("--reports", type=Path)
@@ -56,10 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def add_runner_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--task-runner", choices=["default", "dask"], default="default",
+                   help="run the bulk stages on Prefect's thread pool (default) or on Dask")
+    p.add_argument("--workers", type=int, metavar="N", help="local Dask workers (default 2)")
+    p.add_argument("--dask-address", metavar="ADDR", help="an existing Dask scheduler, e.g. tcp://host:8786")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "report": cmd_report, "sql": cmd_sql, "serve": cmd_serve}[args.command](args)
+        return {"run": cmd_run, "report": cmd_report, "sql": cmd_sql, "serve": cmd_serve,
+                "regrade": cmd_regrade}[args.command](args)
     except KeyboardInterrupt:
         if args.command == "serve":
             print("grading: stopped serving", file=sys.stderr)
@@ -92,8 +107,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from flows.grade_corpus import grade_corpus
+    from flows.runners import make_task_runner
 
-    summary = grade_corpus(sources=sources or None,
+    runner = make_task_runner(args.task_runner, workers=args.workers, address=args.dask_address)
+    summary = grade_corpus.with_options(task_runner=runner)(sources=sources or None,
                            warehouse=str(args.warehouse) if args.warehouse else None,
                            reports=str(args.reports) if args.reports else None,
                            offline=args.offline, eutils_url=args.eutils_url, wait=args.wait)
@@ -115,6 +132,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in summary["reports"]:
         print(f"report: {path}")
     return EXIT_PARTIAL if summary["failures"] or missing else 0
+
+
+def cmd_regrade(args: argparse.Namespace) -> int:
+    if args.rubric is not None and not args.rubric.exists():
+        print(f"grading: error: {args.rubric}: no such rubric file", file=sys.stderr)
+        return EXIT_USAGE
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows.regrade import regrade_corpus
+
+    summary = regrade_corpus(rubric=str(args.rubric) if args.rubric else None,
+                             warehouse=str(args.warehouse) if args.warehouse else None,
+                             reports=str(args.reports) if args.reports else None)
+    counts = ", ".join(f"{n} {c}" for c, n in sorted(summary["certainty"].items()))
+    print(f"run {summary['run_id']} (regrade of {summary['base_run_id']}, rubric {summary['rubric_version']}): "
+          f"{summary['claims']} claims graded ({counts}); 0 E-utilities requests")
+    if summary["quarantined"]:
+        print(f"note: {summary['quarantined']} rows failed validation and are in the quarantine table")
+    print(f"warehouse: {summary['warehouse']}")
+    for path in summary["reports"]:
+        print(f"report: {path}")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

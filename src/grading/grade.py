@@ -8,7 +8,7 @@ nothing linked is `uncited`; one whose records could not be retrieved is `unavai
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from grading.body import Body, LinkedEvidence
 from grading.claim_reading import ClaimReading

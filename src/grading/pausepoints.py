@@ -28,15 +28,17 @@ def check_points(names: Iterable[str]) -> tuple[str, ...]:
     return chosen
 
 
-def pauser(points: Iterable[str], seconds: float = PAUSE_SECONDS,
+def pauser(points: Iterable[str], seconds: float | None = None,
            stream: TextIO | None = None) -> Callable[[str], None]:
-    """A hook for the stages to call with a point's name; it waits only at the chosen points."""
+    """A hook for the stages to call with a point's name; it waits only at the chosen points
+    (`seconds`, default PAUSE_SECONDS)."""
     chosen = frozenset(points)
 
     def pause(point: str) -> None:
         if point in chosen:
-            print(f"grading: paused at {point} for {seconds:g} s (GRADING_PAUSE_AT)", file=stream or sys.stderr,
+            wait = PAUSE_SECONDS if seconds is None else seconds
+            print(f"grading: paused at {point} for {wait:g} s (GRADING_PAUSE_AT)", file=stream or sys.stderr,
                   flush=True)
-            time.sleep(seconds)
+            time.sleep(wait)
 
     return pause

@@ -93,6 +93,7 @@ class Retrieval:
 
     result: FetchResult
     reused: set[int] = field(default_factory=set)  # taken from the warehouse, not fetched
+    stale: dict[int, str] = field(default_factory=dict)  # reused although PubMed has newer: why
 
 
 def reuse_stored(stored_rows: list[dict], max_age: timedelta, now: datetime, offline: bool
@@ -117,23 +118,44 @@ def reuse_stored(stored_rows: list[dict], max_age: timedelta, now: datetime, off
 
 
 def fetch_records(pmids: Sequence[int], pubmed: PubmedSource, stored: dict[int, tuple[PubmedRecord, str]],
-                  absent: set[int] = frozenset()) -> Retrieval:
+                  absent: set[int] = frozenset(), revised: set[int] = frozenset()) -> Retrieval:
     """Fetch what the warehouse cannot answer: stored records and recent clean absences
-    (`absent`, PubMed said "no such id" lately) need no request."""
+    (`absent`, PubMed said "no such id" lately) need no request, except stored records PubMed
+    has `revised` since (grading.refresh). If a revised one cannot be fetched, the stored
+    version stands in (`stale` says why); if PubMed no longer has it, it is not_found."""
     wanted = list(dict.fromkeys(pmids))
-    missing = [p for p in wanted if p not in stored and p not in absent]
+    missing = [p for p in wanted if (p not in stored and p not in absent) or (p in stored and p in revised)]
     result = pubmed.fetch(missing) if missing else FetchResult()
+    fresh = set(result.records)
+    stale = {p: f"PubMed has a newer version that could not be fetched ({result.unavailable.pop(p)}); "
+                "the stored version was used" for p in missing if p in stored and p in result.unavailable}
     result.not_found |= {p for p in wanted if p in absent and p not in stored}
     for pmid in wanted:
-        if pmid in stored and pmid not in result.records:
+        if pmid in stored and pmid not in result.records and pmid not in result.not_found:
             record, origin = stored[pmid]
             result.records[pmid] = record
             result.origin[pmid] = origin
-    return Retrieval(result=result, reused={p for p in wanted if p in stored})
+    reused = {p for p in wanted if p in stored and p not in fresh and p not in result.not_found}
+    return Retrieval(result=result, reused=reused, stale=stale)
 
 
 def read_records(records: dict[int, PubmedRecord]) -> dict[int, object]:
     return {pmid: read_record(r) for pmid, r in records.items()}
+
+
+def evidence_for(doc: Document, resolutions: dict[tuple[str, str], Resolution], retrieval: Retrieval,
+                 evidence: dict[int, object]) -> tuple[dict, Retrieval, dict]:
+    """The part of a run's resolutions, records and record readings one document needs,
+    so grading a document ships only its own evidence to a worker."""
+    res = {mention_key(m): resolutions[mention_key(m)] for m in doc.mentions}
+    pmids = {r.pmid for r in res.values() if r.pmid is not None}
+    full = retrieval.result
+    part = FetchResult(records={p: full.records[p] for p in pmids if p in full.records},
+                       not_found={p for p in pmids if p in full.not_found},
+                       unavailable={p: c for p, c in full.unavailable.items() if p in pmids},
+                       origin={p: o for p, o in full.origin.items() if p in pmids})
+    return res, Retrieval(part, {p for p in retrieval.reused if p in pmids}), \
+        {p: e for p, e in evidence.items() if p in pmids}
 
 
 @dataclass

@@ -267,24 +267,33 @@ def parse_history(history: etree._Element | None) -> tuple[tuple[str, str], ...]
     if history is None:
         return ()
     dates = [d for d in history if d.tag == "PubMedPubDate"]
-    # Year, Month and Day are required, in that order (DTD): read all texts in one C-level pass,
-    # and each date on its own only when some are missing.
+    # Year, Month, Day are required and in this order (DTD): read all their texts in one C-level
+    # pass; go date by date only when some are missing.
     texts = list(history.itertext("Year", "Month", "Day", with_tail=False))
     if len(texts) == 3 * len(dates):
-        triples = [texts[i:i + 3] for i in range(0, len(texts), 3)]
+        parts = iter(texts)
+        triples = zip(parts, parts, parts)
     else:
-        triples = [[_child_text(d, part) for part in ("Year", "Month", "Day")] for d in dates]
+        triples = ((_child_text(d, "Year"), _child_text(d, "Month"), _child_text(d, "Day")) for d in dates)
     out = []
     for date, (year, month, day) in zip(dates, triples):
         status = date.get("PubStatus")
-        text = _partial_date(year, month, day)
-        if status and text:
+        if not status:
+            continue
+        if len(year) == 4 and (numbers := year + month + day).isdigit() and numbers.isascii():
+            m, d = int(month), int(day)  # the common case: all numeric
+            if 1 <= m <= 12 and 1 <= d <= 31 and year[0] != "0":
+                out.append((status, "%s-%02d-%02d" % (year, m, d)))
+                continue
+        if text := _partial_date(year, month, day):
             out.append((status, text))
     return tuple(out)
 
 
 def _partial_date(year: str | None, month: str | None, day: str | None) -> str | None:
     """"yyyy-mm-dd" from numeric or named parts, as far as they are valid; None without a year."""
+    if not year:
+        return None
     y = _int(year)
     if y is None or not 1000 <= y <= 9999:
         return None
@@ -494,6 +503,9 @@ def _int(text: str | None) -> int | None:
 
 
 def _year(text: str | None) -> int | None:
+    """The first 4-digit year in a text ("1998 Dec-1999 Jan" -> 1998)."""
+    if text and len(text) == 4 and text.isdigit() and text.isascii():
+        return int(text)  # the common case: a Year element
     match = _YEAR.search(text) if text else None
     return int(match.group(1)) if match else None
 

@@ -9,10 +9,10 @@ or abstract, with offsets. Nothing here names a substance or an outcome: vocabul
 
 from __future__ import annotations
 
-import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 from grading.body import Body, LinkedEvidence
 from grading.claim_reading import Mention, find_figure, outcome_families, route_words
@@ -307,8 +307,8 @@ def indirect_intervention(body: Body) -> Iterable[Reason]:
     """A related but different preparation (the record names only part of the claim's substance:
     "red ginseng oil" for "panax ginseng"), or another route (oral for intranasal): −1."""
     reading = body.reading
-    if reading.substance_basis != "named" or not reading.substances:
-        return
+    if reading.substance_basis != "named" or not reading.substances or len(reading.substances[0].text.split()) > 3:
+        return  # a long descriptive agent ("a synthetic analog of …") names no preparation
     wanted = reading.substance_terms
     claim_routes = route_words(body.claim.text)
     for lk in body.best:

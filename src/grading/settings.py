@@ -42,6 +42,7 @@ class Settings:
     http_timeout: float = 30.0  # seconds, every outbound request (E-utilities and source URLs)
     max_source_bytes: int = 20_000_000  # GRADING_MAX_SOURCE_BYTES: a source URL or file larger is refused
     record_max_age_days: float = 7.0  # GRADING_RECORD_MAX_AGE_DAYS: re-fetch stored records older than this
+    revision_check_hours: float = 12.0  # GRADING_REVISION_CHECK_HOURS: ask PubMed about revisions of older ones
     pause_at: tuple[str, ...] = ()  # GRADING_PAUSE_AT: crash tests only (grading.pausepoints); off
 
     @classmethod
@@ -76,6 +77,8 @@ class Settings:
             values["sources_list"] = Path(env["GRADING_SOURCES_LIST"])
         if env.get("GRADING_RECORD_MAX_AGE_DAYS"):
             values["record_max_age_days"] = float(env["GRADING_RECORD_MAX_AGE_DAYS"])
+        if env.get("GRADING_REVISION_CHECK_HOURS"):
+            values["revision_check_hours"] = float(env["GRADING_REVISION_CHECK_HOURS"])
         if env.get("GRADING_MAX_SOURCE_BYTES"):
             values["max_source_bytes"] = int(env["GRADING_MAX_SOURCE_BYTES"])
         if env.get("GRADING_PAUSE_AT"):
@@ -86,6 +89,10 @@ class Settings:
     @property
     def record_max_age(self) -> timedelta:
         return timedelta(days=self.record_max_age_days)
+
+    @property
+    def revision_check_age(self) -> timedelta:
+        return timedelta(hours=self.revision_check_hours)
 
     @property
     def snapshot_path(self) -> Path:

@@ -282,7 +282,7 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
         if urllib.parse.urlsplit(newurl).scheme.lower() not in {"http", "https"}:
-            raise SourceError(f"{req.full_url}: redirected to a non-http(s) URL")
+            raise SourceError(f"{req.full_url}: redirected to a non-http(s) URL; refused")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 

@@ -89,7 +89,8 @@ def record_frames(retrieval: Retrieval, evidence: dict[int, object], run_id: str
         "raw_xml": r.raw_xml, "origin": result.origin.get(p, "entrez"), "first_seen_at": now, "first_run_id": run_id}
         for p, r in sorted(fresh.items())])
     log = [{"run_id": run_id, "pmid": p, "outcome": "fetched", "origin": result.origin.get(p), "cause":
-            "reused from the warehouse" if p in retrieval.reused else None} for p in sorted(result.records)]
+            retrieval.stale.get(p, "reused from the warehouse") if p in retrieval.reused else None}
+           for p in sorted(result.records)]
     log += [{"run_id": run_id, "pmid": p, "outcome": "not_found", "origin": None, "cause": "PubMed answered without it"}
             for p in sorted(result.not_found)]
     log += [{"run_id": run_id, "pmid": p, "outcome": "unavailable", "origin": None, "cause": cause}

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Literal
 
 from grading.models import PubmedRecord
 from grading.settings import bundled_path
@@ -152,15 +153,15 @@ def term_pattern(found: Iterable[str]) -> re.Pattern[str]:
                       re.IGNORECASE)
 
 
-def specific_outcome_terms(reading: "ClaimReading") -> frozenset[str]:
+def specific_outcome_terms(reading: ClaimReading) -> frozenset[str]:
     """Outcome terms that say what was measured, not generic measurement words ("levels", "expression")."""
     from grading.claim_reading import vocabulary
 
     v = vocabulary()
-    return frozenset(t for t in reading.outcome_terms if not v.surrogate.fullmatch(t) and len(t) > 2)
+    return frozenset(t for t in reading.outcome_terms if not v.surrogate.fullmatch(t) and len(t) > 3)
 
 
-def match_record(reading: "ClaimReading", record: PubmedRecord) -> Relevance:
+def match_record(reading: ClaimReading, record: PubmedRecord) -> Relevance:
     """Does the record name the claim's substance, and study the claim's outcome?"""
     from grading.claim_reading import outcome_families
 
@@ -191,7 +192,7 @@ def match_record(reading: "ClaimReading", record: PubmedRecord) -> Relevance:
                      relevance_explanation(reading, substance, found, outcome, o_found))
 
 
-def relevance_explanation(reading: "ClaimReading", substance: bool | None, found: frozenset[str],
+def relevance_explanation(reading: ClaimReading, substance: bool | None, found: frozenset[str],
                           outcome: bool | None, o_found: frozenset[str]) -> str:
     named = ", ".join(sorted(reading.substance_terms)) or "the claim's substance"
     if substance is False:
@@ -206,7 +207,7 @@ def relevance_explanation(reading: "ClaimReading", substance: bool | None, found
 
 
 @cache
-def read_claim_cached(claim_text: str, subjects: frozenset[str]) -> "ClaimReading":
+def read_claim_cached(claim_text: str, subjects: frozenset[str]) -> ClaimReading:
     """grading.claim_reading.read_claim, once per (claim, document subject): inferred linking asks
     for every claim against every reference-list record."""
     from grading.claim_reading import read_claim
@@ -218,6 +219,10 @@ def inferred_link(claim_text: str, record: PubmedRecord, subjects: Iterable[str]
     """Should a reference-list entry be linked to this claim? Stricter than an inline citation's check:
     the record must name the claim's substance and study its outcome, with an outcome word in the
     record's title or two in its abstract. A claim that states no outcome links to nothing."""
+    from grading.claims import classify_type
+
+    if classify_type(claim_text) == "regulatory":  # a legal status is no finding of a paper
+        return TopicMatch(False, frozenset(), frozenset(), "a regulatory claim: not linked by subject")
     reading = read_claim_cached(claim_text, frozenset(subjects))
     rel = match_record(reading, record)
     strong = rel.outcome_in_title or len(rel.outcome_found) >= 2

@@ -1,7 +1,9 @@
 // Filters for the report pages: each <fieldset data-filter="NAME"> lists the values of NAME to
 // show; an element with data-filterable is shown only when every group has its data-NAME
 // value checked. Highlights in the source text lose their colour instead of disappearing, so
-// the text stays readable. No inline handlers: the pages' CSP allows this file and nothing else.
+// the text stays readable; while a filter leaves anything out, passages (.row) without a shown
+// claim fold away, so the matching claims are not lost in a long page.
+// No inline handlers: the pages' CSP allows this file and nothing else.
 (function () {
   "use strict";
 
@@ -30,6 +32,10 @@
         total += 1;
         if (visible) shown += 1;
       }
+    });
+    var narrowed = form.querySelector("fieldset[data-filter] input[type=checkbox]:not(:checked)") !== null;
+    document.querySelectorAll(".row").forEach(function (row) {
+      row.classList.toggle("folded", narrowed && row.querySelector("[data-card]:not(.filtered-out)") === null);
     });
     var out = form.querySelector("output[data-shown]");
     if (out) out.textContent = shown + " of " + total + " " + out.getAttribute("data-noun") + " shown";
