@@ -33,6 +33,8 @@ TRIAL_TYPES = {"Clinical Trial", "Controlled Clinical Trial", "Randomized Contro
 OBSERVATIONAL_MESH = {"Cohort Studies", "Case-Control Studies", "Cross-Sectional Studies", "Prospective Studies",
                       "Retrospective Studies", "Longitudinal Studies", "Follow-Up Studies"}
 CLASSES = ["rct", "systematic_review", "observational", "case_report", "review", "animal"]
+SHORT = {"systematic_review": "SR/MA", "nonrandomized_trial": "non-RCT", "observational": "observ",
+         "case_report": "case", "in_vitro": "vitro"}
 
 
 def indexed_class(record: PubmedRecord) -> str | None:
@@ -72,9 +74,10 @@ def main(paths: list[Path]) -> None:
         sys.exit("no indexed records with a clear class: run `make testdata` first")
     matrix = Counter(pairs)
     predicted = sorted({d for _, d in pairs})
-    width = max(len(p) for p in predicted) + 1
+    width = 8
     print(f"{len(pairs)} records ({', '.join(p.name for p in paths)})\n")
-    print(f"{'indexed | text':<18}" + "".join(f"{p:>{width}}" for p in predicted) + f"{'n':>7}{'agree':>8}")
+    print("rows: the class NLM's indexing gives; columns: what the text classifier said")
+    print(f"{'':<18}" + "".join(f"{SHORT.get(p, p)[:width - 1]:>{width}}" for p in predicted) + f"{'n':>7}{'agree':>8}")
     strict = lenient = 0
     for truth in CLASSES:
         row = [matrix[(truth, p)] for p in predicted]

@@ -16,6 +16,7 @@ from grading.pubmed_source import FallbackSource, PubmedSource
 from grading.report import write_reports
 from grading.rubric import load_rubric
 from grading.settings import Settings
+from grading.mirror import mirror_first
 from grading.snapshot import SnapshotSource
 from grading.sources import SourceFailure, read_sources
 from grading.sources_list import ListedSource, read_sources_list, tags_for
@@ -112,7 +113,8 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
         due = {} if settings.offline else refresh.due_for_check(stored, held_rows, now, settings.revision_check_age)
         revision = check_revisions_task(due, pubmed) if due else refresh.RevisionCheck()
         info.issues.extend(("refresh", subject, message) for subject, message in refresh.refresh_issues(revision))
-        retrieval = fetch_task(pmids, pubmed, stored, absent, revision.revised)
+        # The local baseline mirror (grading ingest-baseline), when there is one, answers first.
+        retrieval = fetch_task(pmids, mirror_first(con, pubmed), stored, absent, revision.revised)
         if isinstance(pubmed, FallbackSource) and pubmed.fell_back:
             info.mode = "offline-fallback"
             info.note = "NCBI E-utilities unreachable; records came from the bundled snapshot"
@@ -136,6 +138,8 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
         frames = tables.validate_frames(frames, info.run_id)
         tags = {d.source.source: tags_for(d.source.source, listed) for d in docs}
         frames = tables.run_frames(info, docs, failures, frames, retrieval.result.requests, pipeline.now_utc(), tags)
+        if settings.api_key:  # causes quote error pages, which may echo the key
+            frames = tables.redact_frames(frames, settings.redact)
         pause = pauser(settings.pause_at)  # GRADING_PAUSE_AT, for crash tests; does nothing by default
         load_run(con, frames, pause=pause)
         written = write_reports(con, settings.reports, pause=pause)

@@ -21,9 +21,20 @@ from schemas.tables import (
     SourceVersionSchema,
     TABLE_SCHEMAS,
 )
+from schemas.records import (
+    IngestedFileSchema,
+    MirrorRecordSchema,
+    PubmedArticleIdSchema,
+    PubmedAuthorSchema,
+    PubmedCommentCorrectionSchema,
+    PubmedMeshHeadingSchema,
+    PubmedPublicationTypeSchema,
+)
 
 __all__ = [
     "CitationLinkSchema", "CitationMentionSchema", "ClaimSchema", "FetchLogSchema", "GradeReasonSchema",
     "GradeSchema", "PubmedRecordSchema", "PubmedRecordVersionSchema", "QuarantineSchema", "RunIssueSchema", "RunSchema", "RunSourceSchema",
     "SourceVersionSchema", "TABLE_SCHEMAS",
+    "IngestedFileSchema", "MirrorRecordSchema", "PubmedArticleIdSchema", "PubmedAuthorSchema",
+    "PubmedCommentCorrectionSchema", "PubmedMeshHeadingSchema", "PubmedPublicationTypeSchema",
 ]

@@ -145,8 +145,8 @@ class PubmedRecordSchema(_Strict):
     authors: Series[object]
     doi: Series[str] = pa.Field(nullable=True)
     pmcid: Series[str] = pa.Field(nullable=True)
-    design: Series[str] = pa.Field(isin=DESIGNS)
-    species: Series[object]
+    design: Series[str] = pa.Field(isin=DESIGNS, nullable=True)  # NULL: a mirror row no run has read yet
+    species: Series[object] = pa.Field(nullable=True)
     sample_size: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1)
     retracted: Series[bool]
     date_revised: Series[str] = pa.Field(nullable=True)
@@ -238,3 +238,8 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "grade_reasons": GradeReasonSchema,
     "quarantine": QuarantineSchema,
 }
+
+# The record child tables and the mirror's tables (schemas/records.py, which imports the above).
+from schemas.records import RECORD_SCHEMAS  # noqa: E402
+
+TABLE_SCHEMAS.update(RECORD_SCHEMAS)

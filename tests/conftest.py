@@ -35,6 +35,9 @@ def seed_texts() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One temporary Prefect API for the whole session (about 5 s to start)."""
+    # Importing prefect.main sets up Prefect's logging: do it now, on the session's stderr. Set up
+    # later under a test's capsys, its console handler would write to that closed stream ever after.
+    import prefect.main  # noqa: F401
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness():

@@ -27,7 +27,7 @@ from grading import pipeline
 from grading.cli import main
 from grading.eutils_standin import EutilsStandin
 from grading.evidence import Effect, TextSpan, read_record
-from grading.pubmed_xml import PubmedXmlError, parse_efetch_reply
+from grading.pubmed_xml import parse_efetch_reply
 from grading.sources import SourceError, read_source
 from grading.warehouse import insert_frame, open_warehouse
 from tests.reliability import latest_run_id, ledger_problems, rows
@@ -160,6 +160,27 @@ def test_unclosed_tags_and_deep_links_keep_their_targets(tmp_path: Path) -> None
     src = read_source(str(page))
     assert "Zinc shortens colds in adults [[1]](https://pubmed.ncbi.nlm.nih.gov/16996037/)." in src.text
     assert "x()" not in src.text
+
+
+def test_an_unreadable_file_fails_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file the process may not read (faked: tests run as root, which reads anything)."""
+    from grading.sources import read_sources
+
+    locked, fine = tmp_path / "locked.md", tmp_path / "fine.md"
+    locked.write_text("Zinc shortens colds in adults.\n", encoding="utf-8")
+    fine.write_text(CLAIM + "\n", encoding="utf-8")
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    sources, failures = read_sources([str(locked), str(fine)])
+    assert [s.source for s in sources] == [str(fine)]
+    message = f"{locked}: could not be read (PermissionError: [Errno 13] Permission denied: '{locked}')"
+    assert [f.message for f in failures] == [message]
 
 
 def test_a_list_column_empty_in_the_sampled_rows_still_loads(tmp_path: Path) -> None:
@@ -306,28 +327,32 @@ def test_claims_and_citations_always_point_into_the_text(text: str) -> None:
     assert {a for a in doc.attached if a is not None} <= {c.claim_id for c in doc.claims}
 
 
-XML_PIECES = ["<PubmedArticleSet>", "</PubmedArticleSet>", "<PubmedArticle><MedlineCitation><PMID>7</PMID><Article>",
-              "</Article></MedlineCitation></PubmedArticle>", "<ArticleTitle>", "</ArticleTitle>", "<Abstract>",
-              "</Abstract>", "<AbstractText>", '<AbstractText Label="RESULTS">', "</AbstractText>", "<i>", "</i>",
-              "randomized", "double-blind placebo-controlled", "in 120 patients", "rats", "mice", "3-fold",
-              "OR = 2.3 (95% CI 1.1-4.0)", "improved", "did not differ", "&amp;", "&lt;", "é", "\u2009", " ", ".",
-              "<![CDATA[x < y]]>", "<!-- c -->", "\n"]
+# Well-formed pieces of titles and abstracts: markup, entities, cue words, numbers, odd spaces.
+XML_TEXT = st.lists(st.sampled_from([
+    "<i>rats</i>", "<sup>2</sup>", "<sub>50</sub>", "&amp;", "&lt;", "&#x3b1;", "<![CDATA[x < y]]>", "<!-- c -->",
+    "randomized", "double-blind placebo-controlled", "in 120 patients", "n = 12", "rats", "mice", "3-fold",
+    "OR = 2.3 (95% CI 1.1-4.0)", "+25%", "improved", "did not differ", "healthy volunteers", "é", "\u2009", " ",
+    ".", "(", ")", "\n", "Conclusions:"]) | st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+                                                    max_size=5).map(lambda t: t.replace("&", "&amp;")
+                                                                     .replace("<", "&lt;")), max_size=25).map("".join)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(XML_PIECES) | st.text(max_size=6), max_size=50))
-def test_parsed_records_read_with_every_span_inside_its_text(pieces: list[str]) -> None:
-    """Bytes -> parser -> evidence: only PubmedXmlError escapes, and every span the rubric
+@given(title=XML_TEXT, sections=st.lists(st.tuples(st.sampled_from(["", ' Label="RESULTS"', ' Label="METHODS"']),
+                                                   XML_TEXT), max_size=3))
+def test_parsed_records_read_with_every_span_inside_its_text(title: str, sections: list[tuple[str, str]]) -> None:
+    """XML -> parser -> evidence: well-formed records always parse, and every span the rubric
     will quote lies inside the title or abstract it names."""
-    try:
-        records = parse_efetch_reply("".join(pieces).encode("utf-8", "surrogatepass"))
-    except PubmedXmlError:
-        return
-    for record in records:
-        texts = {"title": record.title or "", "abstract": record.abstract_text}
-        for span in evidence_spans(read_record(record)):
-            text = texts[span.where]
-            assert 0 <= span.start <= span.end <= len(text) and text[span.start:span.end] == span.text
+    abstract = "".join(f"<AbstractText{label}>{text}</AbstractText>" for label, text in sections)
+    xml = (f"<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>7</PMID><Article><ArticleTitle>{title}"
+           f"</ArticleTitle><Abstract>{abstract}</Abstract></Article></MedlineCitation></PubmedArticle>"
+           "</PubmedArticleSet>")
+    [record] = parse_efetch_reply(xml.encode("utf-8"))
+    assert record.pmid == 7
+    texts = {"title": record.title or "", "abstract": record.abstract_text}
+    for span in evidence_spans(read_record(record)):
+        text = texts[span.where]
+        assert 0 <= span.start < span.end <= len(text) and text[span.start:span.end] == span.text
 
 
 def evidence_spans(ev: object) -> list[TextSpan]:

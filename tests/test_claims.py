@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -417,15 +416,14 @@ def test_pure_and_deterministic(demo):
     assert extract_claims(src, list(reversed(mentions))) == claims
 
 
-def test_one_megabyte_is_fast(seed_texts):
+def test_one_megabyte_yields_claims_with_exact_offsets(seed_texts):
+    # Speed is measured by benchmarks/claim_reading.py, not asserted here (timed assertions flake).
     corpus = "\n\n".join(seed_texts.values()) + "\n\n" + CURCUMIN + NEWS + OMEGA
     text = (corpus * (1_000_000 // len(corpus) + 1))[:1_000_000]
     src = make_source(text)
-    claims_module.vocabulary()  # loading the vocabulary is not what is measured
-    t0 = time.perf_counter()
     claims = extract_claims(src, url_mentions(text))
-    assert time.perf_counter() - t0 < 3.0
     assert len(claims) > 1000
+    assert all(text[c.char_start:c.char_end] == c.text for c in claims)
 
 
 def test_logic_names_no_substance():

@@ -15,19 +15,19 @@ from collections.abc import Callable
 import pytest
 from Bio import Entrez
 
-from grading.entrez import (
-    EntrezSource,
-    EutilsOpener,
+from grading.entrez import EntrezSource
+from grading.eutils_faults import FaultPlan
+from grading.eutils_opener import EutilsOpener, install_eutils_opener
+from grading.eutils_replies import (
     EutilsReplyError,
-    install_eutils_opener,
     parse_ecitmatch_reply,
     parse_epost_reply,
     parse_esearch_reply,
 )
-from grading.eutils_standin import EutilsStandin, FaultPlan
+from grading.eutils_standin import EutilsStandin
 from grading.models import PubmedRecord
 from grading.pubmed_source import CitationQuery, FallbackSource, PubmedUnreachable, SearchAnswer
-from grading.pubmed_xml import iter_pubmed_xml
+from grading.pubmed_xml import iter_pubmed_xml, parse_efetch_reply
 from grading.ratelimit import Pacer, shared_pacer
 from grading.settings import bundled_path
 from grading.snapshot import SnapshotSource
@@ -102,16 +102,34 @@ def test_pacer_spaces_requests_and_pauses_everyone() -> None:
 
     def sleep(seconds: float) -> None:
         slept.append(round(seconds, 3))
+        now[0] += seconds
 
     pacer = Pacer(3.0, margin=0.2, clock=lambda: now[0], sleep=sleep)
     for _ in range(3):
         pacer.wait()
-    assert slept == [0.4, 0.8]  # reservations queue up: (1 + 0.2) / 3 s apart
-    now[0] = 110.0
+    assert slept == [0.4, 0.4]  # (1 + 0.2) / 3 s apart
+    now[0] += 0.25  # the caller took a while to come back: only the rest of the interval is waited
+    assert pacer.wait() == pytest.approx(0.15)
     pacer.pause(2.0)
     assert pacer.wait() == pytest.approx(2.0)
     assert shared_pacer("svc#k", 3.0) is shared_pacer("svc#k", 10.0)  # one budget, one pacer, slower rate
     assert shared_pacer("svc#k", 5.0).rate == 3.0
+
+
+def test_a_late_waker_pushes_the_next_grant_back() -> None:
+    """Spacing counts from when a grant really happened, not from the slot it was planned for."""
+    now = [0.0]
+
+    def oversleep(seconds: float) -> None:
+        now[0] += seconds + 0.3  # the OS wakes the caller 0.3 s late
+
+    pacer = Pacer(3.0, margin=0.2, clock=lambda: now[0], sleep=oversleep)
+    grants = []
+    for _ in range(4):
+        pacer.wait()
+        grants.append(round(now[0], 3))
+    assert grants == [0.0, 0.7, 1.4, 2.1]
+    assert all(b - a >= pacer.interval for a, b in itertools.pairwise(grants))
 
 
 def test_the_opener_is_installed_by_a_source_not_by_import_and_wraps_the_previous_one() -> None:
@@ -119,7 +137,8 @@ def test_the_opener_is_installed_by_a_source_not_by_import_and_wraps_the_previou
         import urllib.request
         custom = urllib.request.build_opener()
         urllib.request.install_opener(custom)
-        from grading.entrez import EntrezSource, EutilsOpener
+        from grading.entrez import EntrezSource
+        from grading.eutils_opener import EutilsOpener
         print(urllib.request._opener is custom)
         EntrezSource("http://127.0.0.1:9/entrez/eutils/", "a@example.org", None)
         EntrezSource("http://127.0.0.1:8/entrez/eutils/", "a@example.org", None)
@@ -165,6 +184,7 @@ def test_fetch_batches(make_entrez_source: MakeSource, eutils_standin: EutilsSta
     assert len(result.records) == 8 and result.not_found == {1}
     assert result.requests == 3 and eutils_standin.requests["efetch"] == 3
     assert [len(s.params["id"].split(",")) for s in eutils_standin.seen] == [3, 3, 3]
+    assert {s.method for s in eutils_standin.seen} == {"POST"}  # id lists always go in the body
     assert source.stats.requests == {"efetch": 3}
 
 
@@ -362,6 +382,16 @@ def test_the_api_key_never_leaks(make_entrez_source: MakeSource, eutils_standin:
     texts = [*result.unavailable.values(), answer.error or "", caplog.text, repr(source)]
     assert all(SECRET not in t for t in texts)  # ...and never shown
     assert "***" in result.unavailable[16996037]
+
+
+def test_a_key_echoed_across_the_edge_of_the_quoted_body_is_still_masked() -> None:
+    source = EntrezSource("http://127.0.0.1:9/entrez/eutils/", "a@example.org", SECRET)
+    for shift in range(len(SECRET) + 10):  # the key straddles the 200-character cut somewhere here
+        body = f"<html><body><p>{'x' * (170 + shift)} api_key={SECRET}</p></body></html>".encode()
+        with pytest.raises(Exception) as caught:
+            source._read(parse_efetch_reply, body)
+        cause = caught.value.cause  # type: ignore[attr-defined]
+        assert cause.startswith("unreadable reply") and SECRET[:6] not in cause, cause
 
 
 def test_other_urls_pass_through_the_opener_unchanged(entrez_source: EntrezSource,

@@ -11,12 +11,14 @@ import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from grading.eutils_standin import EutilsStandin, FaultPlan
+from grading.eutils_faults import FaultPlan
+from grading.eutils_standin import EutilsStandin
 from grading.pubmed_xml import PubmedXmlError, parse_efetch_reply
 from grading.settings import bundled_path
 from tests.factories import make_record
@@ -267,3 +269,55 @@ def test_cli_prints_its_base_url_and_serves(tmp_path: Path) -> None:
                 assert json.loads(reply.read())["esearchresult"]["idlist"] == ["16996037"]
         finally:
             proc.terminate()
+
+
+# --- revisions, withdrawals and the tags the client's queries use -------------------------------
+
+def test_served_revisions_replace_records_and_their_index_entries(open_standin: EutilsStandin) -> None:
+    from tests.standin_fixtures import revised_record
+
+    held = open_standin.index.get(28885585)
+    assert esearch_json(open_standin, '"retracted publication"[pt]')["idlist"] == []
+    open_standin.serve([revised_record(held, revised_on=date(2025, 2, 3), retracted=True)])
+    assert esearch_json(open_standin, '"retracted publication"[pt]')["idlist"] == ["28885585"]
+    assert esearch_json(open_standin, "2025/02/03:3000[lr]")["idlist"] == ["28885585"]
+    assert esearch_json(open_standin, "2025/02/04:3000[lr]")["idlist"] == []
+    [record] = parse_efetch_reply(post(open_standin, "efetch.fcgi", db="pubmed", id="28885585"))
+    assert record.retracted and record.date_revised == "2025-02-03"
+    assert len(open_standin.index.search("Truong[1au]")) == 1  # one record, not one per version
+    open_standin.withdraw([28885585])
+    assert parse_efetch_reply(post(open_standin, "efetch.fcgi", db="pubmed", id="28885585,16996037"))[0].pmid \
+        == 16996037
+    assert esearch_json(open_standin, "Truong[1au]")["idlist"] == []
+
+
+@pytest.mark.parametrize("term, expected", [
+    ("Dolotov[1au]", ["16996037"]),
+    ("Karpenko[1au]", []),  # second author, not first
+    ("Karpenko[au]", ["16996037"]),
+    ('"Brain Res"[ta] AND 1117[vi] AND 54[pg]', ["16996037"]),
+    ("2014:2016[dp]", ["27158238", "24661604"]),
+    ('"journal article"[pt] AND 2017[dp]', ["28885585"]),
+    ("(16996037[uid] OR 28885585[uid]) AND 2000/01/01:3000[lr]", []),  # the snapshot carries no DateRevised
+])
+def test_esearch_tags_for_references_and_revision_checks(open_standin: EutilsStandin, term: str,
+                                                         expected: list[str]) -> None:
+    answer = esearch_json(open_standin, term)
+    assert answer["idlist"] == expected
+    # Controlled vocabularies and ranges answer zero hits, never "phrase not found" (PubMed does the same).
+    if not expected and "[au]" not in term and "[1au]" not in term:
+        assert "errorlist" not in answer
+
+
+def test_cli_reports_its_counters_when_terminated() -> None:
+    command = [sys.executable, "-m", "grading.eutils_standin", str(SNAPSHOT), "--rate", "0", "--fault-rate", "1",
+               "--fault-kinds", "server_error"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT) as proc:
+        base_url = proc.stdout.readline().strip()  # type: ignore[union-attr]
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(base_url + "esearch.fcgi?db=pubmed&term=semax", timeout=10)
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert json.loads(err.strip().splitlines()[-1]) == {
+        "faults_injected": {"server_error": 1}, "rate_limited": 0, "requests": {"esearch": 1}}

@@ -327,3 +327,20 @@ def test_resets_mid_body_that_persist_leave_records_unavailable(standin: EutilsS
     assert fetch and all(o == "unavailable" and c for _, o, c in fetch), fetch
     assert proxy.resets == 3 * QUICK["max_tries"]  # three efetch batches, each tried max_tries times
     nothing_lost(con, run_id, record_property)
+
+
+def test_the_reliability_table_names_real_tests() -> None:
+    """docs/reliability.md's scenario table: every test it names exists (scripts/reliability_figures.py runs them)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    table = [line for line in (root / "docs" / "reliability.md").read_text(encoding="utf-8").splitlines()
+             if re.match(r"^\| \d+ \|", line)]
+    assert len(table) >= 30
+    for line in table:
+        nodes = re.findall(r"`(tests/[\w/]+\.py)::(\w+)(?:\[([^\]]+)\])?`", line.rsplit("|", 2)[-2])
+        assert nodes, line
+        for path, function, param in nodes:
+            source = (root / path).read_text(encoding="utf-8")
+            assert f"def {function}(" in source, (path, function)
+            assert not param or f'"{param}"' in source, (path, function, param)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import re
@@ -14,7 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from grading import pubmed_xml
 from grading.models import Author, CommentCorrection, MeshHeading, PubmedRecord
+from grading.pubmed_fields import parse_deleted_pmids, parse_pubmed_article, parse_pubmed_book_article
 from grading.pubmed_xml import (
     DeletedCitations,
     ParseStats,
@@ -536,3 +539,132 @@ def test_mutated_snapshot_records_are_well_typed_and_replay(mutations):
     for record in records:
         _assert_well_typed(record)
         assert parse_efetch_reply(f"<PubmedArticleSet>{record.raw_xml}</PubmedArticleSet>".encode()) == [record]
+
+
+# --- the fast reader: cuts of the byte stream, raw XML sliced out ------------------------------
+
+FIXTURE_FILES = sorted(p.name for p in FIXTURES.glob("*.xml"))
+
+
+def _without_raw(items):
+    return [dataclasses.replace(i, raw_xml="") if isinstance(i, PubmedRecord) else i for i in items]
+
+
+def _by_iterparse(data: bytes):
+    """The reference: iterparse over the whole document, raw XML re-serialised."""
+    out = []
+    for elem in _iter_elements(io.BytesIO(data)):
+        if elem.tag == "DeleteCitation":
+            out.append(DeletedCitations(parse_deleted_pmids(elem)))
+            continue
+        parse = parse_pubmed_book_article if elem.tag == "PubmedBookArticle" else parse_pubmed_article
+        if (record := parse(elem, etree.tostring(elem, encoding="unicode", with_tail=False))) is not None:
+            out.append(record)
+    return out
+
+
+@pytest.mark.parametrize("cut_bytes", [1, 97, 1000, 1 << 20])
+@pytest.mark.parametrize("name", FIXTURE_FILES + ["snapshot"])
+def test_cut_size_changes_nothing(name, cut_bytes, monkeypatch):
+    """Wherever the stream is cut (down to every byte), the records are those of iterparse over the
+    whole document, and a sliced raw XML is exactly the record's bytes."""
+    data = SNAPSHOT.read_bytes() if name == "snapshot" else fixture_bytes(name)
+    try:
+        expected = _by_iterparse(data)
+    except PubmedXmlError as exc:
+        monkeypatch.setattr(pubmed_xml, "_CUT_BYTES", cut_bytes)
+        with pytest.raises(PubmedXmlError, match=re.escape(str(exc).split(":")[0])):
+            list(iter_pubmed_xml(data))
+        return
+    monkeypatch.setattr(pubmed_xml, "_CUT_BYTES", cut_bytes)
+    got = list(iter_pubmed_xml(data))
+    assert _without_raw(got) == _without_raw(expected)
+    text = data.decode("utf-8")
+    for record in got:
+        if isinstance(record, PubmedRecord):
+            assert record.raw_xml in text or record.raw_xml == next(
+                e.raw_xml for e in expected if isinstance(e, PubmedRecord) and e.pmid == record.pmid)
+            assert parse_efetch_reply(f"<PubmedArticleSet>{record.raw_xml}</PubmedArticleSet>".encode()) == [record]
+
+
+def test_processing_instructions_comments_and_cdata_do_not_fool_the_cuts(monkeypatch):
+    data = fixture_bytes("markup_between_records.xml")
+    for cut_bytes in (1, 50, 1 << 20):
+        monkeypatch.setattr(pubmed_xml, "_CUT_BYTES", cut_bytes)
+        records = {r.pmid: r for r in iter_pubmed_xml(data)}
+        assert records[90000021].title == "A processing instruction in the title."
+        assert records[90000022].title == "An end tag in </PubmedArticle> a CDATA section."
+        assert records[90000023].title == "Windows line ends & a reference."
+        # the first record is cut out of the bytes as they are, PI included
+        assert "<?pmcsd ?>" in records[90000021].raw_xml
+        assert records[90000021].raw_xml in data.decode()
+
+
+def test_real_records_keep_their_own_bytes():
+    data = b'<?xml version="1.0" encoding="utf-8"?>\n<PubmedArticleSet>\r\n' + re.sub(
+        rb"\n", b"\r\n", SNAPSHOT.read_bytes().split(b"<PubmedArticleSet>\n", 1)[1])
+    records = parse_efetch_reply(data)
+    assert [r.pmid for r in records] == SNAPSHOT_PMIDS
+    assert all(r.raw_xml.encode() in data for r in records)  # as sent: not re-serialised
+
+
+@pytest.mark.parametrize("prologue, reason", [
+    (b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<PubmedArticleSet>', "another encoding"),
+    (b'<PubmedArticleSet xmlns:mml="http://www.w3.org/1998/Math/MathML">', "a root with attributes"),
+    (b'<!-- <PubmedArticleSet> --><PubmedArticleSet>', "the root tag in a comment first"),
+])
+def test_documents_the_fast_reader_cannot_repeat_go_to_iterparse(prologue, reason):
+    body = SNAPSHOT.read_bytes().split(b"<PubmedArticleSet>", 1)[1]
+    data = prologue + body
+    assert pubmed_xml._plain_prologue(data[:65536], etree.XMLParser(**pubmed_xml._PARSER_OPTIONS)) is None, reason
+    assert [r.pmid for r in parse_efetch_reply(data)] == SNAPSHOT_PMIDS
+
+
+def test_a_record_larger_than_a_cut_is_read_whole(monkeypatch):
+    monkeypatch.setattr(pubmed_xml, "_CUT_BYTES", 64)
+    records = records_of("all_fields.xml")
+    assert records[90000013].mesh_headings[1].qualifiers == ("administration & dosage", "pharmacology")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(XML_PIECES), max_size=60), st.sampled_from([1, 7, 64]))
+def test_xml_shaped_junk_with_small_cuts_raises_only_pubmed_xml_error(pieces, cut_bytes):
+    data = ('<?xml version="1.0"?><PubmedArticleSet>' + "".join(pieces)).encode()
+    original = pubmed_xml._CUT_BYTES
+    pubmed_xml._CUT_BYTES = cut_bytes
+    try:
+        try:
+            got = parse_efetch_reply(data)
+        except PubmedXmlError:
+            got = None
+    finally:
+        pubmed_xml._CUT_BYTES = original
+    try:
+        expected = [r for r in _by_iterparse(data) if isinstance(r, PubmedRecord)]
+    except PubmedXmlError:
+        expected = None
+    assert (got is None) == (expected is None)
+    if got is not None:
+        assert _without_raw(got) == _without_raw(expected)
+
+
+def test_article_ids_and_history():
+    r = records_of("all_fields.xml")[90000013]
+    assert r.article_ids == (("pubmed", "90000013"), ("doi", "10.1000/own.doi"), ("pmc", "PMC9000013"))
+    assert r.history == (("received", "2019-10-01"), ("pubmed", "2019-12-21"))
+    book = records_of("book_article.xml")[90000007]
+    assert book.article_ids == (("pubmed", "90000007"), ("bookaccession", "NBK0000001"))
+    assert book.history == (("pubmed", "2010-02-05"),)
+
+
+def test_article_id_without_id_type_is_pubmed_as_the_dtd_says():
+    data = (b"<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>5</PMID></MedlineCitation><PubmedData>"
+            b"<ArticleIdList><ArticleId>5</ArticleId><ArticleId IdType='doi'> 10.1/x </ArticleId></ArticleIdList>"
+            b"<History><PubMedPubDate PubStatus='entrez'><Year>2001</Year><Month>Mar</Month></PubMedPubDate>"
+            b"<PubMedPubDate PubStatus='pubmed'><Year>2001</Year><Month>3</Month><Day>40</Day></PubMedPubDate>"
+            b"<PubMedPubDate><Year>2002</Year><Month>1</Month><Day>1</Day></PubMedPubDate></History>"
+            b"</PubmedData></PubmedArticle></PubmedArticleSet>")
+    [r] = parse_efetch_reply(data)
+    assert r.article_ids == (("pubmed", "5"), ("doi", "10.1/x"))
+    assert r.history == (("entrez", "2001-03"), ("pubmed", "2001-03"))  # no status: left out; day 40: dropped
+    assert r.year == 2001  # no PubDate: the "pubmed" history date

@@ -208,6 +208,7 @@ def test_a_run_with_nothing_changed_makes_no_efetch(runs) -> None:  # type: igno
     results, con = runs
     summary, requests, efetched, terms = results["unchanged"]
     assert efetched == [] and requests == {"esearch": 1} and summary["requests"] == 0
+    assert len(terms) == 1 and '"retracted publication"[pt]' in terms[0]  # the revision check, answered: none
     assert q(con, "SELECT outcome, count(*) FROM fetch_log WHERE run_id = ? GROUP BY ALL ORDER BY 1",
              summary["run_id"]) == [("fetched", 3), ("not_found", 1)]
 
@@ -215,7 +216,7 @@ def test_a_run_with_nothing_changed_makes_no_efetch(runs) -> None:  # type: igno
 def test_the_warehouse_shows_each_citations_fetch_outcome_and_why(runs) -> None:  # type: ignore[no-untyped-def]
     results, con = runs
     summary, requests, efetched, _ = results["faults"]
-    assert efetched == [{NEW}] * 3  # only the new id was asked for: three attempts, all failed
+    assert efetched == [{NEW}] * 3 and requests["efetch"] == 3  # only the new id: three attempts, all failed
     assert summary["run_id"] == q(con, "SELECT run_id FROM latest_run")[0][0]
     got = {v: (o, d) for v, o, d in q(con, "SELECT value, fetch_outcome, detail FROM citations WHERE kind = 'pmid'")}
     assert got[str(REVISED)] == ("fetched", None)

@@ -160,3 +160,19 @@ def test_no_template_marks_text_safe() -> None:
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), f"{path.name}: inline script"
         assert not re.search(r"\son[a-z]+=", text), f"{path.name}: inline event handler"
         assert " style=" not in text and "<style" not in text, f"{path.name}: inline style (CSP forbids it)"
+
+
+def test_report_views_are_documented_column_by_column(tmp_path: Path) -> None:
+    from grading.warehouse import open_warehouse
+
+    doc = (ROOT / "docs" / "warehouse.md").read_text(encoding="utf-8")
+    views = ("source_texts", "cited_records", "claim_changes", "newly_retracted")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        columns = con.execute("SELECT table_name, column_name FROM information_schema.columns "
+                              "WHERE table_name IN (SELECT unnest(?))", [list(views)]).fetchall()
+    assert {t for t, _ in columns} == set(views)
+    for view in views:
+        section = doc.split(f"### `{view}`", 1)[1].split("\n### ", 1)[0]
+        for table, column in columns:
+            if table == view:
+                assert f"`{column}`" in section, f"{view}.{column}"

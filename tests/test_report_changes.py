@@ -149,3 +149,17 @@ def test_report_replaces_stale_source_pages(two_runs, tmp_path: Path, capsys) ->
     assert sorted(p.name for p in (out / "sources").iterdir()) == \
         sorted(p.name for p in (two_runs.reports / "sources").iterdir())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".reports-")]
+
+
+def test_report_on_a_warehouse_without_the_report_views_says_what_to_do(two_runs, tmp_path: Path, capsys) -> None:
+    import duckdb
+
+    old = tmp_path / "old.duckdb"
+    old.write_bytes(two_runs.warehouse.read_bytes())
+    con = duckdb.connect(str(old))
+    con.execute("DROP VIEW newly_retracted")  # as a warehouse written before the view existed
+    con.close()
+    assert main(["report", "--warehouse", str(old), "--reports", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("grading: error: the warehouse lacks a report view") and "grading run" in err
+    assert "\n" not in err and not (tmp_path / "r").exists()

@@ -42,6 +42,7 @@ class Body:
     rubric: Rubric
     reading: ClaimReading  # the claim's substance, population, outcome and figures
     excluded: set[int] = field(default_factory=set)  # pmids screened out (retracted, off-topic, …)
+    ceiling: int | None = None  # a level the body cannot exceed (a review's own stated certainty)
     reasons: list[Reason] = field(default_factory=list)
 
     @property
@@ -78,6 +79,11 @@ class Body:
     def down_so_far(self) -> int:
         return sum(r.change for r in self.reasons if r.change < 0)
 
-    def certainty(self) -> str:
+    @property
+    def level(self) -> int:
+        """The start level plus every change so far (unbounded), capped by the ceiling if one is set."""
         level = self.best_level + sum(r.change for r in self.reasons if r.domain != "start")
-        return CERTAINTY_LEVELS[max(0, min(level, len(CERTAINTY_LEVELS) - 1))]
+        return min(level, self.ceiling) if self.ceiling is not None else level
+
+    def certainty(self) -> str:
+        return CERTAINTY_LEVELS[max(0, min(self.level, len(CERTAINTY_LEVELS) - 1))]

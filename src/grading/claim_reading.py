@@ -61,6 +61,7 @@ class ClaimReading:
     group_span: Mention | None
     outcome: Mention | None  # the words after the effect verb
     outcome_terms: frozenset[str]
+    claim_terms: frozenset[str]  # every content term after the effect verb (outcome, mechanism, scope), no people
     outcome_kind: OutcomeKind
     outcome_kind_span: Mention | None  # the word that made it clinical or surrogate
     direction: ClaimDirection
@@ -77,13 +78,14 @@ def _load(name: str) -> dict:
 
 def words_pattern(phrases: list[str]) -> re.Pattern[str]:
     """Whole-word, case-insensitive alternation, longest first; "x*" matches any ending of x."""
-    parts = [re.escape(p[:-1]) + r"\w*" if p.endswith("*") else p for p in sorted(phrases, key=len, reverse=True)]
+    parts = [p[:-1] + r"\w*" if p.endswith("*") else p for p in sorted(phrases, key=len, reverse=True)]
     return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w])", re.IGNORECASE)
 
 
 def literal_words(phrases: list[str]) -> list[str]:
-    """Plain phrases (outcome vocabulary) as regex parts, keeping the "*" wildcard."""
-    return [re.escape(p[:-1]) + "*" if p.endswith("*") else re.escape(p) for p in phrases]
+    """Plain phrases (outcome vocabulary) as regex parts, keeping the "*" wildcard; a plural counts
+    ("strokes" is "stroke")."""
+    return [re.escape(p[:-1]) + "*" if p.endswith("*") else re.escape(p) + "(?:s|es)?" for p in phrases]
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class Vocabulary:
     effect: re.Pattern[str]
     lead_ins: tuple[re.Pattern[str], ...]
     anaphora: frozenset[str]
+    agent_ends: frozenset[str]
     intervention_before: re.Pattern[str]
     intervention_after: re.Pattern[str]
     not_substance: frozenset[str]
@@ -120,7 +123,8 @@ def vocabulary() -> Vocabulary:
         effect=words_pattern(reading["effect_verbs"]),
         lead_ins=tuple(re.compile(p, re.IGNORECASE) for p in reading["lead_ins"]),
         anaphora=frozenset(reading["anaphora"]),
-        intervention_before=re.compile(  # "supplementation of panax ginseng": up to three words after
+        agent_ends=frozenset(reading["agent_ends"]),
+        intervention_before=re.compile(  # "supplementation of fish oil": up to three words after
             rf"(?<!\w)(?:{'|'.join(reading['intervention_before'])}) (?P<x>{word}(?: {word}){{0,2}}?)"
             r"(?=\s*(?:\(|,|\.|;|$| (?:has|have|is|are|was|were|may|can|could|results?|leads?|produces?|shows?|"
             r"showed|and|or|in|for|to|at|on|with|by|from|as|which|that)\b))", re.IGNORECASE),
@@ -175,25 +179,26 @@ AUXILIARY = re.compile(r"\b(?:has|have|is|are|was|were|may|might|can|could|will|
 
 
 def first_verb(segment: str) -> int:
-    """Where the first finite verb of a segment starts ("Tianeptine shares the …" -> before "shares")."""
+    """Where the first finite verb of a segment starts ("Metformin shares the …" -> before "shares")."""
     from grading.claims import vocabulary as claim_vocabulary  # the predicate word lists
 
-    inflected = claim_vocabulary().inflected
+    ends = claim_vocabulary().inflected | vocabulary().agent_ends
     for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*", segment):
-        if m.start() and m.group(0).lower() in inflected:
+        if m.start() and m.group(0).lower() in ends:
             return m.start()
     return len(segment)
 
 
 def agent_span(text: str, verb: re.Match[str] | None) -> Mention | None:
     """The noun phrase the effect verb follows: from the last clause boundary before the verb, cut at
-    the first auxiliary ("Semax has also been shown to increase" -> "Semax"). None for a pronoun."""
-    if verb is None:
-        return None
+    the first auxiliary ("Curcumin has also been shown to lower" -> "Curcumin"). None for a pronoun."""
     start = strip_lead_in(text)
-    bounds = [m.end() for m in AGENT_BOUNDARY.finditer(text, start, verb.start())]
+    end = verb.start() if verb else start + first_verb(text[start:])  # no effect verb: up to the first verb
+    if end >= len(text) or end <= start:
+        return None
+    bounds = [m.end() for m in AGENT_BOUNDARY.finditer(text, start, end)]
     for begin in reversed([start] + bounds):
-        segment = text[begin:verb.start()]
+        segment = text[begin:end]
         cut = AUXILIARY.search(segment)
         segment = segment[:cut.start()] if cut else segment
         segment = segment[:first_verb(segment)]
@@ -235,7 +240,7 @@ def read_substances(text: str, verb: re.Match[str] | None, subjects: frozenset[s
     if not found:
         return (), subjects, ("document" if subjects else "none")
     # The document's subject named before the verb outranks a grammatical subject that is no
-    # intervention ("Semax is approved …, demonstrating efficacy in improving …").
+    # intervention ("Drug X is approved …, demonstrating efficacy in improving …").
     before_verb = {t for t in subjects if re.search(rf"(?<!\w){re.escape(t)}", low[:limit])}
     named = substance_terms(found[0].text)
     if before_verb and not (named & subjects) and found[0] not in intervention_found:
@@ -276,14 +281,14 @@ OUTCOME_END = re.compile(r"[.;:!?]|,\s|\s(?:in|among|after|following|when|throug
 
 
 def read_outcome(text: str, verb: re.Match[str] | None) -> Mention | None:
-    """The words after the effect verb, up to a scope ("in the hippocampus", "in healthy people") or a clause end."""
+    """The words after the effect verb, up to a scope ("in the liver", "in healthy people") or a clause end."""
     if verb is None:
         return None
     start = verb.end()
     while start < len(text) and text[start] == " ":
         start += 1
     m = OUTCOME_END.search(text, start)
-    if lead := re.match(r"(?:in|of|on|to)\s+", text[start:], re.IGNORECASE):  # "1.4-fold increase in BDNF"
+    if lead := re.match(r"(?:in|of|on|to)\s+", text[start:], re.IGNORECASE):  # "1.4-fold increase in IL-6"
         start += lead.end()
         m = OUTCOME_END.search(text, start)
     end = m.start() if m else len(text)
@@ -319,6 +324,8 @@ def read_direction(text: str, verb: re.Match[str] | None) -> tuple[ClaimDirectio
 NUMBER = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?"
 RANGE = rf"(?P<a>{NUMBER})(?:\s*(?:-|–|to)\s*(?P<b>{NUMBER}))?"
 FIGURE_PATTERNS: tuple[tuple[FigureKind, re.Pattern[str]], ...] = (
+    ("frequency", re.compile(rf"(?<![\w.,]){RANGE}\s*(?:x|×|times)\s*(?P<u>daily|a day|per day|a week|per week|weekly)\b",
+                             re.IGNORECASE)),
     ("fold", re.compile(rf"(?<![\w.,]){RANGE}\s*(?:-\s*)?(?P<u>fold|×|x(?=\s|$|[A-Za-z]))", re.IGNORECASE)),
     ("percent", re.compile(rf"(?<![\w.,]){RANGE}\s*(?P<u>%|percent|per cent)", re.IGNORECASE)),
     ("dose", re.compile(rf"(?<![\w.,]){RANGE}\s*(?P<u>(?:mcg|µg|μg|ug|mg|g|iu|ml)(?:\s*/\s*kg)?)(?![\w])", re.IGNORECASE)),
@@ -327,7 +334,7 @@ FIGURE_PATTERNS: tuple[tuple[FigureKind, re.Pattern[str]], ...] = (
     ("count", re.compile(rf"(?<![\w.,]){RANGE}\s+(?:[a-z-]+\s+){{0,2}}?(?P<u>participants|patients|subjects|volunteers|"
                          r"people|adults|children|women|men|individuals|rats|mice|animals)\b", re.IGNORECASE)),
 )
-UNITS = {"×": "fold", "x": "fold", "percent": "%", "per cent": "%", "µg": "mcg", "μg": "mcg", "ug": "mcg", "h": "hours",
+UNITS = {"daily": "per day", "a day": "per day", "a week": "per week", "weekly": "per week", "×": "fold", "x": "fold", "percent": "%", "per cent": "%", "µg": "mcg", "μg": "mcg", "ug": "mcg", "h": "hours",
          "hr": "hours", "hrs": "hours", "hour": "hours", "min": "minutes", "minute": "minutes", "day": "days",
          "week": "weeks", "month": "months", "year": "years"}
 COUNT_UNITS = {"rats": "animals", "mice": "animals", "animals": "animals"}
@@ -370,12 +377,15 @@ def read_claim(text: str, subjects: frozenset[str] = frozenset()) -> ClaimReadin
     outcome = read_outcome(text, verb)
     kind, kind_span = outcome_kind(outcome, text)
     direction, direction_span = read_direction(text, verb)
-    # an aside in brackets ("(native ACTH 4-10)") is no part of what was measured
+    # an aside in brackets ("(the parent hormone)") is no part of what was measured
     oterms = terms(re.sub(r"\([^()]*\)", " ", outcome.text)) - sterms if outcome else frozenset()
+    tail = text[verb.end():] if verb else ""
+    cterms = frozenset(t for t in terms(re.sub(r"\([^()]*\)", " ", tail)) - sterms
+                       if not vocabulary().human_words.fullmatch(t))
     return ClaimReading(
         substances=substances, substance_terms=sterms, substance_basis=basis, population=population,
         population_span=population_span, species=species, human_group=group, group_span=group_span,
-        outcome=outcome, outcome_terms=frozenset(oterms), outcome_kind=kind, outcome_kind_span=kind_span,
+        outcome=outcome, outcome_terms=frozenset(oterms), claim_terms=cterms, outcome_kind=kind, outcome_kind_span=kind_span,
         direction=direction, direction_span=direction_span, figures=read_figures(text))
 
 
@@ -405,6 +415,8 @@ RECORD_UNITS: dict[str, str] = {  # a claim's unit -> what the same unit looks l
     "weeks": r"\s*(?:wk|weeks?)",
     "months": r"\s*months?",
     "years": r"\s*(?:yr|years?)",
+    "per day": r"\s*(?:x|×|times)\s*(?:daily|a day|per day|/\s*day)",
+    "per week": r"\s*(?:x|×|times)\s*(?:weekly|a week|per week|/\s*week)",
     "participants": r"\s+(?:[\w-]+\s+){0,3}?(?:participants|patients|subjects|volunteers|people|persons|adults|children|"
                     r"women|men|individuals|cases)",
     "animals": r"\s+(?:[\w-]+\s+){0,3}?(?:rats|mice|animals|rodents|dogs|rabbits|monkeys|pigs)",

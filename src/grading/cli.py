@@ -1,4 +1,4 @@
-"""The `grading` command: run, report, sql.
+"""The `grading` command: run, report, sql, ingest-baseline, ...
 
 Every failure the user can cause ends in one line on stderr (`grading: error: …`) and a
 non-zero exit, never a traceback.
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="grade documents (default: the bundled corpus) into the warehouse and reports")
     run.add_argument("sources", nargs="*", metavar="SOURCE", help="files, folders or http(s) URLs")
     run.add_argument("--warehouse", type=Path, help="DuckDB file (default data/warehouse.duckdb)")
-    run.add_argument("--reports", type=Path, help="folder for claims.csv and index.html (default reports/)")
+    run.add_argument("--reports", type=Path, help="folder for the HTML and CSV reports (default reports/)")
     run.add_argument("--offline", action="store_true", help="never call E-utilities; use the bundled snapshot")
     run.add_argument("--eutils-url", help="E-utilities base URL (default NCBI; or set GRADING_EUTILS_URL)")
     run.add_argument("--wait", type=float, metavar="SECONDS",
@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query")
     sql.add_argument("--warehouse", type=Path)
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    ing = sub.add_parser("ingest-baseline", help="load PubMed baseline/update files (plain or .gz) into the "
+                                                 "warehouse as a local mirror that runs consult before Entrez")
+    ing.add_argument("files", nargs="+", metavar="FILE", help="pubmedYYnNNNN.xml.gz files, in any order")
+    ing.add_argument("--warehouse", type=Path)
+    ing.add_argument("--workers", type=int, default=1, metavar="N", help="processes parsing files (default 1)")
+    ing.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="if a run holds the warehouse, wait this long for it (default: exit at once)")
     return p
 
 
@@ -74,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"run": cmd_run, "report": cmd_report, "sql": cmd_sql, "serve": cmd_serve,
-                "regrade": cmd_regrade}[args.command](args)
+                "regrade": cmd_regrade, "ingest-baseline": cmd_ingest_baseline}[args.command](args)
     except KeyboardInterrupt:
         if args.command == "serve":
             print("grading: stopped serving", file=sys.stderr)
@@ -189,6 +197,36 @@ def cmd_report(args: argparse.Namespace) -> int:
     with open_warehouse(settings.warehouse, read_only=True) as con:
         for path in write_reports(con, settings.reports):
             print(f"report: {path}")
+    return 0
+
+
+def cmd_ingest_baseline(args: argparse.Namespace) -> int:
+    from grading.baseline import ingest_baseline
+    from grading.pipeline import new_run_id, now_utc
+
+    if args.workers < 1:
+        print("grading: error: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    settings = settings_for(args)
+
+    def said(load) -> None:
+        if load.status == "already ingested":
+            print(f"{load.file_name}: already ingested; nothing changed")
+        else:
+            print(f"{load.file_name}: {load.n_records} records, {load.n_deleted} deleted, {load.n_quarantined} "
+                  f"quarantined; {load.n_applied} PMIDs set in the mirror (parsed in {load.parse_seconds:.1f} s)")
+
+    now = now_utc()
+    report = ingest_baseline(settings.warehouse, args.files, workers=args.workers, ingest_id=f"ingest-{new_run_id(now)}",
+                             now=now, wait_seconds=args.wait, on_load=said)
+    for message in report.failures:
+        print(f"grading: error: {message}", file=sys.stderr)
+    loaded = [load for load in report.loads if load.status == "loaded"]
+    print(f"ingest {report.ingest_id}: {len(loaded)} of {len(args.files)} files loaded "
+          f"({sum(load.n_records for load in loaded)} records) in {report.seconds:.1f} s")
+    print(f"warehouse: {settings.warehouse}")
+    if report.failures:
+        return EXIT_PARTIAL if report.loads else EXIT_USAGE
     return 0
 
 

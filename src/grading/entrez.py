@@ -3,15 +3,14 @@
 Bio.Entrez builds the requests; this module adds what it lacks (see docs on E-utilities):
 one paced budget for the whole process, a timeout on every request, retries with backoff
 for 429/5xx/resets/timeouts/unreadable or error-in-200 replies, and the rule that a failed
-fetch is `unavailable`, never `not_found`. Bio.Entrez's URLs are hard-coded to NCBI; a
-process-wide urllib opener (installed on first use, not on import) sends them to the
-configured base URL instead.
+fetch is `unavailable`, never `not_found`. Bio.Entrez's URLs are hard-coded to NCBI; the
+process-wide opener of `grading.eutils_opener` sends them to the configured base URL.
+docs/entrez.md tells the whole story.
 """
 
 from __future__ import annotations
 
 import errno
-import hashlib
 import http.client
 import logging
 import random
@@ -24,7 +23,6 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
@@ -32,6 +30,13 @@ from urllib.parse import quote, quote_plus
 
 from Bio import Entrez
 
+from grading.eutils_opener import (
+    DEFAULT_TIMEOUT,
+    Route,
+    budget,
+    install_eutils_opener,
+    route_var,
+)
 from grading.eutils_replies import (
     EutilsReplyError,
     NcbiErrorReply,
@@ -42,87 +47,16 @@ from grading.eutils_replies import (
 from grading.models import FetchResult, PubmedRecord
 from grading.pubmed_source import CitationMatch, CitationQuery, PubmedUnreachable, SearchAnswer, SourceStats
 from grading.pubmed_xml import PubmedXmlError, parse_efetch_reply
-from grading.ratelimit import Pacer, shared_pacer
+from grading.ratelimit import shared_pacer
 from grading.settings import NCBI_EUTILS_URL
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 U = TypeVar("U")
 
-DEFAULT_TIMEOUT = 30.0
 ECITMATCH_BATCH = 100  # citations per ecitmatch request: keeps the GET URL modest
-POSTED_ENDPOINTS = ("efetch.fcgi", "esummary.fcgi")
 _UNREACHABLE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.ECONNREFUSED}
 _ERROR_RE = re.compile(rb"<ERROR>(.*?)</ERROR>", re.DOTALL)
-
-
-# --- routing: the one opener Bio.Entrez's urlopen calls go through -------------------------
-
-@dataclass(frozen=True)
-class _Route:
-    base_url: str
-    timeout: float
-    pacer: Pacer
-
-
-_route: ContextVar[_Route | None] = ContextVar("eutils_route", default=None)
-_install_lock = threading.Lock()
-
-
-class EutilsOpener(urllib.request.OpenerDirector):
-    """Rewrites NCBI's E-utilities URLs to the caller's base URL, paces them, adds a timeout.
-
-    The route (base URL, timeout, pacer) comes from the calling `EntrezSource` through a
-    context variable, so sources with different base URLs can run side by side. Requests
-    to other hosts pass through unchanged, with a timeout if their caller gave none.
-    """
-
-    def __init__(self, inner: urllib.request.OpenerDirector):
-        super().__init__()
-        self.inner = inner
-
-    def open(self, fullurl, data=None, timeout=socket._GLOBAL_DEFAULT_TIMEOUT):  # type: ignore[no-untyped-def, override]
-        request = fullurl if isinstance(fullurl, urllib.request.Request) else urllib.request.Request(fullurl)
-        if data is not None:
-            request.data = data
-        route = _route.get()
-        if request.full_url.startswith(NCBI_EUTILS_URL):
-            if route is None:  # somebody calling Bio.Entrez directly still shares NCBI's budget
-                shared_pacer(_budget(NCBI_EUTILS_URL, None), 3.0).wait()
-            else:
-                request = _as_post(route.base_url + request.full_url[len(NCBI_EUTILS_URL):], request)
-                route.pacer.wait()
-        if timeout is socket._GLOBAL_DEFAULT_TIMEOUT:  # type: ignore[attr-defined]
-            timeout = route.timeout if route else DEFAULT_TIMEOUT
-        return self.inner.open(request, timeout=timeout)
-
-
-def _as_post(url: str, request: urllib.request.Request) -> urllib.request.Request:
-    """The request at `url`; an id list sent by GET goes in a POST body instead, as NCBI asks
-    (Bio.Entrez posts only from 200 ids or 1,000 characters on)."""
-    path, _, query = url.partition("?")
-    if request.data is None and path.endswith(POSTED_ENDPOINTS) and re.search(r"(^|&)id=", query):
-        return urllib.request.Request(path, data=query.encode(), headers=dict(request.header_items()),
-                                      method="POST")
-    request.full_url = url
-    return request
-
-
-def install_eutils_opener() -> EutilsOpener:
-    """Install the opener process-wide, once; wraps whatever opener was installed before."""
-    with _install_lock:
-        current = getattr(urllib.request, "_opener", None)  # urllib keeps no public getter
-        if isinstance(current, EutilsOpener):
-            return current
-        opener = EutilsOpener(current or urllib.request.build_opener())
-        urllib.request.install_opener(opener)
-        return opener
-
-
-def _budget(base_url: str, api_key: str | None) -> str:
-    """NCBI counts per key, else per IP: one pacer per (service, key), the key hashed."""
-    key = hashlib.sha256(api_key.encode()).hexdigest()[:12] if api_key else "no-key"
-    return f"{base_url}#{key}"
 
 
 # --- the client ----------------------------------------------------------------------------
@@ -190,7 +124,7 @@ class EntrezSource:
         self.history_threshold, self.backoff, self.backoff_cap = history_threshold, backoff, backoff_cap
         self.workers = max(1, workers)
         rate = rate or (10.0 if self._api_key else 3.0)
-        self._route = _Route(self.base_url, timeout, shared_pacer(_budget(self.base_url, self._api_key), rate))
+        self._route = Route(self.base_url, timeout, shared_pacer(budget(self.base_url, self._api_key), rate))
         self._random = random.Random(seed)
         self._reached = False  # any HTTP reply seen: later connection failures are mid-run failures
         self.stats = EntrezStats()
@@ -375,15 +309,17 @@ class EntrezSource:
         except NcbiErrorReply as exc:
             raise _Failed(self.mask(f"NCBI error: {exc}")) from None
         except (PubmedXmlError, EutilsReplyError) as exc:
-            # The body's opening words tell a blocked IP from a busy backend; they may echo the key.
-            raise _Failed(self.mask(f"unreadable reply: {str(exc)[:200]}; body begins {_snippet(body)!r}")) from None
+            # The body's opening words tell a blocked IP from a busy backend. They may echo the
+            # key: mask whole texts first, cut after, or a key cut at the edge escapes the mask.
+            reason, words = self.mask(str(exc)), self.mask(_words(self.mask(_text(body))))
+            raise _Failed(f"unreadable reply: {reason[:200]}; body begins {words[:200]!r}") from None
 
     def _exchange(self, endpoint: str, call: Callable[..., object], tally: Counter[str], **params: object) -> bytes:
         """One HTTP request through Bio.Entrez; the whole body, or _Failed / PubmedUnreachable."""
         params.update(tool=self.tool, email=self.email, api_key=self._api_key)
         self.stats.count(endpoint)
         tally[endpoint] += 1
-        token = _route.set(self._route)
+        token = route_var.set(self._route)
         try:
             with call(**params) as handle:  # type: ignore[attr-defined]
                 self._reached = True
@@ -403,7 +339,7 @@ class EntrezSource:
                                                   f"{_describe(reason)}")) from None
             raise _Failed(self.mask(_describe(reason))) from None
         finally:
-            _route.reset(token)
+            route_var.reset(token)
         return body.encode() if isinstance(body, str) else body
 
     def _with_retries(self, attempt: Callable[[], T], stop_on: type[_Failed] | None = None) -> T:
@@ -494,9 +430,13 @@ def _describe(exc: object) -> str:
     return f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else str(exc)
 
 
-def _snippet(body: object, size: int = 200) -> str:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-    return " ".join(re.sub(r"<[^>]*>", " ", text).split())[:size]
+def _text(body: object) -> str:
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+
+
+def _words(text: str) -> str:
+    """A reply's text without markup, whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]*>", " ", text).split())
 
 
 def _clean(value: str) -> str:

@@ -2,8 +2,8 @@
 
 It answers efetch, esearch, epost, esummary and ecitmatch under `/entrez/eutils/` the way
 NCBI does (errors as HTTP 200, unknown ids silently absent, 429 over the rate limit) and
-injects the faults NCBI is known for, so the client can be tested against all of them
-without the network. Library: `EutilsStandin(paths).start()` or `with EutilsStandin(...)`.
+injects the faults NCBI is known for (grading.eutils_faults), so the client can be tested
+against all of them without the network. Library: `EutilsStandin(paths).start()` or `with EutilsStandin(...)`.
 CLI: `python -m grading.eutils_standin FILE... [--port N] [--rate N] [--fault-rate F]
 [--fault-kinds K,...]`; on exit it prints its counters (requests, 429s sent, faults) to stderr.
 """
@@ -11,9 +11,9 @@ CLI: `python -m grading.eutils_standin FILE... [--port N] [--rate N] [--fault-ra
 from __future__ import annotations
 
 import argparse
+import bisect
 import itertools
 import json
-import random
 import signal
 import socket
 import struct
@@ -29,6 +29,7 @@ from typing import Self
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
+from grading.eutils_faults import FAULT_KINDS, RANDOM_FAULT_KINDS, Fault, FaultPlan
 from grading.models import PubmedRecord
 from grading.pubmed_index import CONTROLLED_TAGS, PubmedIndex, tokenize
 from grading.pubmed_xml import DeletedCitations, iter_pubmed_xml
@@ -39,78 +40,6 @@ PUBMED_DOCTYPE = ('<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle,
                   '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">')
 ENDPOINTS = {"efetch.fcgi": "efetch", "esearch.fcgi": "esearch", "epost.fcgi": "epost",
              "esummary.fcgi": "esummary", "ecitmatch.cgi": "ecitmatch"}
-FAULT_KINDS = ("error", "expired", "truncated", "html", "reset", "server_error", "slow", "rate_limit",
-               "wrong_record")
-# Drawn by the random fault mode unless told otherwise; slow and wrong_record only on request.
-RANDOM_FAULT_KINDS = ("error", "truncated", "html", "reset", "server_error", "rate_limit")
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One injected misbehaviour. `endpoint` None: whichever request comes next."""
-
-    kind: str
-    endpoint: str | None = None
-    delay: float = 2.0  # slow: seconds before replying
-    status: int = 503  # server_error: the HTTP status
-
-
-class FaultPlan:
-    """Which replies go wrong: a scripted queue first, then a seeded random draw.
-
-    `script("reset", "html", endpoint="efetch")` spoils the next two efetch replies;
-    `set_rate(0.3, seed=1)` spoils about 30% of replies, reproducibly.
-    """
-
-    def __init__(self, rate: float = 0.0, seed: int = 0, kinds: Iterable[str] = RANDOM_FAULT_KINDS,
-                 endpoints: Iterable[str] | None = None, delay: float = 2.0):
-        self._lock = threading.Lock()
-        self._queue: deque[Fault] = deque()
-        self.set_rate(rate, seed, kinds, endpoints, delay)
-
-    def set_rate(self, rate: float, seed: int = 0, kinds: Iterable[str] = RANDOM_FAULT_KINDS,
-                 endpoints: Iterable[str] | None = None, delay: float = 2.0) -> None:
-        kinds = tuple(kinds)
-        _check_kinds(kinds)
-        with self._lock:
-            self.rate, self.kinds, self.delay = rate, kinds, delay
-            self.endpoints = set(endpoints) if endpoints is not None else None
-            self._random = random.Random(seed)
-
-    def script(self, *kinds: str, endpoint: str | None = None, times: int = 1, delay: float = 2.0,
-               status: int = 503) -> None:
-        """Queue faults for the next replies (of `endpoint`, or of any endpoint)."""
-        _check_kinds(kinds)
-        with self._lock:
-            for kind in kinds:
-                self._queue.extend(Fault(kind, endpoint, delay, status) for _ in range(times))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._queue.clear()
-            self.rate = 0.0
-
-    def draw(self, endpoint: str, has_webenv: bool) -> Fault | None:
-        """The fault for this request, if any (consumes a scripted one)."""
-        with self._lock:
-            for fault in self._queue:
-                if fault.endpoint in (None, endpoint):
-                    self._queue.remove(fault)
-                    return fault
-            if self.rate <= 0 or (self.endpoints is not None and endpoint not in self.endpoints):
-                return None
-            if self._random.random() >= self.rate:
-                return None
-            kinds = [k for k in self.kinds if k != "expired" or has_webenv]
-            return Fault(self._random.choice(kinds), endpoint, self.delay) if kinds else None
-
-
-def _check_kinds(kinds: Iterable[str]) -> None:
-    unknown = set(kinds) - set(FAULT_KINDS)
-    if unknown:
-        raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {', '.join(FAULT_KINDS)}")
-
-
 @dataclass(frozen=True)
 class SeenRequest:
     """One request as the stand-in received it (for tests to inspect)."""
@@ -141,7 +70,7 @@ class EutilsStandin:
         self.rate_limited = 0
         self.seen: deque[SeenRequest] = deque(maxlen=10_000)
         self._lock = threading.Lock()
-        self._windows: dict[str, deque[float]] = {}
+        self._windows: dict[str, list[float]] = {}  # client -> admitted arrival times, sorted
         self._histories: dict[str, dict[int, list[int]]] = {}  # WebEnv -> query_key -> PMIDs
         self._webenv_serial = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -150,8 +79,7 @@ class EutilsStandin:
     # --- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> Self:
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
+        server = _Server((self.host, self.port), _Handler)
         server.standin = self  # type: ignore[attr-defined]
         server.handle_error = lambda request, address: None  # type: ignore[method-assign]  # clients hang up mid-reply on purpose
         self._server, self.port = server, server.server_address[1]
@@ -206,21 +134,22 @@ class EutilsStandin:
             self.requests[endpoint] += 1
             self.seen.append(SeenRequest(endpoint, method, dict(params)))
 
-    def admit(self, client: str, keyed: bool) -> tuple[bool, int, float]:
-        """Sliding 1-s window per client: (admitted, requests in window incl. this, limit)."""
+    def admit(self, client: str, keyed: bool, arrived: float | None = None) -> tuple[bool, int, float]:
+        """Sliding 1-s window per client: (admitted, requests in window incl. this, limit).
+        `arrived`: when the connection was accepted (time.monotonic), as a front end counts."""
         limit = self.rate_with_key if keyed else self.rate
         if not limit:
             return True, 0, 0.0
-        now = time.monotonic()
+        now = time.monotonic() if arrived is None else arrived
         with self._lock:
-            window = self._windows.setdefault(client, deque())
-            while window and window[0] <= now - 1.0:
-                window.popleft()
-            if len(window) >= limit:
+            window = self._windows.setdefault(client, [])
+            del window[:bisect.bisect_right(window, now - 5.0)]  # long gone; kept a while for late admits
+            inside = bisect.bisect_right(window, now) - bisect.bisect_right(window, now - 1.0)
+            if inside >= limit:
                 self.rate_limited += 1
-                return False, len(window) + 1, limit
-            window.append(now)
-            return True, len(window), limit
+                return False, inside + 1, limit
+            bisect.insort(window, now)
+            return True, inside + 1, limit
 
     def note_fault(self, kind: str) -> None:
         with self._lock:
@@ -381,6 +310,21 @@ def _author_name(a: object) -> str:
     return " ".join(filter(None, (last, initials))) or getattr(a, "collective_name", None) or ""
 
 
+class _Server(ThreadingHTTPServer):
+    """Notes when each connection is accepted: the rate limit counts arrivals, not the moment a
+    busy handler thread gets round to a request."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: object, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.arrivals: dict[object, float] = {}
+
+    def process_request(self, request, client_address):  # type: ignore[no-untyped-def]
+        self.arrivals[request] = time.monotonic()
+        super().process_request(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "EutilsStandin/1.0"
 
@@ -395,6 +339,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         standin: EutilsStandin = self.server.standin  # type: ignore[attr-defined]
+        arrived = self.server.arrivals.pop(self.request, None)  # type: ignore[attr-defined]
         url = urlsplit(self.path)
         endpoint = ENDPOINTS.get(url.path[len(PREFIX):]) if url.path.startswith(PREFIX) else None
         form = url.query
@@ -404,7 +349,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, "text/html", b"<html><body><h1>404 Not Found</h1></body></html>")
         params = {k: v[-1] for k, v in parse_qs(form, keep_blank_values=True).items()}
         standin.record(endpoint, method, params)
-        admitted, count, limit = standin.admit(params.get("api_key") or self.client_address[0], "api_key" in params)
+        admitted, count, limit = standin.admit(params.get("api_key") or self.client_address[0], "api_key" in params,
+                                               arrived)
         if not admitted:
             return self._send_429(standin, count, limit)
         fault = standin.faults.draw(endpoint, "WebEnv" in params)

@@ -85,6 +85,7 @@ class RecordEvidence:
     retracted: bool
     retracted_basis: Literal["publication_type", "retraction_in"] | None
     non_english: bool
+    stated_certainty: tuple[tuple[str, TextSpan], ...] = ()  # a review's own GRADE ratings, in text order
 
 
 # --- vocabulary ------------------------------------------------------------------------------
@@ -204,6 +205,7 @@ class Cues:
     species_names: dict[str, str]
     animal: Cue
     healthy: re.Pattern[str]
+    human_ambiguous: re.Pattern[str]
     patient_group: re.Pattern[str]
     count: re.Pattern[str]
     n_equals: re.Pattern[str]
@@ -223,7 +225,8 @@ def cues() -> Cues:
     numbers = v["numbers"]
     tens = alternation([w for w, n in numbers.items() if n >= 20])
     units = alternation([w for w, n in numbers.items() if n < 10])
-    number_word = rf"(?:(?:{tens})(?:[- ](?:{units}))?|{alternation(list(numbers))})"
+    below_hundred = rf"(?:(?:{tens})(?:[- ](?:{units}))?|{alternation(list(numbers))})"
+    number_word = rf"(?:(?:{units}) hundred(?:(?: and)? {below_hundred})?|{below_hundred})"
     count = rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+|{number_word})(?![.,]?\d)"
     between = rf"(?:\s+(?!(?:{alternation(sample['not_between']).lower()})(?![\w/-]))[a-z][\w/-]*){{0,3}}"
     unit_groups = "|".join(f"(?P<{k}>{alternation(sample[k])})" for k in ("participants", "animals", "other"))
@@ -233,6 +236,7 @@ def cues() -> Cues:
                     triggers([w for words in v["species"].values() for w in words])),
         species_names=names,
         animal=Cue.of(pop["animal"], pop["animal_not"]), healthy=whole_words(pop["healthy"]),
+        human_ambiguous=re.compile(rf"(?:{alternation(pop['human_ambiguous']).lower()})"),
         patient_group=re.compile(  # "patients with ischemic stroke", up to a comma or a verb
             rf"(?<!\w)(?:{alternation(pop['patient_nouns'])}) (?:{alternation(pop['group_links'])}) "
             rf"(?:an? )?[\w'-]+(?:,? [\w'-]+){{0,5}}?"
@@ -301,7 +305,12 @@ class TextScan:
 
     @cached_property
     def human_spans(self) -> list[TextSpan]:
-        return [s for name, s in self.species if name == "human"]
+        """People named; where an animal is named too, only words that cannot mean an animal count."""
+        spans = [s for name, s in self.species if name == "human"]
+        if any(name != "human" for name, _ in self.species):
+            ambiguous = cues().human_ambiguous
+            spans = [s for s in spans if not ambiguous.fullmatch(s.text.lower())]
+        return spans
 
 
 # --- design -----------------------------------------------------------------------------------
@@ -323,7 +332,7 @@ def design_from_scan(s: TextScan) -> tuple[Design, TextSpan | None]:
         return "systematic_review", hit
     if hit := case_report_cue(s):
         return "case_report", hit
-    if hit := s.first("design", "review_title", "title") or s.first("design", "review"):
+    if hit := review_cue(s):
         # "The literature is reviewed" closes many case reports: the patient decides.
         case = s.first("design", "case_report_mention") if "literature" in hit.text.lower() else None
         return ("case_report", case) if case else ("review", hit)
@@ -337,6 +346,9 @@ def design_from_scan(s: TextScan) -> tuple[Design, TextSpan | None]:
     blinded_comparison = s.first("flags", "blinded") and (s.first("flags", "placebo") or s.first("design", "comparison"))
     if hit := s.first("design", "randomized") or blinded_comparison:
         return "rct", hit
+    placebo = s.first("flags", "placebo")
+    if placebo and s.human_spans and not observational:
+        return "rct", placebo  # people given a drug or placebo: a controlled trial (randomization checked apart)
     if trial and s.weight(trial) > s.weight(observational):
         return "nonrandomized_trial", trial[0]
     in_vitro = s.hits("design", "in_vitro")
@@ -344,11 +356,13 @@ def design_from_scan(s: TextScan) -> tuple[Design, TextSpan | None]:
         return ("animal", s.animal_spans[0]) if s.animal_spans and not s.human_spans else ("in_vitro", in_vitro[0])
     if observational:
         return "observational", observational[0]
+    if counted := design_from_count(s):  # how many people were studied says more than "the patient"
+        return counted
     if hit := s.first("design", "case_report_mention"):
         return "case_report", hit
-    if counted := design_from_count(s):
-        return counted
     clinical = s.first("design", "clinical")
+    if (weak_review := s.first("design", "review_weak")) and talks_about_a_topic(s):
+        return "review", weak_review  # discusses, reports no study of its own
     if not s.human_spans and not clinical and (hit := s.first("design", "laboratory")):
         return "animal", hit  # bench or physiology work naming no people: MEDLINE's "Animals" in practice
     if hit := s.first("design", "review_weak"):
@@ -359,17 +373,39 @@ def design_from_scan(s: TextScan) -> tuple[Design, TextSpan | None]:
         return "animal", s.animal_spans[0]
     if (s.human_spans or clinical) and (hit := s.first("design", "case_report_weak")):
         return "case_report", hit
-    if (s.human_spans or clinical) and s.texts["abstract"].raw and not s.first("design", "own_study") \
-            and not re.search(r"\d", s.texts["abstract"].raw):
-        return "review", None  # talks about a topic, reports no study of its own
+    if (s.human_spans or clinical) and talks_about_a_topic(s):
+        return "review", None  # reports no study of its own
     return "unknown", None
+
+
+def talks_about_a_topic(s: TextScan) -> bool:
+    """An abstract with no figure and no word of a study of its own ("we found", "results", "was
+    measured") discusses a topic: a narrative review, whatever it discusses."""
+    abstract = LIST_NUMBERS.sub(" ", s.texts["abstract"].raw)  # "1. …, 2. …" points are no figures
+    return bool(abstract.strip()) and not re.search(r"\d", abstract) and not s.first("design", "own_study")
+
+
+LIST_NUMBERS = re.compile(r"(?:^|(?<=\s))\(?\d{1,2}[.)](?=\s)|\b(?:figure|fig\.|table) \d+\b", re.IGNORECASE)
+
+
+def review_cue(s: TextScan) -> TextSpan | None:
+    """A review cue, unless the paper reviews its own series of people ("a review of 302 patients",
+    "our experience is reviewed"): that is a retrospective study, read on."""
+    hit = s.first("design", "review_title", "title") or s.first("design", "review")
+    if hit is None and (weak := s.first("design", "review_title_weak", "title")) and not s.first("design", "own_study"):
+        hit = weak
+    if hit and "literature" not in hit.text.lower() and ((most_people(s) or 0) >= vocabulary()["design_counts"]["series_min"]
+                                                          or s.first("design", "own_series_review")):
+        return None
+    return hit
 
 
 def case_report_cue(s: TextScan) -> TextSpan | None:
     """A case-report cue, unless the abstract counts many people (then it is a series: "23 cases")."""
     hit = s.first("design", "case_report_title", "title") or s.first("design", "case_report")
-    if hit and hit.where == "abstract" and (most_people(s) or 0) >= vocabulary()["design_counts"]["series_min"]:
-        return None
+    plural = hit is not None and re.search(r"\d|cases|patients|children|families|infants", hit.text.lower())
+    if plural and hit.where == "abstract" and (most_people(s) or 0) >= vocabulary()["design_counts"]["series_min"]:
+        return None  # "we report 23 cases": a series, read on; "a case of …" stays a case
     return hit
 
 
@@ -388,6 +424,8 @@ def design_from_count(s: TextScan) -> tuple[Design, TextSpan] | None:
     size, span = max(counts, key=lambda c: c[0])
     if size <= limits["case_series_max"]:
         return "case_report", span
+    if size < limits["cohort_min"] and not s.first("design", "cohort_wording"):
+        return "case_report", span  # a few dozen people described, not followed: a case series
     if size >= limits["series_min"]:
         return "observational", span
     return None
@@ -486,10 +524,13 @@ def read_human_group(scan: TextScan) -> tuple[str | None, TextSpan | None]:
 # --- sample size -------------------------------------------------------------------------------
 
 def parse_count(text: str) -> int:
-    """ "1,203" -> 1203, "eleven" -> 11, "twenty-four" -> 24."""
+    """ "1,203" -> 1203, "eleven" -> 11, "twenty-four" -> 24, "one hundred and twelve" -> 112."""
     if text[0].isdigit():
         return int(text.replace(",", ""))
     words = cues().number_words
+    hundreds, _, rest = text.lower().partition(" hundred")
+    if rest or text.lower().endswith(" hundred"):
+        return 100 * words[hundreds.strip()] + sum(words[w] for w in re.split(r"[- ]", rest) if w and w != "and")
     return sum(words[w] for w in re.split(r"[- ]", text.lower()) if w)
 
 
@@ -585,6 +626,20 @@ def read_direction(abstract: Text) -> tuple[Direction, tuple[TextSpan, ...]]:
     return "unknown", ()
 
 
+@cache
+def stated_certainty_patterns() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(rf"(?<!\w){p}(?!\w)") for p in vocabulary()["stated_certainty"]["patterns"])
+
+
+def read_stated_certainty(abstract: Text) -> tuple[tuple[str, TextSpan], ...]:
+    """Every certainty rating the abstract states for its evidence ("low-certainty evidence"), in order."""
+    if "certainty" not in abstract.low and "quality" not in abstract.low:
+        return ()
+    found = [(m["level"], span_of("abstract", abstract, m)) for p in stated_certainty_patterns()
+             for m in p.finditer(abstract.low)]
+    return tuple(sorted(found, key=lambda f: f[1].start))
+
+
 def read_retraction(record: PubmedRecord) -> tuple[bool, Literal["publication_type", "retraction_in"] | None]:
     """Retracted, and on what: the Retracted Publication type or a RetractionIn link."""
     if any(ui == "D016441" or n == "Retracted Publication" for ui, n in record.publication_types):
@@ -622,5 +677,6 @@ def read_record(record: PubmedRecord) -> RecordEvidence:
         human_group=group, human_group_span=group_span,
         sample_size=size, sample_size_span=size_span, sample_unit=unit,
         effects=read_effects(abstract), direction=direction, direction_spans=direction_spans,
-        retracted=retracted, retracted_basis=retracted_basis, non_english=is_non_english(record), **flags,
+        retracted=retracted, retracted_basis=retracted_basis, non_english=is_non_english(record),
+        stated_certainty=read_stated_certainty(abstract), **flags,
     )

@@ -19,7 +19,7 @@ from grading.topic import read_claim_cached
 
 SCREENING = ("retraction", "identity", "relevance")
 GRADING = ("start", "risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias",
-           "upgrade", "numbers")
+           "upgrade", "review", "numbers")
 
 
 def claim_population(reading: ClaimReading, rubric: Rubric) -> str:

@@ -103,6 +103,8 @@ def reuse_stored(stored_rows: list[dict], max_age: timedelta, now: datetime, off
     for row in stored_rows:
         if row["origin"] == "snapshot" and not offline:
             continue  # an online run replaces snapshot copies with the live record
+        if row["origin"] == "baseline":
+            continue  # the mirror serves these (grading.mirror), and the run records their reading
         fetched_at = row["fetched_at"]
         if fetched_at.tzinfo is not None:
             fetched_at = fetched_at.astimezone(timezone.utc).replace(tzinfo=None)

@@ -99,9 +99,8 @@ def parse_pubmed_article(elem: etree._Element, raw_xml: str) -> PubmedRecord | N
 class _ArticleParts:
     """The elements of `Article` a record reads, gathered in one pass over it and its Journal."""
 
-    __slots__ = ("title", "abstract", "pagination", "languages", "publication_types", "author_lists",
-                 "elocation_ids", "article_dates", "journal_title", "iso_abbreviation", "volume", "issue",
-                 "pub_date")
+    __slots__ = ("abstract", "article_dates", "author_lists", "elocation_ids", "iso_abbreviation", "issue",
+                 "journal_title", "languages", "pagination", "pub_date", "publication_types", "title", "volume")
 
     def __init__(self, article: etree._Element | None):
         self.title = self.abstract = self.pagination = self.publication_types = None
@@ -280,10 +279,11 @@ def parse_history(history: etree._Element | None) -> tuple[tuple[str, str], ...]
         status = date.get("PubStatus")
         if not status:
             continue
-        if len(year) == 4 and (numbers := year + month + day).isdigit() and numbers.isascii():
+        if year and month and day and len(year) == 4 and (numbers := year + month + day).isdigit() \
+                and numbers.isascii():
             m, d = int(month), int(day)  # the common case: all numeric
             if 1 <= m <= 12 and 1 <= d <= 31 and year[0] != "0":
-                out.append((status, "%s-%02d-%02d" % (year, m, d)))
+                out.append((status, f"{year}-{m:02d}-{d:02d}"))
                 continue
         if text := _partial_date(year, month, day):
             out.append((status, text))
@@ -378,7 +378,7 @@ def parse_keywords(keyword_lists) -> tuple[str, ...]:
 def parse_authors(author_lists) -> tuple[Author, ...]:
     """Authors of the given `AuthorList`s, skipping lists of editors."""
     return tuple(parse_author(author) for author_list in author_lists if author_list.get("Type") != "editors"
-                 for author in author_list.iterchildren("Author"))
+                 for author in author_list if author.tag == "Author")
 
 
 def parse_author(author: etree._Element) -> Author:
@@ -394,8 +394,8 @@ def parse_author(author: etree._Element) -> Author:
         elif tag == "Initials":
             initials = initials if initials is not None else part
         elif tag == "AffiliationInfo":
-            for affiliation in part.iterchildren("Affiliation"):
-                if text := _mixed_text(affiliation):
+            for affiliation in part:
+                if affiliation.tag == "Affiliation" and (text := _mixed_text(affiliation)):
                     affiliations.append(text)
         elif tag == "CollectiveName":
             collective = collective if collective is not None else part
@@ -410,7 +410,7 @@ def parse_article_ids(id_list: etree._Element | None) -> tuple[tuple[str, str], 
     for article_id in id_list:
         text = article_id.tag == "ArticleId" and article_id.text
         if text and (value := " ".join(text.split())):
-            ids.append((article_id.get("IdType") or "", value))
+            ids.append((article_id.get("IdType", "pubmed"), value))  # the DTD's default IdType
     return tuple(ids)
 
 

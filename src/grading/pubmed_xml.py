@@ -33,7 +33,12 @@ from typing import BinaryIO, Union
 from lxml import etree
 
 from grading.models import PubmedRecord
-from grading.pubmed_fields import _mixed_text, parse_deleted_pmids, parse_pubmed_article, parse_pubmed_book_article
+from grading.pubmed_fields import (
+    _mixed_text,
+    parse_deleted_pmids,
+    parse_pubmed_article,
+    parse_pubmed_book_article,
+)
 
 log = logging.getLogger(__name__)
 

@@ -21,18 +21,23 @@ class Pacer:
 
     `wait()` blocks until the caller's turn and returns the seconds it slept.
     `pause(seconds)` holds every caller back (a 429 with Retry-After).
+
+    Callers pass a turnstile one at a time, and each grant is spaced from the previous one's
+    actual time, not from its planned slot: a caller the OS wakes late pushes the next grant
+    back instead of leaving two requests closer together than the interval.
     """
 
     def __init__(self, rate: float, margin: float = SAFETY_MARGIN,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         if rate <= 0:
             raise ValueError("rate must be positive")
-        self._lock = threading.Lock()
+        self._turnstile = threading.Lock()  # held while waiting: waiters queue behind it
+        self._state = threading.Lock()  # guards the two times below; never held while asleep
         self._clock, self._sleep = clock, sleep
         self.rate = rate
         self.margin = margin
-        self._next_slot = 0.0  # the earliest time the next request may go
-        self._paused_until = 0.0
+        self._last_grant = float("-inf")
+        self._paused_until = float("-inf")
 
     @property
     def interval(self) -> float:
@@ -40,23 +45,23 @@ class Pacer:
         return (1.0 + self.margin) / self.rate
 
     def wait(self) -> float:
-        # Reserve the slot under the lock, sleep outside it, so waiters queue in order
-        # without holding the lock while asleep.
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next_slot, self._paused_until)
-            self._next_slot = slot + self.interval
-        delay = slot - now
-        if delay > 0:
-            self._sleep(delay)
-        return max(delay, 0.0)
+        slept = 0.0
+        with self._turnstile:
+            while True:
+                with self._state:
+                    now = self._clock()
+                    ready = max(self._last_grant + self.interval, self._paused_until)
+                    if now >= ready:
+                        self._last_grant = now
+                        return slept
+                # Re-check after sleeping: a 429 elsewhere may have paused everyone meanwhile.
+                self._sleep(ready - now)
+                slept += ready - now
 
     def pause(self, seconds: float) -> None:
-        """Hold back every request (granted later than now) for `seconds`."""
-        with self._lock:
-            until = self._clock() + max(seconds, 0.0)
-            self._paused_until = max(self._paused_until, until)
-            self._next_slot = max(self._next_slot, until)
+        """Hold back every request not yet granted for `seconds` from now."""
+        with self._state:
+            self._paused_until = max(self._paused_until, self._clock() + max(seconds, 0.0))
 
 
 _registry: dict[str, Pacer] = {}

@@ -30,8 +30,8 @@ STATIC_FILES = ("report.css", "report.js")
 SOURCE_PAGES = "sources"
 
 
-class ReportError(Exception):
-    """The warehouse cannot be reported on; the message is one line."""
+class ReportError(ValueError):
+    """The warehouse cannot be reported on; the message is one line (shown as is by the CLI)."""
 
 
 @dataclass

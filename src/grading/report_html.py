@@ -14,14 +14,18 @@ import hashlib
 import os
 import re
 import urllib.parse
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from grading.models import Certainty, ClaimStatus, ClaimType
+
+if TYPE_CHECKING:
+    from grading.report import Marts
 
 CERTAINTY_ORDER = list(get_args(Certainty))
 STATUS_ORDER = list(get_args(ClaimStatus))
@@ -185,7 +189,7 @@ def ordered_values(values: list[str], canonical: list[str]) -> list[str]:
 
 
 def filter_group(name: str, label: str, values: list[str], canonical: list[str]) -> Row:
-    counts = {v: values.count(v) for v in set(values)}
+    counts = Counter(values)
     return {"name": name, "label": label,
             "options": [{"value": v, "label": LABELS.get(v, v), "count": counts[v]}
                         for v in ordered_values(values, canonical)]}
@@ -199,7 +203,7 @@ def run_context(run: Row) -> Row:
     return {**run, "finished": when(run.get("finished_at"))}
 
 
-def claim_cards(marts: Any) -> dict[str, Row]:
+def claim_cards(marts: Marts) -> dict[str, Row]:
     """Each claim of the latest run with its citations (and their records) and reasons."""
     records = {r["pmid"]: r for r in marts.records}
     cards: dict[str, Row] = {c["claim_id"]: {**c, "citations": [], "reason_rows": []} for c in marts.claims}
@@ -221,7 +225,7 @@ def certainty_counts(claims: list[Row]) -> dict[str, int]:
     return counts
 
 
-def source_contexts(marts: Any) -> dict[str, Row]:
+def source_contexts(marts: Marts) -> dict[str, Row]:
     """One context per source page, keyed by the page's file name."""
     cards = claim_cards(marts)
     by_source: dict[str, list[Row]] = {}
@@ -242,7 +246,7 @@ def source_contexts(marts: Any) -> dict[str, Row]:
         counts = certainty_counts(claims)
         pages[page_name(doc["source"])] = {
             "source": doc, "href": safe_url(doc["source"]), "rows": highlight_rows(doc["text"] or "", claims),
-            "n_claims": len(claims), "counts": counts, "unlinked": unlinked.get(doc["source"], []),
+            "n_claims": len(claims), "unlinked": unlinked.get(doc["source"], []),
             "chart": bar_chart([{"label": "all claims", "href": None, "counts": counts}]),
             "filters": [filter_group("certainty", "Certainty", [c["certainty"] for c in claims], CERTAINTY_ORDER),
                         filter_group("status", "Status", [c["status"] for c in claims], STATUS_ORDER),
@@ -250,7 +254,7 @@ def source_contexts(marts: Any) -> dict[str, Row]:
     return pages
 
 
-def overview_context(marts: Any) -> Row:
+def overview_context(marts: Marts) -> Row:
     pages = {doc["source"]: page_name(doc["source"]) for doc in marts.texts}
     claims_by_source: dict[str, list[Row]] = {s: [] for s in pages}
     for claim in marts.claims:
@@ -267,13 +271,13 @@ def overview_context(marts: Any) -> Row:
             "changes": change_summary(marts)}
 
 
-def change_summary(marts: Any) -> Row:
+def change_summary(marts: Marts) -> Row:
     kinds = [c["change"] for c in marts.changes]
     return {"previous": run_context(marts.previous) if marts.previous else None,
             "counts": {k: kinds.count(k) for k in CHANGE_ORDER}, "retracted": len(marts.retracted)}
 
 
-def changes_context(marts: Any) -> Row:
+def changes_context(marts: Marts) -> Row:
     pages = {doc["source"]: "sources/" + page_name(doc["source"]) for doc in marts.texts}
     cited = {r["pmid"]: r for r in marts.records}
     groups: dict[str, Row] = {}
@@ -308,7 +312,7 @@ def template_environment() -> Environment:
     return env
 
 
-def render_pages(marts: Any) -> dict[str, str]:
+def render_pages(marts: Marts) -> dict[str, str]:
     """Every HTML page, keyed by its path relative to the reports folder."""
     env = template_environment()
     common = {"run": run_context(marts.run), "certainties": CERTAINTY_ORDER}

@@ -14,7 +14,7 @@ DESIGNS = ("systematic_review", "rct", "nonrandomized_trial", "observational", "
            "in_vitro", "review", "opinion", "unknown")
 # The domains the engine runs, in order: screening first, then GRADE's, then the checks beyond it.
 DOMAINS = ("retraction", "identity", "relevance", "start", "risk_of_bias", "inconsistency", "indirectness",
-           "imprecision", "publication_bias", "upgrade", "numbers")
+           "imprecision", "publication_bias", "upgrade", "review", "numbers")
 THRESHOLDS = {  # name -> (lowest, highest) allowed
     "optimal_information_size": (1, 1_000_000),
     "small_body": (1, 1_000_000),

@@ -9,6 +9,7 @@ or abstract, with offsets. Nothing here names a substance or an outcome: vocabul
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -304,20 +305,16 @@ def indirect_patient_group(body: Body) -> Iterable[Reason]:
 
 @rule("indirectness.intervention")
 def indirect_intervention(body: Body) -> Iterable[Reason]:
-    """A related but different preparation (the record names only part of the claim's substance:
-    "red ginseng oil" for "panax ginseng"), or another route (oral for intranasal): −1."""
+    """A related but different preparation (the claim's "fish oil", the record's "krill oil"),
+    or another route (oral for intranasal): −1."""
     reading = body.reading
-    if reading.substance_basis != "named" or not reading.substances or len(reading.substances[0].text.split()) > 3:
-        return  # a long descriptive agent ("a synthetic analog of …") names no preparation
-    wanted = reading.substance_terms
+    named = reading.substance_basis == "named" and reading.substances
     claim_routes = route_words(body.claim.text)
     for lk in body.best:
-        rel = match_record(reading, lk.record)
-        if len(wanted) >= 2 and rel.substance and len(rel.substance_found) < len(wanted):
-            missing = ", ".join(sorted(wanted - rel.substance_found))
+        if named and (other := other_preparation(reading.substances[0], reading.substance_terms, lk)):
+            mine, theirs = other
             yield claim_reason("indirectness.intervention", -1,
-                               f"PMID {lk.record.pmid} studies a related preparation: it names "
-                               f"{', '.join(sorted(rel.substance_found))} but not {missing}",
+                               f"PMID {lk.record.pmid} studies a related preparation ({theirs}), not the claim's {mine}",
                                reading.substances[0], lk.record.pmid)
             return
         record_routes = route_words(f"{lk.record.title or ''} {lk.record.abstract_text}")
@@ -326,6 +323,26 @@ def indirect_intervention(body: Body) -> Iterable[Reason]:
                               f"the claim's route is {', '.join(sorted(claim_routes))}; PMID {lk.record.pmid} "
                               f"gave it {', '.join(sorted(record_routes))}", lk)
             return
+
+
+WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+
+
+def other_preparation(mention: Mention, wanted: frozenset[str], lk: LinkedEvidence) -> tuple[str, str] | None:
+    """(the claim's name, the record's) when both qualify the same substance word differently and the
+    record never uses the claim's qualifier: "green tea extract" against "black tea extract"."""
+    words = [w.lower() for w in WORD.findall(mention.text)]
+    low = f"{lk.record.title or ''} {lk.record.abstract_text}".lower()
+    heads = [i for i in range(1, len(words)) if words[i] in wanted or words[i].rstrip("s") in wanted]
+    if not heads or words[heads[-1] - 1] not in wanted:
+        return None
+    head, qualifier = words[heads[-1]].rstrip("s"), words[heads[-1] - 1]
+    if re.search(rf"(?<![^\W_]){re.escape(qualifier)}", low):
+        return None  # the record names the claim's own preparation ("short" finds "shorter" too)
+    theirs = re.search(rf"([^\W_]+)\s+{re.escape(head)}", low)
+    if theirs and theirs.group(1) not in {"of", "the", "a", "and", "with", "or", "to", "in", "for", "by"}:
+        return f"{qualifier} {head}", f"{theirs.group(1)} {head}"
+    return None
 
 
 @rule("indirectness.outcome")
@@ -371,7 +388,8 @@ def imprecision(body: Body) -> Iterable[Reason]:
     sized = [lk for lk in body.usable if lk.evidence.sample_size]
     anchor = sized[0] if sized else body.usable[0]
     span = anchor.evidence.sample_size_span if sized else None
-    single = len(body.usable) == 1
+    # one small trial or cohort is very imprecise; one review pools several, so only its total counts
+    single = len(body.usable) == 1 and body.usable[0].evidence.design != "systematic_review"
     size = f"{total} in all" if sized else "sample size not stated"
     if unknown and sized:
         size += f", {unknown} record(s) of unstated size counted as small"
@@ -394,7 +412,7 @@ def one_group(body: Body) -> Iterable[Reason]:
                     for a in lk.record.authors if a.last_name} for lk in usable]
     common = set.intersection(*author_sets) if all(author_sets) else set()
     if common:
-        name = sorted(common)[0].title()
+        name = min(common).title()
         yield span_reason("publication_bias.one_group", -1,
                           f"likely: all {len(usable)} records share an author ({name}); one research group")
 
@@ -436,6 +454,42 @@ def dose_response(body: Body) -> Iterable[Reason]:
             yield span_reason("upgrade.dose_response", 1, "dose-response gradient reported", lk,
                               text_span(lk.evidence.dose_response))
             return
+
+
+# --- a review's own rating -------------------------------------------------------------
+
+SENTENCE_START = re.compile(r"(?:\.\s+(?=[A-Z])|[A-Z ]{4,}:\s)")
+
+
+@rule("review.stated_certainty")
+def stated_certainty(body: Body) -> Iterable[Reason]:
+    """A systematic review that rated its own evidence with GRADE caps the body at that rating: for the
+    claim's outcome when a rating sits in a sentence naming it, else at the review's highest rating."""
+    reviews = [lk for lk in body.best if lk.evidence.design == "systematic_review" and lk.evidence.stated_certainty]
+    if not reviews:
+        return
+    lk = reviews[0]
+    text = lk.record.abstract_text
+    wanted = specific_outcome_terms(body.reading)
+    families = outcome_families(body.reading.outcome.text) if body.reading.outcome else frozenset()
+    matching = []
+    for level, span in lk.evidence.stated_certainty:
+        starts = [m.end() for m in SENTENCE_START.finditer(text, 0, span.start)]
+        sentence = text[starts[-1] if starts else 0:span.end]
+        if (wanted & terms(sentence)) or (families & outcome_families(sentence)):
+            matching.append((level, span))
+    pool = matching or list(lk.evidence.stated_certainty)
+    level_name, span = max(pool, key=lambda p: CERTAINTY_LEVELS.index(p[0]))
+    stated = CERTAINTY_LEVELS.index(level_name)
+    scope = "for the claim's outcome" if matching else "its highest rating (no rating names the claim's outcome)"
+    if body.level <= stated:
+        yield span_reason("review.stated_certainty", 0,
+                          f"PMID {lk.record.pmid} rates its own evidence {level_name} ({scope}); no higher here", lk, span)
+        return
+    change = max(-2, stated - body.level)
+    body.ceiling = stated
+    yield span_reason("review.stated_certainty", change,
+                      f"PMID {lk.record.pmid} rates its own evidence {level_name} ({scope}): capped there", lk, span)
 
 
 # --- numbers -------------------------------------------------------------------------

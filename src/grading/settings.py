@@ -7,6 +7,7 @@ docs/settings.md (a test checks that).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib import resources
@@ -16,6 +17,7 @@ from typing import Mapping
 from grading.pausepoints import check_points
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+API_KEY_PARAM = re.compile(r"(api[_-]?key=)(?!\*\*\*)[^&\s'\"<>;]+", re.IGNORECASE)
 
 
 def bundled_path(name: str) -> Path:
@@ -103,5 +105,8 @@ class Settings:
         return self.rubric or bundled_path("rubric.toml")
 
     def redact(self, text: str) -> str:
-        """Remove the API key from any text bound for logs, errors or the warehouse."""
-        return text.replace(self.api_key, "***") if self.api_key else text
+        """Remove the API key from any text bound for logs, errors or the warehouse: the key
+        itself, and whatever follows `api_key=` (an echoed URL may have been cut mid-key)."""
+        if self.api_key:
+            text = text.replace(self.api_key, "***")
+        return API_KEY_PARAM.sub(r"\1***", text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import html.parser
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -101,8 +102,9 @@ def read_sources(specs: Iterable[str], *, timeout: float = 30.0,
             sources.append(read_source(spec, timeout=timeout, max_bytes=max_bytes))
         except SourceError as exc:
             failures.append(SourceFailure(source=spec, message=str(exc)))
-        except (RecursionError, MemoryError, ValueError, LookupError) as exc:
-            # A hostile document can trip a library (a parser, a decoder): it fails alone, named.
+        except (OSError, RecursionError, MemoryError, ValueError, LookupError) as exc:
+            # An unreadable file, or a hostile document tripping a library (a parser, a decoder):
+            # it fails alone, named, and the others are still read.
             first = (str(exc).strip().splitlines() or [""])[0][:200]
             failures.append(SourceFailure(source=spec, message=f"{spec}: could not be read "
                                                                   f"({type(exc).__name__}: {first})"))
@@ -156,10 +158,15 @@ def looks_like_html(text: str) -> bool:
     return head.startswith(("<!doctype html", "<html")) or ("<body" in head and "</" in text)
 
 
+# Characters XML cannot hold: never visible text, and lxml refuses to write them back into a tree.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
 def html_to_text(spec: str, html: str) -> str:
     """Main text of a page, links kept as `[text](url)` so citations survive."""
     import trafilatura  # heavy import, only for HTML sources
 
+    html = CONTROL_CHARS.sub("", html)
     try:
         linked = inline_links(html)
         text = trafilatura.extract(linked, output_format="txt", include_comments=False, include_tables=True,

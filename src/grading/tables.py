@@ -7,16 +7,18 @@ and rows that depend on them (a quarantined claim's grade) are dropped with them
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Sequence
 
 import pandas as pd
 
 from grading.models import Grade, PubmedRecord
 from grading.pipeline import Document, LinkRow, Retrieval, citation_id
+from grading.record_rows import child_frames, drop_failed_records
 from grading.sources import SourceFailure
 from grading.validate import validate_table
+from grading.warehouse import RECORD_CHILD_TABLES
 
 
 @dataclass
@@ -96,6 +98,7 @@ def record_frames(retrieval: Retrieval, evidence: dict[int, object], run_id: str
     log += [{"run_id": run_id, "pmid": p, "outcome": "unavailable", "origin": None, "cause": cause}
             for p, cause in sorted(result.unavailable.items())]
     return {"pubmed_records": records, "pubmed_record_versions": versions,
+            **child_frames(r for _, r in sorted(fresh.items())),
             "fetch_log": pd.DataFrame(log, columns=["run_id", "pmid", "outcome", "origin", "cause"])}
 
 
@@ -116,7 +119,7 @@ def grade_frames(grades: Sequence[Grade], run_id: str) -> dict[str, pd.DataFrame
 def validate_frames(frames: dict[str, pd.DataFrame], run_id: str) -> dict[str, pd.DataFrame]:
     """Validate each table; drop dependants of quarantined rows; add the quarantine table."""
     keys = {"claims_all": "claim_id", "citation_mentions": "citation_id", "pubmed_records": "pmid",
-            "pubmed_record_versions": "pmid",
+            "pubmed_record_versions": "pmid", **{table: "pmid" for table in RECORD_CHILD_TABLES},
             "grades": "claim_id", "source_versions": "source"}
     quarantine: list[dict[str, object]] = []
     out: dict[str, pd.DataFrame] = {}
@@ -127,6 +130,7 @@ def validate_frames(frames: dict[str, pd.DataFrame], run_id: str) -> dict[str, p
         good, bad = validate_table(table, df, run_id, keys.get(table))
         out[table] = good
         quarantine.extend(bad)
+    drop_failed_records(out, quarantine, frames)  # a record is loaded whole or not at all
     bad_claims = {q["row_key"] for q in quarantine if q["table_name"] == "claims_all"}
     bad_records = {int(q["row_key"]) for q in quarantine if q["table_name"] == "pubmed_records" and q["row_key"]}
     for table in ("grades", "grade_reasons", "citation_links"):
@@ -164,3 +168,33 @@ def run_frames(info: RunInfo, docs: Sequence[Document], failures: Sequence[Sourc
         if bad:
             frames["quarantine"] = pd.concat([frames["quarantine"], pd.DataFrame(bad)], ignore_index=True)
     return frames
+
+
+# Columns that carry messages from services (causes, details, notes), never document text:
+# redacting document text would shift the offsets that point into it.
+MESSAGE_COLUMNS = {"fetch_log": ("cause",), "citation_links": ("detail",), "grade_reasons": ("explanation",),
+                   "grades": ("reasons",), "run_issues": ("message",), "runs": ("note", "eutils_url"),
+                   "quarantine": ("failure",)}
+
+
+def redact_frames(frames: dict[str, pd.DataFrame], redact: Callable[[str], str]) -> dict[str, pd.DataFrame]:
+    """Message columns through `redact`: the last guard that keeps the API key, which error
+    pages echo into causes, out of the warehouse and so out of the reports."""
+    def clean(value: object) -> object:
+        if isinstance(value, str):
+            return redact(value)
+        if isinstance(value, (list, tuple)):
+            return [redact(v) if isinstance(v, str) else v for v in value]
+        return value
+
+    out = dict(frames)
+    for table, columns in MESSAGE_COLUMNS.items():
+        df = frames.get(table)
+        if df is None or df.empty:
+            continue
+        df = df.copy()
+        for column in columns:
+            if column in df.columns:
+                df[column] = df[column].map(clean)
+        out[table] = df
+    return out

@@ -112,6 +112,7 @@ class Relevance:
     outcome_span: RecordSpan | None
     outcome_in_title: bool
     explanation: str
+    mechanism_only: bool = False  # matched only on what the claim says after its outcome ("… by boosting X")
 
     @property
     def on_topic(self) -> bool:
@@ -148,7 +149,7 @@ def find_span(record: PubmedRecord, pattern: re.Pattern[str]) -> RecordSpan | No
 
 
 def term_pattern(found: Iterable[str]) -> re.Pattern[str]:
-    """Words starting with a folded term ("ginseng" finds "Ginseng"; "rat" finds "rats")."""
+    """Words starting with a folded term ("curcumin" finds "Curcumin"; "rat" finds "rats")."""
     return re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(t) for t in sorted(found, key=len, reverse=True)) + ")",
                       re.IGNORECASE)
 
@@ -179,17 +180,23 @@ def match_record(reading: ClaimReading, record: PubmedRecord) -> Relevance:
     text = f"{record.title or ''} {record.abstract_text}"
     record_families = outcome_families(text)
     o_found = (specific & rterms) | (claim_families & record_families)
+    # What else the claim asserts after its verb (a mechanism: "… by boosting prostacyclin"): a record
+    # that studies it is on topic too, as indirect evidence for the outcome.
+    elsewhere = {t for t in reading.claim_terms - specific if len(t) > 3} & rterms
     outcome: bool | None
+    mechanism_only = False
     if not specific and not claim_families:
         outcome = None  # the claim states no outcome to look for
-    elif o_found:
+    elif o_found or elsewhere:
         outcome = True
+        mechanism_only = not o_found
+        o_found = o_found or frozenset(elsewhere)
     else:
         outcome = False if record.abstract_text else None  # a title alone may not name the outcome
     o_span = find_span(record, term_pattern(specific & rterms)) if specific & rterms else None
     in_title = bool(specific & title_terms) or bool(claim_families & outcome_families(record.title or ""))
     return Relevance(substance, found, span, outcome, frozenset(o_found), o_span, in_title,
-                     relevance_explanation(reading, substance, found, outcome, o_found))
+                     relevance_explanation(reading, substance, found, outcome, o_found), mechanism_only)
 
 
 def relevance_explanation(reading: ClaimReading, substance: bool | None, found: frozenset[str],
@@ -226,7 +233,7 @@ def inferred_link(claim_text: str, record: PubmedRecord, subjects: Iterable[str]
     reading = read_claim_cached(claim_text, frozenset(subjects))
     rel = match_record(reading, record)
     strong = rel.outcome_in_title or len(rel.outcome_found) >= 2
-    if rel.substance and rel.outcome and strong:
+    if rel.substance and rel.outcome and strong and not rel.mechanism_only:
         why = (f"reference-list entry linked by subject: the record names {', '.join(sorted(rel.substance_found))} "
                f"and the claim's outcome ({', '.join(sorted(rel.outcome_found)[:5])})")
         return TopicMatch(True, rel.substance_found, rel.outcome_found, why)

@@ -70,6 +70,21 @@ CREATE TABLE IF NOT EXISTS grade_reasons (
     run_id VARCHAR, claim_id VARCHAR, seq INTEGER, pmid INTEGER, domain VARCHAR, rule_id VARCHAR,
     change INTEGER, explanation VARCHAR, span_in VARCHAR, span_start INTEGER, span_end INTEGER,
     span_text VARCHAR);
+-- A record's lists, one row per item of its latest version (schemas/records.py; grading.record_rows).
+CREATE TABLE IF NOT EXISTS pubmed_authors (pmid INTEGER, position INTEGER, last_name VARCHAR,
+    fore_name VARCHAR, initials VARCHAR, collective_name VARCHAR, affiliations VARCHAR[]);
+CREATE TABLE IF NOT EXISTS pubmed_publication_types (pmid INTEGER, position INTEGER, ui VARCHAR, name VARCHAR);
+CREATE TABLE IF NOT EXISTS pubmed_mesh_headings (pmid INTEGER, position INTEGER, descriptor_ui VARCHAR,
+    descriptor VARCHAR, major_topic BOOLEAN, qualifiers VARCHAR[]);
+CREATE TABLE IF NOT EXISTS pubmed_article_ids (pmid INTEGER, position INTEGER, id_type VARCHAR, value VARCHAR);
+CREATE TABLE IF NOT EXISTS pubmed_comments_corrections (pmid INTEGER, position INTEGER, ref_type VARCHAR,
+    ref_pmid INTEGER, ref_source VARCHAR);
+-- The local mirror of PubMed baseline/update files (grading.baseline).
+CREATE TABLE IF NOT EXISTS mirror_records (pmid INTEGER PRIMARY KEY, file_name VARCHAR, file_sha VARCHAR,
+    xml_sha VARCHAR, deleted BOOLEAN);
+CREATE TABLE IF NOT EXISTS ingested_files (file_sha VARCHAR PRIMARY KEY, file_name VARCHAR, ingest_id VARCHAR,
+    ingested_at TIMESTAMP, n_records INTEGER, n_deleted INTEGER, n_quarantined INTEGER, n_applied INTEGER,
+    parse_seconds DOUBLE);
 CREATE TABLE IF NOT EXISTS quarantine (run_id VARCHAR, table_name VARCHAR, row_key VARCHAR,
     check_name VARCHAR, failure VARCHAR, raw VARCHAR);
 
@@ -162,6 +177,10 @@ CREATE OR REPLACE VIEW newly_retracted AS
 """
 
 # Run-scoped tables are appended; these are keyed and only gain rows they lack.
+# Replaced with their record: a fetched version's rows replace the old version's (grading.record_rows).
+RECORD_CHILD_TABLES = ("pubmed_authors", "pubmed_publication_types", "pubmed_mesh_headings",
+                       "pubmed_article_ids", "pubmed_comments_corrections")
+
 KEYED_TABLES = {
     "source_versions": ["source", "content_hash"],
     "claims_all": ["claim_id"],
@@ -289,6 +308,22 @@ def upsert_records(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> None:
             con.unregister("_records")
 
 
+def replace_record_children(con: duckdb.DuckDBPyConnection, records: pd.DataFrame,
+                            frames: dict[str, pd.DataFrame]) -> None:
+    """The child rows of the records just upserted replace their old ones (a record whose new
+    version has no MeSH headings keeps none)."""
+    if records is None or records.empty:
+        return
+    register_frame(con, "_replaced", records[["pmid"]])
+    try:
+        for table in RECORD_CHILD_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE pmid IN (SELECT pmid FROM _replaced)")
+            insert_frame(con, table, frames.get(table))
+    finally:
+        with suppress(duckdb.Error):
+            con.unregister("_replaced")
+
+
 def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame],
              pause: Callable[[str], None] | None = None) -> None:
     """Write one run's frames in a single transaction (all or nothing).
@@ -301,6 +336,9 @@ def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame],
         for table, df in frames.items():
             if table == "pubmed_records":
                 upsert_records(con, df)
+                replace_record_children(con, df, frames)
+            elif table in RECORD_CHILD_TABLES:
+                continue  # written with their records, above
             elif table != "runs":
                 insert_frame(con, table, df)
         insert_frame(con, "runs", frames["runs"])  # last: a run row means a complete run

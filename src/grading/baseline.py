@@ -1,0 +1,427 @@
+"""A local mirror of PubMed from NLM's baseline and update files (`grading ingest-baseline`).
+
+Two halves, so that parsing runs anywhere and only loading needs the warehouse:
+
+- `parse_baseline_file(path, work_dir, ingest_id)`: parse one file (plain or gzip), build the
+  rows of the record tables, validate them (a failing record goes to quarantine whole, with its
+  raw XML) and write them as parquet parts in a folder of its own. It never touches the
+  warehouse, so it runs in any process: a process pool here, Dask workers elsewhere.
+- `load_batches(con, batches)`: the single writer (DuckDB allows one): each file in one
+  transaction, so a file is in the mirror entirely or not at all.
+
+The mirror's rules (`mirror_records` keeps, per PMID, the file that last spoke about it):
+- NLM's file names sort in publication order (pubmed26n0001 ... pubmed26n1334 are the
+  baseline, pubmed26n1335 ... the daily updates; pubmed27n0001 starts the next baseline), so a
+  PMID's row comes from the latest-named file that holds it, whatever order files are loaded in;
+  within one file its last occurrence counts, and a `DeleteCitation` after it deletes it.
+- Deleted PMIDs leave `pubmed_records` and the child tables (their versions stay in
+  `pubmed_record_versions`); the fetch stage answers them as not found (grading.mirror).
+- A record a grading run fetched from Entrez is replaced only by a version at least as recent
+  (DateRevised, then Version).
+- A file is known by the SHA-256 of its bytes: loading it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from grading.models import PubmedRecord
+from grading.pubmed_xml import DeletedCitations, ParseStats, iter_pubmed_xml
+from grading.record_rows import RECORD_COLUMNS, child_frames, drop_failed_records, unread_record_frame
+from grading.validate import validate_table
+from grading.warehouse import DDL, RECORD_CHILD_TABLES, open_warehouse, register_frame
+
+CHUNK_RECORDS = 10_000  # records validated and written per parquet part: bounds a worker's memory
+MIRROR_EXTRAS = ["seq", "version", "date_revised"]  # what the writer needs beyond mirror_records' columns
+VERSION_COLUMNS = ["pmid", "version", "date_revised", "xml_sha", "raw_xml", "origin", "first_seen_at",
+                   "first_run_id"]
+QUARANTINE_COLUMNS = ["run_id", "table_name", "row_key", "check_name", "failure", "raw"]
+
+
+@dataclass(frozen=True)
+class IngestBatch:
+    """One file parsed and validated, as parquet parts waiting for `load_batches`.
+
+    `parts`: table -> parquet files: "records" (pubmed_records' columns and `seq`, the record's
+    place in the file), the child tables (their columns and `seq`), "mirror" (mirror_records'
+    columns and what the writer compares: seq, version, date_revised) and "quarantine"."""
+
+    path: str
+    file_name: str
+    file_sha: str
+    folder: str
+    parts: dict[str, tuple[str, ...]]
+    n_records: int  # records parsed, books included
+    n_deleted: int  # PMIDs listed in DeleteCitation blocks
+    n_quarantined: int  # records left out because a row of theirs failed validation
+    parse_seconds: float
+
+
+@dataclass(frozen=True)
+class FileLoad:
+    """What loading one file did."""
+
+    file_name: str
+    file_sha: str
+    status: str  # loaded | already ingested
+    n_records: int = 0
+    n_deleted: int = 0
+    n_quarantined: int = 0
+    n_applied: int = 0  # PMIDs whose mirror row this file set (records and deletions)
+    parse_seconds: float = 0.0
+
+
+@dataclass
+class IngestReport:
+    """All files of one `ingest_baseline` call: loaded or skipped, and the ones that failed."""
+
+    ingest_id: str
+    loads: list[FileLoad] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # one line each: "file: why"
+    seconds: float = 0.0
+
+
+# --- parsing: any process ----------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (as stored: a gzip file's compressed bytes)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def parse_baseline_file(path: str | os.PathLike[str], work_dir: str | os.PathLike[str], ingest_id: str,
+                        now: datetime, file_sha: str | None = None,
+                        chunk_records: int = CHUNK_RECORDS) -> IngestBatch:
+    """Parse, validate and write one baseline or update file as parquet parts under `work_dir`.
+
+    Raises PubmedXmlError when the file is not usable PubMed XML (then nothing of it is kept),
+    OSError when it cannot be read. Memory is bounded by `chunk_records`, not by the file.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    file_sha = file_sha or file_sha256(path)
+    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=work_dir))
+    writer = _PartWriter(folder)
+    final: dict[int, tuple] = {}  # pmid -> the file's last word: (seq, xml_sha|None, version, date_revised)
+    failed_seqs: set[int] = set()
+    stats = ParseStats()
+    chunk: list[tuple[int, PubmedRecord]] = []
+    seq = 0
+    collecting = gc.isenabled()
+    gc.disable()  # a chunk holds millions of young objects and no cycles: collections only cost time
+    try:
+        for item in iter_pubmed_xml(path, stats):
+            seq += 1
+            if isinstance(item, DeletedCitations):
+                final.update((pmid, (seq, None, None, None)) for pmid in item.pmids)
+                continue
+            chunk.append((seq, item))
+            if len(chunk) >= chunk_records:
+                _write_chunk(writer, chunk, final, failed_seqs, ingest_id, now)
+                chunk = []
+        _write_chunk(writer, chunk, final, failed_seqs, ingest_id, now)
+        mirror = pd.DataFrame(
+            [(pmid, path.name, file_sha, sha, sha is None, s, version, revised)
+             for pmid, (s, sha, version, revised) in sorted(final.items()) if s not in failed_seqs],
+            columns=["pmid", "file_name", "file_sha", "xml_sha", "deleted", *MIRROR_EXTRAS])
+        mirror["version"] = mirror["version"].astype("Int64")
+        _, bad = validate_table("mirror_records", mirror.drop(columns=MIRROR_EXTRAS), ingest_id, "pmid")
+        if bad:  # cannot happen from parsed records; refuse the file rather than load a wrong mirror
+            raise ValueError(f"{path.name}: mirror rows fail their schema: {bad[0]['failure']}")
+        writer.write("mirror", mirror)
+    except BaseException:
+        writer.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        if collecting:
+            gc.enable()
+    writer.close()
+    return IngestBatch(path=str(path), file_name=path.name, file_sha=file_sha, folder=str(folder),
+                       parts={t: tuple(p) for t, p in writer.parts.items()}, n_records=stats.records,
+                       n_deleted=stats.deleted, n_quarantined=len(failed_seqs),
+                       parse_seconds=time.perf_counter() - started)
+
+
+def _write_chunk(writer: _PartWriter, chunk: list[tuple[int, PubmedRecord]], final: dict[int, tuple],
+                 failed_seqs: set[int], ingest_id: str, now: datetime) -> None:
+    """Validate one chunk's rows and write the good ones; a PMID repeated within the chunk
+    keeps its last occurrence (as across chunks, by `seq`)."""
+    if not chunk:
+        return
+    last = {record.pmid: (seq, record) for seq, record in chunk}
+    seqs = [seq for seq, _ in last.values()]
+    records = [record for _, record in last.values()]
+    shas = [hashlib.sha256(r.raw_xml.encode("utf-8")).hexdigest() for r in records]
+    rows = {"pubmed_records": unread_record_frame(records, shas, "baseline", now)}
+    rows["pubmed_record_versions"] = rows["pubmed_records"][["pmid", "version", "date_revised", "xml_sha",
+                                                             "raw_xml", "origin"]].assign(
+        first_seen_at=now, first_run_id=ingest_id)
+    rows.update(child_frames(records))
+    frames, quarantine = {}, []
+    for table, df in rows.items():
+        frames[table], bad = validate_table(table, df, ingest_id, "pmid") if len(df) else (df, [])
+        quarantine.extend(bad)
+    failed = drop_failed_records(frames, quarantine, rows)
+    seq_of = {record.pmid: seq for seq, record in zip(seqs, records)}
+    failed_seqs.update(seq_of[pmid] for pmid in failed)
+    for seq, sha, record in zip(seqs, shas, records):
+        final[record.pmid] = (seq, sha, record.version, record.date_revised)
+    records_frame = frames["pubmed_records"]
+    records_frame["seq"] = records_frame["pmid"].map(seq_of)
+    writer.write("records", records_frame)
+    for table in RECORD_CHILD_TABLES:
+        df = frames[table]
+        if len(df):
+            writer.write(table, df.assign(seq=df["pmid"].map(seq_of)))
+    if quarantine:
+        writer.write("quarantine", pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS))
+
+
+class _PartWriter:
+    """Writes DataFrames as parquet parts, typed as the warehouse's columns (an all-NULL column
+    in one part must not get a type of its own)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.parts: dict[str, list[str]] = {}
+        self.con = duckdb.connect()
+        self.con.execute("SET enable_progress_bar = false")
+
+    def write(self, name: str, df: pd.DataFrame) -> None:
+        table = "pubmed_records" if name == "records" else "mirror_records" if name == "mirror" else name
+        types = _column_types()[table]
+        casts = [f'CAST("{c}" AS {types[c]}) AS "{c}"' if c in types else f'"{c}"' for c in df.columns]
+        path = self.folder / f"{name}-{len(self.parts.get(name, ())):04d}.parquet"
+        register_frame(self.con, "_part", df)
+        try:
+            self.con.execute(f"COPY (SELECT {', '.join(casts)} FROM _part) TO {_sql_string(path)} "
+                             "(FORMAT parquet, COMPRESSION snappy)")  # snappy: half zstd's CPU; parts are temporary
+        finally:
+            self.con.unregister("_part")
+        self.parts.setdefault(name, []).append(str(path))
+
+    def close(self) -> None:
+        self.con.close()
+
+
+@functools.cache
+def _column_types() -> dict[str, dict[str, str]]:
+    """table -> column -> DuckDB type, from the warehouse's own DDL."""
+    con = duckdb.connect()
+    try:
+        con.execute(DDL)
+        rows = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns").fetchall()
+    finally:
+        con.close()
+    types: dict[str, dict[str, str]] = {}
+    for table, column, data_type in rows:
+        types.setdefault(table, {})[column] = data_type
+    return types
+
+
+def _sql_string(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+# --- loading: the one writer -------------------------------------------------------------------
+
+
+def already_ingested(con: duckdb.DuckDBPyConnection, shas: Iterable[str]) -> set[str]:
+    shas = list(shas)
+    if not shas:
+        return set()
+    rows = con.execute("SELECT file_sha FROM ingested_files WHERE file_sha IN (SELECT unnest(?))", [shas]).fetchall()
+    return {r[0] for r in rows}
+
+
+def load_batches(con: duckdb.DuckDBPyConnection, batches: Iterable[IngestBatch], ingest_id: str,
+                 now: datetime) -> Iterator[FileLoad]:
+    """Load each batch in its own transaction (all of a file or none of it) and remove its
+    parts; a file already ingested (same SHA-256) is skipped. Yields what each load did."""
+    for batch in batches:
+        try:
+            yield load_batch(con, batch, ingest_id, now)
+        finally:
+            shutil.rmtree(batch.folder, ignore_errors=True)
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, batch: IngestBatch, ingest_id: str, now: datetime) -> FileLoad:
+    """One file into the mirror, in one transaction (see the module docstring for the rules)."""
+    if already_ingested(con, [batch.file_sha]):
+        return FileLoad(batch.file_name, batch.file_sha, "already ingested")
+    parts = {name: f"read_parquet([{', '.join(_sql_string(p) for p in paths)}])"
+             for name, paths in batch.parts.items() if paths}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _file AS SELECT * FROM {parts['mirror']}")
+        # The rows this file sets: no later-named file has spoken about the PMID yet.
+        con.execute("""CREATE OR REPLACE TEMP TABLE _take AS SELECT f.* FROM _file f
+                       LEFT JOIN mirror_records m USING (pmid)
+                       WHERE m.pmid IS NULL OR m.file_name <= f.file_name""")
+        # Of those, the records that replace pubmed_records rows: not a newer version a run fetched.
+        con.execute("""CREATE OR REPLACE TEMP TABLE _apply AS SELECT t.pmid, t.seq FROM _take t
+                       LEFT JOIN pubmed_records p USING (pmid)
+                       WHERE NOT t.deleted AND (p.pmid IS NULL OR p.origin IN ('baseline', 'snapshot')
+                             OR coalesce(t.date_revised, '') > coalesce(p.date_revised, '')
+                             OR (coalesce(t.date_revised, '') = coalesce(p.date_revised, '')
+                                 AND t.version >= p.version))""")
+        con.execute("""CREATE OR REPLACE TEMP TABLE _gone AS
+                       SELECT pmid FROM _apply UNION SELECT pmid FROM _take WHERE deleted""")
+        # The file's last version of each PMID (read once: raw XML is most of the bytes).
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _records AS SELECT r.* FROM {parts['records']} r
+                        JOIN _file f ON f.pmid = r.pmid AND f.seq = r.seq""" if "records" in parts else
+                    f"CREATE OR REPLACE TEMP TABLE _records AS SELECT {', '.join(RECORD_COLUMNS)}, 0 AS seq "
+                    "FROM pubmed_records WHERE false")
+        con.execute(f"""INSERT INTO pubmed_record_versions ({', '.join(VERSION_COLUMNS)})
+            SELECT pmid, version, date_revised, xml_sha, raw_xml, 'baseline', ?, ? FROM _records r
+            WHERE NOT EXISTS (SELECT 1 FROM pubmed_record_versions v WHERE v.pmid = r.pmid AND v.xml_sha = r.xml_sha)
+            """, [now, ingest_id])
+        con.execute("DELETE FROM pubmed_records WHERE pmid IN (SELECT pmid FROM _gone)")
+        columns = ", ".join(RECORD_COLUMNS)
+        con.execute(f"""INSERT INTO pubmed_records ({columns}) SELECT {', '.join('r.' + c for c in RECORD_COLUMNS)}
+            FROM _records r JOIN _apply a ON a.pmid = r.pmid AND a.seq = r.seq""")
+        for table in RECORD_CHILD_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE pmid IN (SELECT pmid FROM _gone)")
+            if table in parts:
+                columns = [c for c in _column_types()[table]]
+                con.execute(f"""INSERT INTO {table} ({', '.join(columns)})
+                    SELECT {', '.join('c.' + c for c in columns)} FROM {parts[table]} c
+                    JOIN _apply a ON a.pmid = c.pmid AND a.seq = c.seq""")
+        con.execute("""INSERT OR REPLACE INTO mirror_records (pmid, file_name, file_sha, xml_sha, deleted)
+                       SELECT pmid, file_name, file_sha, xml_sha, deleted FROM _take""")
+        if "quarantine" in parts:
+            con.execute(f"INSERT INTO quarantine ({', '.join(QUARANTINE_COLUMNS)}) "
+                        f"SELECT {', '.join(QUARANTINE_COLUMNS)} FROM {parts['quarantine']}")
+        applied = con.execute("SELECT count(*) FROM _take").fetchone()[0]
+        load = FileLoad(batch.file_name, batch.file_sha, "loaded", batch.n_records, batch.n_deleted,
+                        batch.n_quarantined, int(applied), round(batch.parse_seconds, 3))
+        _insert_ingested_file(con, load, ingest_id, now)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return load
+
+
+def _insert_ingested_file(con: duckdb.DuckDBPyConnection, load: FileLoad, ingest_id: str, now: datetime) -> None:
+    row = pd.DataFrame([{
+        "file_sha": load.file_sha, "file_name": load.file_name, "ingest_id": ingest_id, "ingested_at": now,
+        "n_records": load.n_records, "n_deleted": load.n_deleted, "n_quarantined": load.n_quarantined,
+        "n_applied": load.n_applied, "parse_seconds": load.parse_seconds}])
+    good, bad = validate_table("ingested_files", row, ingest_id)
+    if bad:
+        raise ValueError(f"{load.file_name}: its ingested_files row fails its schema: {bad[0]['failure']}")
+    register_frame(con, "_ingested", good)
+    try:
+        columns = ", ".join(good.columns)
+        con.execute(f"INSERT INTO ingested_files ({columns}) SELECT {columns} FROM _ingested")
+    finally:
+        con.unregister("_ingested")
+
+
+# --- the whole job -----------------------------------------------------------------------------
+
+
+def ingest_baseline(warehouse: Path, files: Sequence[str | os.PathLike[str]], *, workers: int = 1,
+                    ingest_id: str, now: datetime, wait_seconds: float = 0.0,
+                    on_load: Callable[[FileLoad], None] | None = None) -> IngestReport:
+    """Load baseline/update files into the warehouse's mirror: parsed by `workers` processes
+    (at most `workers` + 1 files in flight, so memory stays bounded), loaded by this one.
+
+    A file that cannot be read or parsed is reported in `failures` (one line each) and leaves
+    the warehouse as it was; the others load. `on_load` hears of each file as it is done.
+    """
+    from grading.errors import describe  # one-line messages, as the CLI prints them
+
+    started = time.perf_counter()
+    report = IngestReport(ingest_id)
+    warehouse = Path(warehouse)
+    todo: dict[str, Path] = {}  # sha -> file, each content once
+    for name in files:
+        path = Path(name)
+        try:
+            if path.is_dir():
+                raise IsADirectoryError(f"{path}: is a folder, not a baseline file")
+            todo.setdefault(file_sha256(path), path)
+        except OSError as exc:
+            report.failures.append(_file_error(path, exc, describe))
+    with open_warehouse(warehouse, wait=wait_seconds) as con:
+        con.execute("SET enable_progress_bar = false")
+        for sha in already_ingested(con, todo):
+            path = todo.pop(sha)
+            load = FileLoad(path.name, sha, "already ingested")
+            report.loads.append(load)
+            if on_load:
+                on_load(load)
+        work_dir = tempfile.mkdtemp(prefix=".ingest-", dir=warehouse.parent)
+        try:
+            for path, outcome in _parse_all(todo, work_dir, ingest_id, now, workers):
+                if isinstance(outcome, BaseException):
+                    report.failures.append(_file_error(path, outcome, describe))
+                    continue
+                try:
+                    load = load_batch(con, outcome, ingest_id, now)
+                except Exception as exc:  # noqa: BLE001 - a load that fails rolls back: that file only
+                    report.failures.append(_file_error(path, exc, describe))
+                    continue
+                finally:
+                    shutil.rmtree(outcome.folder, ignore_errors=True)
+                report.loads.append(load)
+                if on_load:
+                    on_load(load)
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _parse_all(todo: dict[str, Path], work_dir: str, ingest_id: str, now: datetime, workers: int
+               ) -> Iterator[tuple[Path, IngestBatch | BaseException]]:
+    """(file, its batch or why it failed), as they finish; in this process when workers is 1."""
+    jobs = [(path, sha) for sha, path in todo.items()]
+    if workers <= 1 or len(jobs) <= 1:
+        for path, sha in jobs:
+            try:
+                yield path, parse_baseline_file(path, work_dir, ingest_id, now, sha)
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+                yield path, exc
+        return
+    # spawn, not fork: the parent holds a DuckDB connection (threads) by now.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        pending: dict[Future, Path] = {}
+        queue = iter(jobs)
+        while True:
+            while len(pending) < workers + 1 and (job := next(queue, None)) is not None:
+                pending[pool.submit(parse_baseline_file, job[0], work_dir, ingest_id, now, job[1])] = job[0]
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                path = pending.pop(future)
+                exc = future.exception()
+                yield path, exc if exc is not None else future.result()
+
+
+def _file_error(path: Path, exc: BaseException, describe: Callable[[BaseException], str]) -> str:
+    message = describe(exc)
+    return message if message.startswith((str(path), path.name)) else f"{path}: {message}"

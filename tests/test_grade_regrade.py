@@ -1,0 +1,94 @@
+"""A changed rubric re-grades without re-fetching: `grading regrade` and its flow, on a warehouse
+filled by an offline run; a loopback E-utilities stand-in, configured as the service, must see no request."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from grading.cli import main
+from grading.eutils_standin import EutilsStandin
+from grading.settings import bundled_path
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, prefect_harness):
+    """An offline run of the bundled corpus (records from the snapshot), and a stand-in that any
+    E-utilities request during a regrade would reach (GRADING_EUTILS_URL points at it)."""
+    from flows.grade_corpus import grade_corpus
+
+    out = tmp_path_factory.mktemp("regrade")
+    summary = grade_corpus(warehouse=str(out / "w.duckdb"), reports=str(out / "reports"), offline=True)
+    with EutilsStandin([bundled_path("snapshot.xml")]) as standin, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GRADING_EUTILS_URL", standin.base_url)
+        yield summary, out, standin
+
+
+def changed_rubric(out: Path) -> Path:
+    text = bundled_path("rubric.toml").read_text(encoding="utf-8")
+    text = re.sub(r'version = "[^"]*"', 'version = "test-lenient-animals"', text)
+    # a lenient reader: animal experiments start high, and a claim naming no population is not read as
+    # about people, so the seeds' animal-evidence claims lose only imprecision's two steps
+    text = text.replace('animal = "low"', 'animal = "high"')
+    text = text.replace("unspecified_population_is_human = true", "unspecified_population_is_human = false")
+    path = out / "lenient.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_regrade_makes_a_new_run_with_the_new_rubric_and_no_request(graded, capsys):
+    summary, out, standin = graded
+    code = main(["regrade", "--rubric", str(changed_rubric(out)), "--warehouse", str(out / "w.duckdb"),
+                 "--reports", str(out / "reports")])
+    printed = capsys.readouterr().out
+    assert code == 0 and "0 E-utilities requests" in printed and "rubric test-lenient-animals" in printed
+    assert sum(standin.requests.values()) == 0  # nothing fetched, not even a search
+    con = duckdb.connect(str(out / "w.duckdb"), read_only=True)
+    try:
+        runs = con.execute("SELECT run_id, mode, rubric_version, n_claims, eutils_requests FROM runs "
+                           "ORDER BY finished_at").fetchall()
+        assert [r[1] for r in runs] == ["offline", "regrade"]
+        assert runs[1][2] == "test-lenient-animals" and runs[1][4] == 0 and runs[1][3] == runs[0][3]
+        versions = con.execute("SELECT DISTINCT rubric_version FROM claim_grades").fetchall()
+        assert versions == [("test-lenient-animals",)]
+        # same claims, same links; the animal-evidence claims moved up a level
+        assert con.execute("SELECT count(*) FROM claim_grades").fetchone()[0] == summary["claims"]
+        assert con.execute("SELECT count(*) FROM citations").fetchone()[0] == \
+            con.execute("SELECT count(*) FROM citation_links WHERE run_id = ?", [runs[0][0]]).fetchone()[0]
+        moved = con.execute("SELECT count(*) FROM claim_changes WHERE change = 'regraded' "
+                            "AND previous_certainty = 'very low' AND certainty = 'low'").fetchone()[0]
+        assert moved > 0
+        start = con.execute("SELECT explanation FROM reasons WHERE rule_id = 'start.design' "
+                            "AND explanation LIKE '%animal experiment%' LIMIT 1").fetchone()[0]
+        assert "starts at high" in start
+        note = con.execute("SELECT note FROM latest_run").fetchone()[0]
+        assert runs[0][0] in note and "nothing fetched" in note
+    finally:
+        con.close()
+
+
+def test_regrade_with_the_same_rubric_reproduces_the_grades(graded, capsys):
+    _, out, _ = graded
+    assert main(["regrade", "--warehouse", str(out / "w.duckdb"), "--reports", str(out / "reports")]) == 0
+    capsys.readouterr()
+    con = duckdb.connect(str(out / "w.duckdb"), read_only=True)
+    try:
+        first = con.execute("SELECT run_id FROM runs WHERE mode = 'offline'").fetchone()[0]
+        latest = con.execute("SELECT run_id FROM latest_run").fetchone()[0]
+        grades = "SELECT claim_id, certainty, status, reasons FROM grades WHERE run_id = ? ORDER BY claim_id"
+        assert con.execute(grades, [first]).fetchall() == con.execute(grades, [latest]).fetchall()
+    finally:
+        con.close()
+
+
+def test_regrade_refuses_a_missing_rubric_and_an_empty_warehouse(tmp_path, capsys):
+    assert main(["regrade", "--rubric", str(tmp_path / "none.toml"), "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+    assert "no such rubric file" in capsys.readouterr().err
+    assert main(["regrade", "--warehouse", str(tmp_path / "w.duckdb"), "--reports", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "no completed run" in err and len(err.strip().splitlines()) == 1

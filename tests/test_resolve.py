@@ -1,0 +1,164 @@
+"""Citation matching: the esearch a reference becomes (pure), then resolution of real 1970s
+references through Bio.Entrez against the stand-in (ECitMatch batched, esearch fallbacks,
+ambiguity kept with its candidates), through the snapshot, and into the warehouse.
+
+The records are the first 3,000 of pubmed20n0014.xml.gz, where first authors really do
+collide: four papers by a first author Smith in 1979, two by Hummel in one volume.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from grading.entrez import EntrezSource
+from grading.eutils_standin import EutilsStandin
+from grading.models import CitationMention, PubmedRecord
+from grading.pubmed_xml import iter_pubmed_xml
+from grading.resolve import reference_term, resolve_mentions, resolve_one
+from grading.settings import bundled_path
+from grading.snapshot import SnapshotSource
+from tests.factories import make_record
+from tests.standin_fixtures import TEST_EMAIL
+
+pytest_plugins = ("tests.standin_fixtures",)
+
+SMITH_1979 = (399371, 399675, 400960, 401316)  # first author Smith, 1979, in these records
+
+
+def reference(kind: str = "author_year", *authors: str, year: int | None = 1979, title: str | None = None,
+              journal: str | None = None, volume: str | None = None, first_page: str | None = None) -> CitationMention:
+    raw = " ".join(filter(None, [", ".join(authors), str(year or ""), title, journal, volume, first_page]))
+    return CitationMention(0, len(raw), raw, kind, raw, authors=authors, year=year, title=title, journal=journal,
+                           volume=volume, first_page=first_page)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def records_1979(testdata_dir: Path) -> list[PubmedRecord]:
+    return [r for r in itertools.islice(iter_pubmed_xml(testdata_dir / "pubmed20n0014.xml.gz"), 3000)
+            if isinstance(r, PubmedRecord)]
+
+
+@pytest.fixture()
+def standin(records_1979):  # type: ignore[no-untyped-def]
+    with EutilsStandin(records=records_1979, rate=None, rate_with_key=None) as s:
+        yield s
+
+
+@pytest.fixture()
+def entrez(standin: EutilsStandin) -> EntrezSource:
+    return EntrezSource(standin.base_url, TEST_EMAIL, "k", rate=40, backoff=0.01, max_tries=2, seed=0)
+
+
+# --- the query (pure) ----------------------------------------------------------------------------
+
+def test_reference_terms_name_every_field_given() -> None:
+    assert reference_term(reference("author_year", "Smith")) == "Smith[1au] AND 1979[dp]"
+    listed = reference("author_list", "Hummel R", "Witte W", "Schulz K", "Roe A", title="Staphylococcus aureus "
+                       "infections in domestic fowls: 1. Ecology (review)", journal="Arch Exp Veterinarmed",
+                       volume="33", first_page="831")
+    assert reference_term(listed) == ("Hummel R[1au] AND Witte W[au] AND Schulz K[au] AND 1979[dp] AND "
+                                      "staphylococcus[ti] AND aureus[ti] AND infections[ti] AND domestic[ti] AND "
+                                      "fowls[ti] AND ecology[ti] AND 33[vi] AND 831[pg]")
+    journal = reference("journal_ref", journal='Brain "Res"', volume="1117", first_page="54", year=2006)
+    assert reference_term(journal) == '2006[dp] AND "Brain Res"[ta] AND 1117[vi] AND 54[pg]'
+    assert reference_term(reference("author_year", year=None)) == ""
+
+
+# --- through Bio.Entrez and the stand-in ------------------------------------------------------------
+
+def test_author_year_is_ambiguous_with_every_candidate_until_a_title_narrows_it(entrez: EntrezSource) -> None:
+    smith = resolve_one(reference("author_year", "Smith"), entrez)
+    assert (smith.status, smith.method, smith.pmid) == ("ambiguous", "author-esearch", None)
+    assert sorted(smith.candidates) == sorted(SMITH_1979)  # first authors only: co-author Smiths excluded
+    assert smith.detail == "4 records match for Smith[1au] AND 1979[dp]"
+    titled = resolve_one(reference("author_list", "Smith SR", title="Comparative effects of azathioprine"), entrez)
+    assert (titled.status, titled.pmid, titled.method) == ("resolved", 401316, "author-esearch")
+    brown = resolve_one(reference("author_year", "Brown", title="Phagosome/lysosome fusion"), entrez)
+    assert (brown.status, brown.pmid) == ("resolved", 399339)
+
+
+def test_journal_references_go_to_ecitmatch_in_one_batch(entrez: EntrezSource, standin: EutilsStandin) -> None:
+    refs = [reference("journal_ref", journal="Arch Exp Veterinarmed", volume="33", first_page="837"),
+            reference("author_list", "Hummel R", "Witte W", journal="Arch Exp Veterinarmed", volume="33",
+                      first_page="831"),
+            reference("journal_ref", journal="Parasite Immunol", volume="1", first_page="309"),
+            reference("author_year", "Smith")]
+    got = resolve_mentions(refs, entrez)
+    assert [(r.status, r.pmid, r.method) for r in got.values()] == [
+        ("resolved", 399433, "ecitmatch"), ("resolved", 399432, "ecitmatch"), ("resolved", 399339, "ecitmatch"),
+        ("ambiguous", None, "author-esearch")]
+    assert standin.requests == {"ecitmatch": 1, "esearch": 1}
+    assert standin.seen[0].params["bdata"].count("\r") == 2  # three citations, one request
+
+
+def test_what_ecitmatch_cannot_place_falls_back_to_esearch(entrez: EntrezSource, standin: EutilsStandin) -> None:
+    # ECitMatch knows journals by their abbreviation; esearch's [ta] also takes the full title.
+    full_title = reference("journal_ref", journal="Archiv fur experimentelle Veterinarmedizin", volume="33",
+                           first_page="831", year=1979)
+    standin.faults.script("error", endpoint="ecitmatch")  # a retried failure changes nothing
+    assert resolve_one(full_title, entrez).pmid == 399432
+    wrong = reference("journal_ref", journal="Arch Exp Vet Med", volume="33", first_page="831", year=1979)
+    missed = resolve_one(wrong, entrez)
+    assert (missed.status, missed.method) == ("not_found", "journal-esearch")
+    assert missed.detail == 'PubMed has no matching record for 1979[dp] AND "Arch Exp Vet Med"[ta] AND 33[vi] AND 831[pg]'
+    assert standin.requests["ecitmatch"] == 3 and standin.requests["esearch"] == 1  # 2 tries + 1; 1 search
+
+
+def test_an_ecitmatch_ambiguity_is_narrowed_by_the_title_or_kept(make_entrez_source) -> None:  # type: ignore[no-untyped-def]
+    twins = [make_record(1, "Zinc and colds in children", journal="J Twins", year=2000, authors=("Roe R",),
+                         volume="3", pages="10-12"),
+             make_record(2, "Erratum: zinc and colds in children", journal="J Twins", year=2000,
+                         authors=("Roe R",), volume="3", pages="10")]
+    with EutilsStandin(records=twins, rate=None) as standin:
+        source = make_entrez_source(base_url=standin.base_url)
+        untitled = resolve_one(reference("author_list", "Roe R", year=2000, journal="J Twins", volume="3",
+                                         first_page="10"), source)
+        titled = resolve_one(reference("author_list", "Roe R", year=2000, title="Erratum: zinc and colds",
+                                       journal="J Twins", volume="3", first_page="10"), source)
+    assert (untitled.status, untitled.candidates) == ("ambiguous", (2, 1))
+    assert (titled.status, titled.pmid, titled.method) == ("resolved", 2, "author-esearch")
+
+
+def test_a_failed_search_is_unavailable_not_absent(entrez: EntrezSource, standin: EutilsStandin) -> None:
+    standin.faults.set_rate(1.0, kinds=["server_error"], endpoints=["esearch"])
+    failed = resolve_one(reference("author_year", "Smith"), entrez)
+    assert failed.status == "unavailable" and failed.detail.startswith("esearch failed: HTTP 503")
+
+
+# --- through the snapshot ----------------------------------------------------------------------------
+
+def test_the_snapshot_resolves_what_it_holds_and_cannot_rule_anything_out() -> None:
+    snapshot = SnapshotSource(bundled_path("snapshot.xml"))
+    eremin = resolve_one(reference("author_year", "Eremin", year=2005), snapshot)
+    assert (eremin.status, eremin.pmid) == ("resolved", 16362768)
+    journal = resolve_one(reference("journal_ref", journal="Brain Res", volume="1117", first_page="54", year=2006),
+                          snapshot)
+    assert (journal.status, journal.pmid, journal.method) == ("resolved", 16996037, "ecitmatch")
+    nobody = resolve_one(reference("author_year", "Nobody", year=1999), snapshot)
+    assert nobody.status == "unavailable" and "subset of PubMed" in (nobody.detail or "")
+
+
+# --- into the warehouse ------------------------------------------------------------------------------
+
+def test_the_warehouse_lists_an_ambiguous_citations_candidates(tmp_path: Path, prefect_harness, standin,  # type: ignore[no-untyped-def]
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.grade_corpus import grade_corpus
+
+    doc = tmp_path / "botulism.md"
+    doc.write_text("Clostridium botulinum toxin causes infant botulism (Smith et al., 1979).\n"
+                   "Phagosome fusion is needed for BCG to enhance antibody responses "
+                   "(Brown et al., 1979, Phagosome/lysosome fusion).\n", encoding="utf-8")
+    monkeypatch.setenv("NCBI_API_KEY", "resolve-test-key")
+    grade_corpus(sources=[str(doc)], warehouse=str(tmp_path / "w.duckdb"), reports=str(tmp_path / "r"),
+                 eutils_url=standin.base_url)
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        got = con.execute("SELECT value, resolution, method, candidates, pmid, fetch_outcome, detail "
+                          "FROM citations WHERE kind = 'author_year' ORDER BY char_start").fetchall()
+    smith = got[0]
+    assert smith[:3] == ("Smith et al., 1979", "ambiguous", "author-esearch")
+    assert sorted(smith[3]) == sorted(SMITH_1979) and smith[4] is None and smith[5] is None
+    assert "4 records match" in smith[6]

@@ -1,0 +1,169 @@
+"""One rule at a time, on hand-made records where the real ones lack the situation (two trials that
+disagree, a healthy-volunteer claim on a patient trial, a route, dose-response). The case table
+(test_grade_cases.py) covers real records."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from grading.body import LinkedEvidence
+from grading.claims import classify_population, classify_type
+from grading.evidence import read_record
+from grading.grade import grade_claim
+from grading.models import CitationMention, Claim, Grade, PubmedRecord, Resolution
+from grading.rubric import load_rubric
+from grading.rules import REGISTRY
+from grading.settings import bundled_path
+from tests.factories import make_record
+
+RCT = ("Randomized Controlled Trial",)
+OBSERVATIONAL = ("Observational Study",)
+
+
+@pytest.fixture(scope="module")
+def rubric():
+    return load_rubric(bundled_path("rubric.toml"))
+
+
+def grade(text: str, *records: PubmedRecord, rubric, subjects: frozenset[str] = frozenset()) -> Grade:
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    claim = Claim(digest[:16], "t.txt", digest, 0, len(text), text, classify_type(text) or "other",
+                  classify_population(text))
+    links = []
+    for r in records:
+        raw = f"PMID: {r.pmid}"
+        links.append(LinkedEvidence(CitationMention(0, len(raw), raw, "pmid", str(r.pmid)), "inline",
+                                    Resolution("pmid", str(r.pmid), "resolved", r.pmid, "direct"), "fetched", None,
+                                    r, read_record(r)))
+    return grade_claim(claim, links, rubric, subjects)
+
+
+def fired(g: Grade) -> dict[str, int]:
+    return {r.rule_id: r.change for r in g.reasons}
+
+
+def trial(pmid: int, abstract: str, title: str = "Zinc lozenges for the common cold",
+          authors: tuple[str, ...] = ("Smith J",)) -> PubmedRecord:
+    return make_record(pmid, title, abstract, pub_types=RCT, authors=authors)
+
+
+POSITIVE = ("In this randomized, double-blind, placebo-controlled trial, 480 adults with a cold received zinc "
+            "lozenges or placebo. Conclusions: Zinc significantly shortened the duration of colds.")
+NULL = ("In this randomized, double-blind, placebo-controlled trial, 520 adults with a cold received zinc "
+        "lozenges or placebo. Conclusions: Zinc did not shorten the duration of colds; no significant difference.")
+
+
+def test_every_registered_rule_is_in_the_bundled_rubric(rubric):
+    assert set(REGISTRY) == {r for ids in rubric.rules.values() for r in ids}
+
+
+def test_a_large_well_run_rct_stays_high(rubric):
+    g = grade("Zinc lozenges shorten colds in adults.", trial(1, POSITIVE), rubric=rubric)
+    assert g.certainty == "high", fired(g)
+
+
+def test_two_trials_that_disagree_rate_down_once(rubric):
+    g = grade("Zinc lozenges shorten colds in adults.", trial(1, POSITIVE, authors=("Smith J",)),
+              trial(2, NULL, authors=("Lee K",)), rubric=rubric)
+    assert fired(g)["inconsistency.directions"] == -1 and g.certainty == "moderate"
+
+
+def test_the_only_trial_contradicting_the_claim_rates_down_two(rubric):
+    g = grade("Zinc lozenges shorten colds in adults.", trial(2, NULL), rubric=rubric)
+    assert fired(g)["inconsistency.contradicts_claim"] == -2 and g.certainty == "low"
+    reason = next(r for r in g.reasons if r.rule_id == "inconsistency.contradicts_claim")
+    assert reason.span_in == "abstract" and reason.span_text
+
+
+def test_a_claim_of_no_effect_is_not_contradicted_by_a_null_trial(rubric):
+    g = grade("Zinc lozenges do not affect the duration of colds.", trial(2, NULL), rubric=rubric)
+    assert "inconsistency.contradicts_claim" not in fired(g)
+
+
+def test_open_and_stopped_early(rubric):
+    record = trial(3, "Adults with a cold were randomly assigned to zinc or usual care in an open-label trial of 600 "
+                      "adults. The trial was stopped early for benefit. Zinc shortened colds.")
+    changes = fired(grade("Zinc shortens colds.", record, rubric=rubric))
+    assert changes["risk_of_bias.trial_conduct"] == -1 and changes["risk_of_bias.stopped_early"] == -1
+
+
+def test_healthy_claim_patient_trial(rubric):
+    record = trial(4, "We randomized 500 patients with type 2 diabetes to cinnamon or placebo in a double-blind "
+                      "trial. Cinnamon significantly lowered fasting glucose.", title="Cinnamon in diabetes")
+    g = grade("Cinnamon lowers blood glucose in healthy adults.", record, rubric=rubric)
+    reason = next(r for r in g.reasons if r.rule_id == "indirectness.patient_group")
+    assert reason.change == -1 and reason.span_in == "claim" and reason.span_text.lower().startswith("healthy")
+
+
+def test_another_route_is_indirect(rubric):
+    record = trial(5, "In a randomized double-blind trial, 450 adults took oral zinc tablets or placebo. "
+                      "Zinc significantly shortened colds.")
+    g = grade("Intranasal zinc shortens colds.", record, rubric=rubric)
+    assert fired(g)["indirectness.intervention"] == -1
+
+
+def test_another_animal_species_is_indirect_for_an_animal_claim(rubric):
+    mouse = make_record(6, "Resveratrol in aged mice", "Forty mice received resveratrol; lifespan increased.",
+                        mesh=("Animals", "Mice"))
+    g = grade("In rats, resveratrol extends lifespan.", mouse, rubric=rubric)
+    reason = next(r for r in g.reasons if r.rule_id == "indirectness.population")
+    assert reason.change == -1 and "mouse" in reason.explanation and reason.span_text == "rats"
+
+
+def test_a_claim_about_cells_takes_cell_evidence_as_direct(rubric):
+    cells = make_record(7, "Quercetin in HepG2 liver cancer cells",
+                        "HepG2 cells were treated with quercetin; viability fell dose-dependently.")
+    g = grade("In vitro, quercetin kills liver cancer cells.", cells, rubric=rubric)
+    assert fired(g)["indirectness.population"] == 0
+
+
+def sized_trial(pmid: int, size: int, author: str) -> PubmedRecord:
+    return trial(pmid, f"In this randomized, double-blind, placebo-controlled trial, {size} adults with a cold "
+                       "received zinc or placebo. Zinc significantly shortened colds.", authors=(author,))
+
+
+@pytest.mark.parametrize("size, change", [(99, -2), (100, -2), (399, -2), (400, None)])
+def test_imprecision_of_a_single_trial(rubric, size, change):
+    """The rubric: below 400 participants -1, below 100 or a single small study -2."""
+    record = sized_trial(8, size, "Smith J")
+    assert fired(grade("Zinc shortens colds in adults.", record, rubric=rubric)).get("imprecision.participants") == change
+
+
+@pytest.mark.parametrize("sizes, change", [((40, 50), -2), ((60, 60), -1), ((150, 249), -1), ((200, 200), None)])
+def test_imprecision_of_a_body_counts_all_participants(rubric, sizes, change):
+    records = [sized_trial(20 + i, n, author) for i, (n, author) in enumerate(zip(sizes, ("Smith J", "Lee K")))]
+    assert fired(grade("Zinc shortens colds in adults.", *records, rubric=rubric)).get("imprecision.participants") == change
+
+
+def test_observational_dose_response_and_large_effect_rate_up(rubric):
+    cohort = make_record(9, "Smoking and lung cancer", (
+        "In this prospective cohort of 12,000 adults compared with never-smoking controls, smoking was associated "
+        "with lung cancer (HR 9.1) in a dose-dependent manner."), pub_types=OBSERVATIONAL)
+    changes = fired(grade("Smoking raises the risk of lung cancer.", cohort, rubric=rubric))
+    assert changes["upgrade.large_effect"] == 2 and changes["upgrade.dose_response"] == 1
+
+
+def test_a_reviews_own_rating_caps_the_body_but_never_raises_it(rubric):
+    review = make_record(10, "Zinc for the common cold", (
+        "We searched MEDLINE and CENTRAL for randomized trials. 18 trials with 1,781 participants were included. "
+        "Zinc shortened colds (moderate-certainty evidence) and caused nausea (low-certainty evidence)."),
+        pub_types=("Systematic Review",))
+    g = grade("Zinc shortens colds.", review, rubric=rubric)
+    assert g.certainty == "moderate" and fired(g)["review.stated_certainty"] == -1
+    small = make_record(11, "Zinc for the common cold", (
+        "We searched MEDLINE for randomized trials; 2 trials with 60 participants. Zinc shortened colds "
+        "(high-certainty evidence)."), pub_types=("Systematic Review",))
+    g = grade("Zinc shortens colds.", small, rubric=rubric)
+    assert g.certainty == "low" and fired(g)["review.stated_certainty"] == 0  # ours is lower: ours stands
+
+
+def test_every_reason_span_points_into_its_text(rubric):
+    record = trial(12, POSITIVE)
+    text = "Zinc lozenges shorten colds in 480 adults by 2 days."
+    for reason in grade(text, record, rubric=rubric).reasons:
+        if reason.span_in == "claim":
+            assert text[reason.span_start:reason.span_end] == reason.span_text
+        elif reason.span_in == "abstract":
+            assert record.abstract_text[reason.span_start:reason.span_end] == reason.span_text
