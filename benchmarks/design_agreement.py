@@ -61,6 +61,7 @@ def indexed_class(record: PubmedRecord) -> str | None:
 
 def main(paths: list[Path]) -> None:
     pairs: list[tuple[str, str]] = []
+    per_file: dict[str, list[bool]] = {}
     seconds = 0.0
     for path in paths:
         for record in iter_pubmed_xml(path):
@@ -70,6 +71,7 @@ def main(paths: list[Path]) -> None:
             design, _ = classify_design_from_text(record.title, record.abstract_text)  # tags hidden
             seconds += time.perf_counter() - start
             pairs.append((truth, design))
+            per_file.setdefault(path.name, []).append(truth == design)
     if not pairs:
         sys.exit("no indexed records with a clear class: run `make testdata` first")
     matrix = Counter(pairs)
@@ -91,6 +93,8 @@ def main(paths: list[Path]) -> None:
     total = len(pairs)
     print(f"\nstrict agreement (labels equal): {strict}/{total} = {strict / total:.1%}")
     print(f"agreement, in_vitro on Animals-only records counted as agreeing: {lenient}/{total} = {lenient / total:.1%}")
+    for name, hits in per_file.items():
+        print(f"  {name}: {sum(hits)}/{len(hits)} = {sum(hits) / len(hits):.1%} strict")
     print(f"classifier speed: {total / seconds:,.0f} records/s ({1000 * seconds / total:.2f} ms a record)")
 
 

@@ -9,21 +9,18 @@ from importlib import resources
 
 import grading
 
-# The modules (and the data files they read) whose code decides each stage's output.
-EXTRACT_CODE = ("citations.py", "claims.py", "link.py", "topic.py", "pipeline.py", "models.py")
-GRADE_CODE = ("evidence.py", "rules.py", "grade.py", "body.py", "topic.py", "rubric.py", "models.py", "pipeline.py")
 
 
 @cache
-def code_fingerprint(files: tuple[str, ...]) -> str:
-    """sha256 over the named modules and every bundled data file (vocabularies, rubric)."""
+def code_fingerprint() -> str:
+    """sha256 over every module of the package and every bundled data file (vocabularies,
+    rubric): any change to the code or vocabulary that computes a stage invalidates its cache."""
     h = hashlib.sha256(grading.__version__.encode())
     root = resources.files("grading")
-    for name in files:
-        h.update(name.encode() + (root / name).read_bytes())
-    for item in sorted((root / "data").iterdir(), key=lambda p: p.name):
-        if item.name.endswith(".toml"):
-            h.update(item.name.encode() + item.read_bytes())
+    for folder, suffix in ((root, ".py"), (root / "data", ".toml")):
+        for item in sorted(folder.iterdir(), key=lambda p: p.name):
+            if item.name.endswith(suffix):
+                h.update(item.name.encode() + item.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -32,7 +29,7 @@ def extract_key(context: object, parameters: dict) -> str:
     is in the key too, because the Document carries it (the same text at two paths is two docs)."""
     source = parameters["source"]
     name = hashlib.sha256(source.source.encode()).hexdigest()[:12]
-    return f"extract-{source.content_hash}-{name}-{code_fingerprint(EXTRACT_CODE)}"
+    return f"extract-{source.content_hash}-{name}-{code_fingerprint()}"
 
 
 def grade_key(context: object, parameters: dict) -> str:
@@ -48,4 +45,4 @@ def grade_key(context: object, parameters: dict) -> str:
     for pmid in sorted(result.records):
         h.update(f"{pmid}:{hashlib.sha256(result.records[pmid].raw_xml.encode()).hexdigest()}".encode())
     h.update(repr((sorted(result.not_found), sorted(result.unavailable))).encode())
-    return f"grade-{h.hexdigest()[:32]}-{code_fingerprint(GRADE_CODE)}"
+    return f"grade-{h.hexdigest()[:32]}-{code_fingerprint()}"

@@ -144,10 +144,12 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
         load_run(con, frames, pause=pause)
         written = write_reports(con, settings.reports, pause=pause)
     counts: dict[str, int] = {}
+    statuses: dict[str, int] = {}
     for g in grades:
         counts[g.certainty] = counts.get(g.certainty, 0) + 1
+        statuses[g.status] = statuses.get(g.status, 0) + 1
     return {"run_id": info.run_id, "mode": info.mode, "sources": len(docs), "claims": len(grades),
-            "certainty": counts, "quarantined": len(frames["quarantine"]), "failures": [f.message for f in failures],
+            "certainty": counts, "status": statuses, "quarantined": len(frames["quarantine"]), "failures": [f.message for f in failures],
             "warnings": [f"{subject}: {message}" for stage, subject, message in info.issues if stage == "resolve"],
             "warehouse": str(settings.warehouse), "reports": [str(p) for p in written],
             "requests": retrieval.result.requests}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -25,7 +26,8 @@ PUBLICATION_TYPE_UI = r"^D\d{6,9}$"
 def _each_value(values: pd.Series, ok) -> pd.Series:
     """`ok` (value -> bool) decided once per distinct value: these columns repeat a few thousand
     names and UIs over hundreds of thousands of rows, and pandas' string checks loop per row."""
-    good = {v for v in pd.unique(values.dropna()) if ok(v)}
+    distinct = values.dropna().unique()
+    good = [v for v in np.asarray(distinct, dtype=object).tolist() if ok(v)]
     return values.isna() | values.isin(good)
 
 

@@ -14,11 +14,15 @@ The mirror's rules (`mirror_records` keeps, per PMID, the file that last spoke a
   baseline, pubmed26n1335 ... the daily updates; pubmed27n0001 starts the next baseline), so a
   PMID's row comes from the latest-named file that holds it, whatever order files are loaded in;
   within one file its last occurrence counts, and a `DeleteCitation` after it deletes it.
-- Deleted PMIDs leave `pubmed_records` and the child tables (their versions stay in
-  `pubmed_record_versions`); the fetch stage answers them as not found (grading.mirror).
+- Deleted PMIDs leave `pubmed_records` and the child tables; the fetch stage answers them as
+  not found (grading.mirror).
 - A record a grading run fetched from Entrez is replaced only by a version at least as recent
   (DateRevised, then Version).
 - A file is known by the SHA-256 of its bytes: loading it again changes nothing.
+- The mirror's records live in `pubmed_records` (raw XML included), not in
+  `pubmed_record_versions`: that history holds what grading runs used (a run that takes a
+  record from the mirror adds its version there), and writing every baseline record's raw XML
+  twice would double the load's cost. The files themselves are the mirror's history.
 """
 
 from __future__ import annotations
@@ -47,9 +51,10 @@ from grading.validate import validate_table
 from grading.warehouse import DDL, RECORD_CHILD_TABLES, open_warehouse, register_frame
 
 CHUNK_RECORDS = 10_000  # records validated and written per parquet part: bounds a worker's memory
+# Parts are read once, soon, from the same disk: no compression, and no dictionary pages
+# (DuckDB tries one for every string column, and raw XML never repeats).
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION uncompressed, STRING_DICTIONARY_PAGE_SIZE_LIMIT 1"
 MIRROR_EXTRAS = ["seq", "version", "date_revised"]  # what the writer needs beyond mirror_records' columns
-VERSION_COLUMNS = ["pmid", "version", "date_revised", "xml_sha", "raw_xml", "origin", "first_seen_at",
-                   "first_run_id"]
 QUARANTINE_COLUMNS = ["run_id", "table_name", "row_key", "check_name", "failure", "raw"]
 
 
@@ -172,11 +177,7 @@ def _write_chunk(writer: _PartWriter, chunk: list[tuple[int, PubmedRecord]], fin
     seqs = [seq for seq, _ in last.values()]
     records = [record for _, record in last.values()]
     shas = [hashlib.sha256(r.raw_xml.encode("utf-8")).hexdigest() for r in records]
-    rows = {"pubmed_records": unread_record_frame(records, shas, "baseline", now)}
-    rows["pubmed_record_versions"] = rows["pubmed_records"][["pmid", "version", "date_revised", "xml_sha",
-                                                             "raw_xml", "origin"]].assign(
-        first_seen_at=now, first_run_id=ingest_id)
-    rows.update(child_frames(records))
+    rows = {"pubmed_records": unread_record_frame(records, shas, "baseline", now), **child_frames(records)}
     frames, quarantine = {}, []
     for table, df in rows.items():
         frames[table], bad = validate_table(table, df, ingest_id, "pmid") if len(df) else (df, [])
@@ -214,8 +215,7 @@ class _PartWriter:
         path = self.folder / f"{name}-{len(self.parts.get(name, ())):04d}.parquet"
         register_frame(self.con, "_part", df)
         try:
-            self.con.execute(f"COPY (SELECT {', '.join(casts)} FROM _part) TO {_sql_string(path)} "
-                             "(FORMAT parquet, COMPRESSION snappy)")  # snappy: half zstd's CPU; parts are temporary
+            self.con.execute(f"COPY (SELECT {', '.join(casts)} FROM _part) TO {_sql_string(path)} ({PARQUET_OPTIONS})")
         finally:
             self.con.unregister("_part")
         self.parts.setdefault(name, []).append(str(path))
@@ -287,19 +287,12 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: IngestBatch, ingest_id: st
                                  AND t.version >= p.version))""")
         con.execute("""CREATE OR REPLACE TEMP TABLE _gone AS
                        SELECT pmid FROM _apply UNION SELECT pmid FROM _take WHERE deleted""")
-        # The file's last version of each PMID (read once: raw XML is most of the bytes).
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _records AS SELECT r.* FROM {parts['records']} r
-                        JOIN _file f ON f.pmid = r.pmid AND f.seq = r.seq""" if "records" in parts else
-                    f"CREATE OR REPLACE TEMP TABLE _records AS SELECT {', '.join(RECORD_COLUMNS)}, 0 AS seq "
-                    "FROM pubmed_records WHERE false")
-        con.execute(f"""INSERT INTO pubmed_record_versions ({', '.join(VERSION_COLUMNS)})
-            SELECT pmid, version, date_revised, xml_sha, raw_xml, 'baseline', ?, ? FROM _records r
-            WHERE NOT EXISTS (SELECT 1 FROM pubmed_record_versions v WHERE v.pmid = r.pmid AND v.xml_sha = r.xml_sha)
-            """, [now, ingest_id])
         con.execute("DELETE FROM pubmed_records WHERE pmid IN (SELECT pmid FROM _gone)")
-        columns = ", ".join(RECORD_COLUMNS)
-        con.execute(f"""INSERT INTO pubmed_records ({columns}) SELECT {', '.join('r.' + c for c in RECORD_COLUMNS)}
-            FROM _records r JOIN _apply a ON a.pmid = r.pmid AND a.seq = r.seq""")
+        if "records" in parts:
+            columns = ", ".join(RECORD_COLUMNS)
+            con.execute(f"""INSERT INTO pubmed_records ({columns})
+                SELECT {', '.join('r.' + c for c in RECORD_COLUMNS)} FROM {parts['records']} r
+                JOIN _apply a ON a.pmid = r.pmid AND a.seq = r.seq""")
         for table in RECORD_CHILD_TABLES:
             con.execute(f"DELETE FROM {table} WHERE pmid IN (SELECT pmid FROM _gone)")
             if table in parts:
@@ -366,7 +359,8 @@ def ingest_baseline(warehouse: Path, files: Sequence[str | os.PathLike[str]], *,
         except OSError as exc:
             report.failures.append(_file_error(path, exc, describe))
     with open_warehouse(warehouse, wait=wait_seconds) as con:
-        con.execute("SET enable_progress_bar = false")
+        # One thread: the parsing processes have the other cores, and the load is mostly I/O.
+        con.execute("SET enable_progress_bar = false; SET threads = 1; SET preserve_insertion_order = false")
         for sha in already_ingested(con, todo):
             path = todo.pop(sha)
             load = FileLoad(path.name, sha, "already ingested")

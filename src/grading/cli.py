@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             print("grading: stopped serving", file=sys.stderr)
             return 0
-        print("grading: interrupted; the warehouse is unchanged", file=sys.stderr)
+        print("grading: interrupted; the warehouse holds the last complete run", file=sys.stderr)
         return 130
     except Exception as exc:  # the known ones carry one-line messages; unknown ones still get one line
         from grading.errors import describe
@@ -129,9 +129,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if summary["run_id"] is None:
         print("grading: error: no document could be read; nothing was written", file=sys.stderr)
         return EXIT_USAGE
-    counts = ", ".join(f"{n} {c}" for c, n in sorted(summary["certainty"].items()))
-    print(f"run {summary['run_id']} ({summary['mode']}): {summary['sources']} sources, {summary['claims']} claims "
-          f"graded ({counts}); {summary['requests']} E-utilities requests")
+    graded = ", ".join(f"{n} {c}" for c, n in sorted(summary["certainty"].items()) if c != "no evidence")
+    # "no evidence" has several reasons; say which, so an unavailable record never reads as absent evidence.
+    ungraded = ", ".join(f"{n} {s}" for s, n in sorted(summary["status"].items()) if s != "graded")
+    print(f"run {summary['run_id']} ({summary['mode']}): {summary['sources']} sources, {summary['claims']} claims: "
+          f"{graded or 'none graded'}; not graded: {ungraded or 'none'}; "
+          f"{summary['requests']} E-utilities requests")
     if summary["mode"] == "offline-fallback":
         print("note: NCBI E-utilities could not be reached; records came from the bundled snapshot")
     if summary["quarantined"]:

@@ -58,15 +58,16 @@ def has_mirror(con: duckdb.DuckDBPyConnection) -> bool:
 def read_mirror(con: duckdb.DuckDBPyConnection, pmids: Sequence[int]) -> tuple[dict[int, PubmedRecord], set[int]]:
     """(records the mirror holds, PMIDs it knows were deleted) among `pmids`.
 
-    The record is the mirror's own version (from pubmed_record_versions by its xml_sha), parsed
-    back from its raw XML; one whose stored XML no longer parses is left to the next source."""
+    The record is the mirror's version, parsed back from its raw XML in pubmed_records. A PMID
+    whose pubmed_records row is another version (a newer one a run fetched) or whose XML no
+    longer parses is left to the next source."""
     if not pmids:
         return {}, set()
     cur = con.cursor()  # the caller may be a task on another thread: a cursor of its own
     try:
         rows = cur.execute("""
-            SELECT m.pmid, m.deleted, v.raw_xml FROM mirror_records m
-            LEFT JOIN pubmed_record_versions v ON v.pmid = m.pmid AND v.xml_sha = m.xml_sha
+            SELECT m.pmid, m.deleted, r.raw_xml FROM mirror_records m
+            LEFT JOIN pubmed_records r ON r.pmid = m.pmid AND r.xml_sha = m.xml_sha
             WHERE m.pmid IN (SELECT unnest(?))""", [list(pmids)]).fetchall()
     finally:
         cur.close()

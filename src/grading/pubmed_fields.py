@@ -19,6 +19,8 @@ from lxml import etree
 from grading.models import AbstractSection, Author, CommentCorrection, MeshHeading, PubmedRecord
 
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_DAY_NUMBERS = {**{str(d): f"{d:02d}" for d in range(1, 32)}, **{f"{d:02d}": f"{d:02d}" for d in range(1, 10)}}
+_MONTH_NUMBERS = {text: padded for text, padded in _DAY_NUMBERS.items() if int(text) <= 12}
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
 
@@ -60,32 +62,33 @@ def parse_pubmed_article(elem: etree._Element, raw_xml: str) -> PubmedRecord | N
     pmid, version = parse_pmid(pmid_elem)
     if pmid is None:
         return None
-    art = _ArticleParts(article)
+    (title, abstract, pagination, publication_types, journal_title, iso_abbreviation, volume, issue, pub_date,
+     languages, author_lists, elocation_ids, article_dates) = _article_parts(article)
     history_elem, id_list = parse_pubmed_data(pubmed_data)
     history = parse_history(history_elem)
-    year, medline_date = parse_pub_date(art.pub_date)
+    year, medline_date = parse_pub_date(pub_date)
     if year is None:
-        year = parse_fallback_year(art.article_dates, history)
+        year = parse_fallback_year(article_dates, history)
     ids = parse_article_ids(id_list)
     return PubmedRecord(
         pmid=pmid,
         version=version,
-        title=_mixed_text(art.title),
-        abstract=parse_abstract(art.abstract),
-        journal=_text(art.journal_title),
-        journal_abbrev=_text(art.iso_abbreviation) or _child_text(journal_info, "MedlineTA"),
+        title=_mixed_text(title),
+        abstract=parse_abstract(abstract),
+        journal=_text(journal_title),
+        journal_abbrev=_text(iso_abbreviation) or _child_text(journal_info, "MedlineTA"),
         year=year,
         medline_date=medline_date,
-        volume=_text(art.volume),
-        issue=_text(art.issue),
-        pages=parse_pages(art.pagination),
-        languages=parse_languages(art.languages),
-        publication_types=parse_publication_types(art.publication_types),
+        volume=_text(volume),
+        issue=_text(issue),
+        pages=parse_pages(pagination),
+        languages=parse_languages(languages),
+        publication_types=parse_publication_types(publication_types),
         mesh_headings=parse_mesh_headings(mesh),
         chemicals=parse_chemicals(chemicals),
         keywords=parse_keywords(keyword_lists),
-        authors=parse_authors(art.author_lists),
-        doi=_first_id(ids, "doi") or parse_elocation_doi(art.elocation_ids),
+        authors=parse_authors(author_lists),
+        doi=_first_id(ids, "doi") or parse_elocation_doi(elocation_ids),
         pmcid=parse_pmcid(_first_id(ids, "pmc")),
         comments_corrections=parse_comments_corrections(corrections),
         date_revised=parse_iso_date(date_revised),
@@ -96,51 +99,46 @@ def parse_pubmed_article(elem: etree._Element, raw_xml: str) -> PubmedRecord | N
     )
 
 
-class _ArticleParts:
-    """The elements of `Article` a record reads, gathered in one pass over it and its Journal."""
-
-    __slots__ = ("abstract", "article_dates", "author_lists", "elocation_ids", "iso_abbreviation", "issue",
-                 "journal_title", "languages", "pagination", "pub_date", "publication_types", "title", "volume")
-
-    def __init__(self, article: etree._Element | None):
-        self.title = self.abstract = self.pagination = self.publication_types = None
-        self.journal_title = self.iso_abbreviation = self.volume = self.issue = self.pub_date = None
-        self.languages: list = []
-        self.author_lists: list = []
-        self.elocation_ids: list = []
-        self.article_dates: list = []
-        if article is None:
-            return
-        journal = None
+def _article_parts(article: etree._Element | None) -> tuple:
+    """The elements of `Article` a record reads, gathered in one pass over it and its Journal:
+    (title, abstract, pagination, publication type list, journal title, ISO abbreviation,
+    volume, issue, pub date, languages, author lists, ELocationIDs, article dates)."""
+    title = abstract = pagination = publication_types = journal = None
+    languages: list = []
+    author_lists: list = []
+    elocation_ids: list = []
+    article_dates: list = []
+    if article is not None:
         for child in article:
             tag = child.tag
             if tag == "AuthorList":
-                self.author_lists.append(child)
+                author_lists.append(child)
             elif tag == "Language":
-                self.languages.append(child)
+                languages.append(child)
             elif tag == "ArticleTitle":
-                self.title = self.title if self.title is not None else child
+                title = title if title is not None else child
             elif tag == "Abstract":
-                self.abstract = self.abstract if self.abstract is not None else child
+                abstract = abstract if abstract is not None else child
             elif tag == "Journal":
                 journal = journal if journal is not None else child
             elif tag == "PublicationTypeList":
-                self.publication_types = self.publication_types if self.publication_types is not None else child
+                publication_types = publication_types if publication_types is not None else child
             elif tag == "ELocationID":
-                self.elocation_ids.append(child)
+                elocation_ids.append(child)
             elif tag == "Pagination":
-                self.pagination = self.pagination if self.pagination is not None else child
+                pagination = pagination if pagination is not None else child
             elif tag == "ArticleDate":
-                self.article_dates.append(child)
-        if journal is None:
-            return
+                article_dates.append(child)
+    journal_title = iso_abbreviation = volume = issue = pub_date = None
+    if journal is not None:
         parts = _first_children(journal)
-        self.journal_title = parts.get("Title")
-        self.iso_abbreviation = parts.get("ISOAbbreviation")
-        issue = parts.get("JournalIssue")
-        if issue is not None:
-            parts = _first_children(issue)
-            self.volume, self.issue, self.pub_date = parts.get("Volume"), parts.get("Issue"), parts.get("PubDate")
+        journal_title, iso_abbreviation = parts.get("Title"), parts.get("ISOAbbreviation")
+        journal_issue = parts.get("JournalIssue")
+        if journal_issue is not None:
+            parts = _first_children(journal_issue)
+            volume, issue, pub_date = parts.get("Volume"), parts.get("Issue"), parts.get("PubDate")
+    return (title, abstract, pagination, publication_types, journal_title, iso_abbreviation, volume, issue,
+            pub_date, languages, author_lists, elocation_ids, article_dates)
 
 
 def parse_pubmed_book_article(elem: etree._Element, raw_xml: str) -> PubmedRecord | None:
@@ -265,7 +263,7 @@ def parse_history(history: etree._Element | None) -> tuple[tuple[str, str], ...]
     is valid; dates without a status or a year are left out."""
     if history is None:
         return ()
-    dates = [d for d in history if d.tag == "PubMedPubDate"]
+    dates = list(history.iterchildren("PubMedPubDate"))
     # Year, Month, Day are required and in this order (DTD): read all their texts in one C-level
     # pass; go date by date only when some are missing.
     texts = list(history.itertext("Year", "Month", "Day", with_tail=False))
@@ -279,13 +277,10 @@ def parse_history(history: etree._Element | None) -> tuple[tuple[str, str], ...]
         status = date.get("PubStatus")
         if not status:
             continue
-        if year and month and day and len(year) == 4 and (numbers := year + month + day).isdigit() \
-                and numbers.isascii():
-            m, d = int(month), int(day)  # the common case: all numeric
-            if 1 <= m <= 12 and 1 <= d <= 31 and year[0] != "0":
-                out.append((status, f"{year}-{m:02d}-{d:02d}"))
-                continue
-        if text := _partial_date(year, month, day):
+        mm, dd = _MONTH_NUMBERS.get(month), _DAY_NUMBERS.get(day)  # the common case: all numeric
+        if mm and dd and year and len(year) == 4 and year.isdigit() and year.isascii() and year[0] != "0":
+            out.append((status, f"{year}-{mm}-{dd}"))
+        elif text := _partial_date(year, month, day):
             out.append((status, text))
     return tuple(out)
 
@@ -334,30 +329,46 @@ def parse_mesh_headings(mesh_list: etree._Element | None) -> tuple[MeshHeading, 
     as PubMed's [majr] search reads it; names are cleaned (the snapshot has trailing spaces)."""
     if mesh_list is None:
         return ()
+    # The hot path walks descriptors and qualifiers only, in C, without a proxy per heading; it
+    # holds when every heading is a DescriptorName and its qualifiers, as the DTD has it.
     headings = []
-    for heading in mesh_list:
-        if heading.tag != "MeshHeading":
-            continue
-        descriptor = None
-        qualifiers = []
-        major = False
-        for part in heading:
-            tag = part.tag
-            if tag == "QualifierName":
-                text = part.text
-                if text and (name := " ".join(text.split())):
-                    qualifiers.append(name)
-                major = major or part.get("MajorTopicYN") == "Y"
-            elif tag == "DescriptorName" and descriptor is None:
-                descriptor = part
-        if descriptor is None:
-            continue
-        text = descriptor.text
-        name = " ".join(text.split()) if text else None
+    ui = name = None
+    qualifiers: list[str] = []
+    major = False
+    for part in mesh_list.iter("DescriptorName", "QualifierName"):
+        text = part.text
+        if part.tag == "DescriptorName":
+            if name:
+                headings.append(MeshHeading(ui, name, major, tuple(qualifiers)))
+            elif headings or qualifiers:
+                return _mesh_headings_one_by_one(mesh_list)
+            name, ui = _clean(text), _clean(part.get("UI"))
+            major, qualifiers = part.get("MajorTopicYN") == "Y", []
+        else:
+            if name is None:
+                return _mesh_headings_one_by_one(mesh_list)
+            if qualifier := _clean(text):
+                qualifiers.append(qualifier)
+            major = major or part.get("MajorTopicYN") == "Y"
+    if name:
+        headings.append(MeshHeading(ui, name, major, tuple(qualifiers)))
+    if len(headings) != len(mesh_list):  # a heading without a descriptor, or with two, or more
+        return _mesh_headings_one_by_one(mesh_list)
+    return tuple(headings)
+
+
+def _mesh_headings_one_by_one(mesh_list: etree._Element) -> tuple[MeshHeading, ...]:
+    """Each `MeshHeading`: its first DescriptorName (none: no heading) and its QualifierNames."""
+    headings = []
+    for heading in mesh_list.iterchildren("MeshHeading"):
+        descriptor = _child(heading, "DescriptorName")
+        name = _text(descriptor)
         if not name:
             continue
-        major = major or descriptor.get("MajorTopicYN") == "Y"
-        headings.append(MeshHeading(_clean(descriptor.get("UI")), name, major, tuple(qualifiers)))
+        qualifiers = tuple(heading.iterchildren("QualifierName"))
+        major = descriptor.get("MajorTopicYN") == "Y" or any(q.get("MajorTopicYN") == "Y" for q in qualifiers)
+        names = tuple(n for n in (_text(q) for q in qualifiers) if n)
+        headings.append(MeshHeading(_clean(descriptor.get("UI")), name, major, names))
     return tuple(headings)
 
 
@@ -365,7 +376,7 @@ def parse_chemicals(chemical_list: etree._Element | None) -> tuple[str, ...]:
     """`NameOfSubstance` of each `Chemical`."""
     if chemical_list is None:
         return ()
-    names = (_child_text(c, "NameOfSubstance") for c in chemical_list.iterchildren("Chemical"))
+    names = (" ".join(text.split()) for text in chemical_list.itertext("NameOfSubstance", with_tail=False))
     return tuple(n for n in names if n)
 
 
@@ -453,6 +464,10 @@ def parse_iso_date(date: etree._Element | None) -> str | None:
     """A numeric Year/Month/Day element (DateRevised) as "yyyy-mm-dd"; None unless all are valid."""
     if date is None:
         return None
+    texts = list(date.itertext("Year", "Month", "Day", with_tail=False))  # in this order (DTD)
+    if len(texts) == 3 and texts[0].isdigit() and (mm := _MONTH_NUMBERS.get(texts[1])) \
+            and (dd := _DAY_NUMBERS.get(texts[2])) and len(texts[0]) == 4 and texts[0].isascii() and texts[0][0] != "0":
+        return f"{texts[0]}-{mm}-{dd}"  # the common case
     parts = _first_children(date)
     year, month, day = (_int(parts[p].text) if p in parts else None for p in ("Year", "Month", "Day"))
     if year is None or month is None or day is None:
@@ -481,8 +496,7 @@ def _text(elem: etree._Element | None) -> str | None:
     """The cleaned text of a plain-text element; None when absent or blank."""
     if elem is None:
         return None
-    text = elem.text
-    return (" ".join(text.split()) or None) if text else None
+    return _clean(elem.text)
 
 
 def _child_text(parent: etree._Element | None, tag: str) -> str | None:
@@ -491,9 +505,16 @@ def _child_text(parent: etree._Element | None, tag: str) -> str | None:
 
 
 def _clean(text: str | None) -> str | None:
-    """Whitespace collapsed and trimmed; None for missing or blank."""
+    """Whitespace collapsed and trimmed, as `" ".join(text.split())`; None for missing or blank.
+
+    Most texts are clean already, and splitting a 2,000-character abstract into words to join
+    them again costs more than the rest of its record: printable text holds no whitespace but
+    the ASCII space (tabs, newlines, NBSP and other Unicode spaces are not printable), so it is
+    clean unless a space doubles or ends it."""
     if not text:
         return None
+    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        return text
     return " ".join(text.split()) or None
 
 
@@ -534,8 +555,7 @@ def _mixed_text(elem: etree._Element | None) -> str | None:
     if elem is None:
         return None
     if not len(elem):  # the common case: no markup at all
-        text = elem.text
-        return (" ".join(text.split()) or None) if text else None
+        return _clean(elem.text)
     parts: list[str] = []
     stack: list = [(elem, False)]
     while stack:

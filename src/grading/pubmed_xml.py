@@ -2,16 +2,18 @@
 
 Both share the `PubmedArticleSet` DTD. The parser never touches the network: DTDs named in a
 DOCTYPE are not loaded and entities are not resolved. Memory stays flat on 30,000-record
-baseline files, by one of two readers:
+baseline files. Two readers, the same records:
 
-- the fast one, for documents whose prologue is plain (the XML declaration in UTF-8, a DOCTYPE,
-  comments) and whose root is a bare `<PubmedArticleSet>`: the bytes are cut after a record's
-  end tag about every megabyte, each cut is parsed in one `fromstring` call (under the same
-  prologue), and each record's `raw_xml` is its own bytes, sliced out of the cut, not
-  re-serialised;
-- `iterparse` over the whole stream, clearing records once read, for everything else, and from
-  the first cut that does not parse on its own (a comment spanning two cuts, a broken file), so
-  that every record before a fault is still yielded and faults are reported the same way.
+- cuts (`_iter_cut_records`), for documents with a plain prologue (UTF-8, no DTD subset) and a
+  bare `<PubmedArticleSet>` root, which is every NLM file and efetch reply: the bytes are cut
+  after a record's end tag every 64 KB or so, and each cut is parsed in one `fromstring` call
+  under the document's own prologue. That is a fifth faster than `iterparse`, which takes the
+  GIL back for every element and works on a colder cache; and each record's `raw_xml` is its
+  own bytes cut out of the cut, not the element serialised again.
+- `iterparse` over the stream (`_iter_elements`), clearing records once read: for any other
+  document, and from the first cut that does not stand on its own (a comment across two cuts,
+  a broken file, a record inside another element), so records and errors are exactly those of
+  an `iterparse` over the whole document.
 
 The fields are read by `grading.pubmed_fields` (one small function per field: missing is None,
 repeated elements become tuples). Speed and memory are measured by benchmarks/parse.py.
@@ -19,7 +21,6 @@ repeated elements become tuples). Speed and memory are measured by benchmarks/pa
 
 from __future__ import annotations
 
-import gzip
 import io
 import logging
 import os
@@ -30,6 +31,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO, Union
 
+from isal import igzip, isal_zlib
 from lxml import etree
 
 from grading.models import PubmedRecord
@@ -48,17 +50,16 @@ _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation", "ERROR")
 # Never fetch a DTD (old baseline files name an http:// one) and never expand entities (XXE).
 _PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": True}
 # What a broken body can raise while lxml reads it: syntax errors, and gzip/zlib failures.
-_READ_ERRORS = (etree.LxmlError, OSError, EOFError, zlib.error)
+_READ_ERRORS = (etree.LxmlError, OSError, EOFError, zlib.error, isal_zlib.error)
 _GZIP_MAGIC = b"\x1f\x8b"
-_CUT_BYTES = 1 << 20  # XML per fast-reader cut: large enough to amortise a parse call, small for memory
-_PROLOGUE_BYTES = 1 << 16  # the root start tag must come this early for the fast reader
+_CUT_BYTES = 1 << 16  # a cut's size: small enough that its tree stays in the CPU's cache
 _ROOT_OPEN, _ROOT_CLOSE = b"<PubmedArticleSet>", b"</PubmedArticleSet>"
 _END_TAGS = (b"</PubmedArticle>", b"</PubmedBookArticle>", b"</DeleteCitation>")
-_SLICED_TAGS = {tag: (f"<{tag}".encode(), f"</{tag}>".encode()) for tag in _RECORD_TAGS[:3]}
-_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-_UTF8_NAMES = {b"utf-8", b"utf8", b"us-ascii", b"ascii"}
-_TAG_ENDS = (b">", b" ", b"\n", b"\t", b"\r")  # what may follow a tag name in a start tag
-_SPECIAL_ENDS = {b"<!--": b"-->", b"<![C": b"]]>"}  # what ends a comment or CDATA section
+_TAG_BYTES = {tag: (f"<{tag}".encode(), f"</{tag}>".encode()) for tag in _RECORD_TAGS[:3]}
+_NAME_ENDS = (b">", b" ", b"\n", b"\t", b"\r")  # what may follow the name in a start tag
+_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_UTF8 = {b"utf-8", b"utf8", b"us-ascii", b"ascii"}
+_MARKUP_ENDS = {b"<!--": b"-->", b"<![C": b"]]>"}  # comment and CDATA; a PI ends with "?>"
 
 
 class PubmedXmlError(ValueError):
@@ -100,6 +101,11 @@ class _Rewound:
             data, self._head = self._head[:size], self._head[size:]
         return data
 
+    def readinto(self, buffer) -> int:  # ISA-L's gzip reader reads this way
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
 
 @contextmanager
 def _open_source(source: XmlSource) -> Iterator[BinaryIO]:
@@ -118,7 +124,9 @@ def _open_source(source: XmlSource) -> Iterator[BinaryIO]:
             stream.seek(-len(head), io.SEEK_CUR)
         else:
             stream = _Rewound(head, stream)
-        yield gzip.GzipFile(fileobj=stream, mode="rb") if head == _GZIP_MAGIC else stream
+        if head == _GZIP_MAGIC:  # ISA-L's inflate: twice zlib's speed (benchmarks/parse.py)
+            stream = owned.enter_context(igzip.GzipFile(fileobj=stream, mode="rb"))
+        yield stream
 
 
 def _first_line(exc: BaseException) -> str:
@@ -146,13 +154,10 @@ def _iter_elements(stream: BinaryIO) -> Iterator[etree._Element]:
 
 
 def _iter_records(stream: BinaryIO) -> Iterator[tuple[etree._Element, str | None]]:
-    """Each record-level element with its raw XML (None: serialise the element instead).
-
-    The fast reader where the document allows it, `_iter_elements` otherwise (see the module
-    docstring); the elements of a cut are released when the next cut is read.
-    """
+    """Each record-level element with its raw XML (None: serialise the element), by cuts where
+    the document allows, by `iterparse` otherwise (see the module docstring)."""
     try:
-        head = _read_head(stream)
+        head = _read_at_least(stream, _CUT_BYTES)
     except _READ_ERRORS as exc:
         raise PubmedXmlError(f"PubMed XML does not parse: {_first_line(exc)}") from exc
     parser = etree.XMLParser(**_PARSER_OPTIONS)
@@ -160,7 +165,13 @@ def _iter_records(stream: BinaryIO) -> Iterator[tuple[etree._Element, str | None
     if prefix is None:
         yield from ((elem, None) for elem in _iter_elements(_Rewound(head, stream)))
         return
-    pending = bytearray(head[len(prefix):])
+    yield from _iter_cut_records(stream, parser, prefix, bytearray(head[len(prefix):]))
+
+
+def _iter_cut_records(stream: BinaryIO, parser: etree.XMLParser, prefix: bytes, pending: bytearray
+                      ) -> Iterator[tuple[etree._Element, str | None]]:
+    """The fast reader. `prefix`: the prologue up to and with the root start tag; `pending`:
+    the bytes read after it."""
     fault: BaseException | None = None
     while True:
         try:
@@ -178,7 +189,7 @@ def _iter_records(stream: BinaryIO) -> Iterator[tuple[etree._Element, str | None
         del pending[:cut]
         final = not block and fault is None
         records = _cut_records(parser, prefix, body, final)
-        if records is None:  # the cut does not stand alone: iterparse from here on
+        if records is None:  # this cut does not stand on its own: iterparse from here on
             rest = _Rewound(prefix + body + bytes(pending), stream) if fault is None else io.BytesIO(prefix + body)
             yield from ((elem, None) for elem in _iter_elements(rest))
             if fault is None:
@@ -190,41 +201,32 @@ def _iter_records(stream: BinaryIO) -> Iterator[tuple[etree._Element, str | None
             yield elem, raw
         if fault is not None:
             raise PubmedXmlError(f"PubMed XML does not parse: {_first_line(fault)}") from fault
-        if not block:
+        if final:
             return
 
 
-def _last_record_end(data: bytearray) -> int:
-    """Just after a record's end tag near the end of `data` (any will do); 0 when there is none."""
-    for tag in _END_TAGS:  # articles first: rfind stops at the first hit from the end
-        found = data.rfind(tag)
-        if found >= 0:
-            return found + len(tag)
-    return 0
-
-
-def _read_head(stream: BinaryIO) -> bytes:
-    """The first `_PROLOGUE_BYTES` of the stream, or all of it (reads may come back short)."""
-    parts, size = [], 0
-    while size < _PROLOGUE_BYTES:
-        part = stream.read(_PROLOGUE_BYTES - size)
+def _read_at_least(stream: BinaryIO, size: int) -> bytes:
+    """`size` bytes of the stream, or all of it when shorter (reads may come back short)."""
+    parts, have = [], 0
+    while have < size:
+        part = stream.read(size - have)
         if not part:
             break
         parts.append(part)
-        size += len(part)
+        have += len(part)
     return b"".join(parts)
 
 
 def _plain_prologue(head: bytes, parser: etree.XMLParser) -> bytes | None:
-    """The bytes up to and including the root start tag when the fast reader can repeat them
-    before every cut: UTF-8, a bare `<PubmedArticleSet>`, and a prologue that parses on its own
-    (so the tag found is the root, not text inside a comment or the DOCTYPE)."""
+    """The bytes up to and with the root start tag when they can be repeated before every cut:
+    UTF-8, no DTD subset (its entities would differ per cut), a bare `<PubmedArticleSet>`, and
+    a prologue that parses on its own (so the tag found is the root, not text in a comment)."""
     at = head.find(_ROOT_OPEN)
     if at < 0:
         return None
     prefix = head[:at + len(_ROOT_OPEN)]
-    declared = _ENCODING.match(prefix)
-    if declared and declared.group(1).lower() not in _UTF8_NAMES:
+    declared = _DECLARED_ENCODING.search(prefix)
+    if b"[" in prefix or (declared and declared.group(1).lower() not in _UTF8):
         return None
     try:
         root = etree.fromstring(prefix + _ROOT_CLOSE, parser)
@@ -233,31 +235,44 @@ def _plain_prologue(head: bytes, parser: etree.XMLParser) -> bytes | None:
     return prefix if root.tag == "PubmedArticleSet" and not len(root) else None
 
 
+def _last_record_end(data: bytearray) -> int:
+    """Just after a record's end tag near the end of `data` (any will do); 0 when there is none."""
+    for tag in _END_TAGS:  # articles first: rfind stops at the first one from the end
+        found = data.rfind(tag)
+        if found >= 0:
+            return found + len(tag)
+    return 0
+
+
 def _cut_records(parser: etree.XMLParser, prefix: bytes, body: bytes, final: bool
                  ) -> list[tuple[etree._Element, str | None]] | None:
-    """The record-level elements of one cut, each with its own bytes as text where they can be
-    told apart for certain; None when the cut does not parse on its own, or holds an element
-    `iterparse` would look into (anything but records and ERROR at the top)."""
+    """The records of one cut, each with its own bytes as text where they can be told for
+    certain; None when the cut does not parse on its own or holds what `iterparse` would read
+    differently (an element other than records at the top, a record inside a record)."""
     try:
         root = etree.fromstring(prefix + body if final else prefix + body + _ROOT_CLOSE, parser)
     except etree.XMLSyntaxError:
         return None
+    cdata = b"<![CDATA[" in body
     out: list[tuple[etree._Element, str | None]] = []
     pos, sliced = 0, True
     for elem in root:
         tag = elem.tag
-        if not isinstance(tag, str):  # a comment or PI between records: bytes no longer line up
+        if not isinstance(tag, str):  # a comment or PI between records: bytes and elements part ways
             sliced = False
             continue
         if tag == "ERROR":
             out.append((elem, None))
             break
-        tags = _SLICED_TAGS.get(tag)
+        tags = _TAG_BYTES.get(tag)
         if tags is None:
+            return None
+        inner = next(elem.iterdescendants(etree.Comment, etree.ProcessingInstruction, *_RECORD_TAGS), None)
+        if inner is not None and isinstance(inner.tag, str):
             return None
         raw = None
         if sliced:
-            end = _record_end(body, pos, *tags)
+            end = _record_end(body, pos, *tags, careful=cdata or inner is not None)
             if end < 0:
                 sliced = False
             else:
@@ -268,36 +283,33 @@ def _cut_records(parser: etree.XMLParser, prefix: bytes, body: bytes, final: boo
     return out
 
 
-def _record_end(body: bytes, pos: int, start_tag: bytes, end_tag: bytes) -> int:
-    """Where the record starting at the next markup after `pos` ends; -1 unless that is surely
-    this record: its start tag, its end tag outside comments, CDATA and PIs (real records carry
-    PIs such as `<?pmcsd ?>`), and no nested or empty record of its kind."""
+def _record_end(body: bytes, pos: int, start_tag: bytes, end_tag: bytes, careful: bool) -> int:
+    """Where the record at the first markup after `pos` ends, or -1 unless that markup is its
+    start tag. `careful`: the record holds comments, PIs or CDATA (real ones carry PIs such as
+    `<?pmcsd ?>`), which could hold an end tag: step over them."""
     start = body.find(b"<", pos)
     after = start + len(start_tag)
-    if start < 0 or not body.startswith(start_tag, start) or body[after:after + 1] not in _TAG_ENDS:
+    if start < 0 or not body.startswith(start_tag, start) or body[after:after + 1] not in _NAME_ENDS:
         return -1
-    scan = after
+    end = _end_tag_outside_markup(body, after, end_tag) if careful else body.find(end_tag, after)
+    return end + len(end_tag) if end >= 0 else -1
+
+
+def _end_tag_outside_markup(data: bytes, start: int, end_tag: bytes) -> int:
+    """The first `end_tag` at or after `start` that is not inside a comment, CDATA or PI; -1."""
     while True:
-        end = body.find(end_tag, scan)
+        end = data.find(end_tag, start)
         if end < 0:
             return -1
-        special = _first_special(body, scan, end)
-        if special < 0:
-            break
-        closer = _SPECIAL_ENDS.get(body[special:special + 4], b">") if body[special + 1] == 33 else b"?>"
-        closed = body.find(closer, special + 2)
+        bang, query = data.find(b"<!", start, end), data.find(b"<?", start, end)
+        markup = query if bang < 0 else bang if query < 0 else min(bang, query)
+        if markup < 0:
+            return end
+        closer = b"?>" if markup == query else _MARKUP_ENDS.get(data[markup:markup + 4], b">")
+        closed = data.find(closer, markup + 2)
         if closed < 0:
             return -1
-        scan = closed + len(closer)
-    if body.find(start_tag, after, end) >= 0:
-        return -1
-    return end + len(end_tag)
-
-
-def _first_special(body: bytes, start: int, end: int) -> int:
-    """The first `<!` (comment, CDATA) or `<?` (PI) in body[start:end], or -1."""
-    bang, query = body.find(b"<!", start, end), body.find(b"<?", start, end)
-    return query if bang < 0 else bang if query < 0 else min(bang, query)
+        start = closed + len(closer)
 
 
 # --- the public entry points -------------------------------------------------------------------

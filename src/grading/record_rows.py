@@ -18,7 +18,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from grading.models import PubmedRecord
+from grading.models import Author, PubmedRecord
 from grading.warehouse import RECORD_CHILD_TABLES
 
 RECORD_TABLES = ("pubmed_records", "pubmed_record_versions", *RECORD_CHILD_TABLES)
@@ -53,10 +53,17 @@ def child_frames(records: Iterable[PubmedRecord]) -> dict[str, pd.DataFrame]:
             (r.pmid, i, c.ref_type, c.pmid, c.ref_source) for r in records
             for i, c in enumerate(r.comments_corrections, 1)],
     }
-    frames = {table: pd.DataFrame(table_rows, columns=CHILD_COLUMNS[table]) for table, table_rows in rows.items()}
+    frames = {table: _frame(table_rows, CHILD_COLUMNS[table]) for table, table_rows in rows.items()}
     frames["pubmed_comments_corrections"]["ref_pmid"] = (
         frames["pubmed_comments_corrections"]["ref_pmid"].astype("Int64"))  # None-bearing ints, not floats
     return frames
+
+
+def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """Rows as a DataFrame, built column by column (pandas' row-wise path checks every row's length)."""
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))), columns=columns)
 
 
 def unread_record_frame(records: Sequence[PubmedRecord], xml_shas: Sequence[str], origin: str,
@@ -74,8 +81,7 @@ def unread_record_frame(records: Sequence[PubmedRecord], xml_shas: Sequence[str]
         "languages": [list(r.languages) for r in records],
         "publication_types": [[name for _, name in r.publication_types] for r in records],
         "mesh_terms": [[h.descriptor for h in r.mesh_headings] for r in records],
-        "authors": [[" ".join(x for x in (a.last_name, a.initials) if x) or (a.collective_name or "")
-                     for a in r.authors] for r in records],
+        "authors": [[_author_label(a) for a in r.authors] for r in records],
         "doi": [r.doi for r in records],
         "pmcid": [r.pmcid for r in records],
         "design": [None] * n,
@@ -89,6 +95,13 @@ def unread_record_frame(records: Sequence[PubmedRecord], xml_shas: Sequence[str]
         "fetched_at": [fetched_at] * n,
     }
     return pd.DataFrame(columns, columns=RECORD_COLUMNS)
+
+
+def _author_label(a: Author) -> str:
+    """"Last Initials" (as tables.record_row writes pubmed_records.authors), else the collective name."""
+    if a.last_name and a.initials:
+        return f"{a.last_name} {a.initials}"
+    return a.last_name or a.initials or a.collective_name or ""
 
 
 def failed_records(quarantine: Iterable[Mapping[str, object]]) -> set[int]:
