@@ -64,10 +64,13 @@ class _HttpsDoctype:
         self._head = head.replace(b'"http://dtd.nlm.nih.gov/', b'"https://dtd.nlm.nih.gov/', 1)
 
     def read(self, size: int = -1) -> bytes:
-        if self._head:
-            data, self._head = self._head, b""
-            return data
-        return self._raw.read(size)
+        if not self._head or size == 0:
+            return self._raw.read(size) if size != 0 else b""
+        if size is None or size < 0:
+            data, self._head = self._head + self._raw.read(), b""
+        else:
+            data, self._head = self._head[:size], self._head[size:]
+        return data
 
 
 def count_bio_entrez(path: Path) -> int:

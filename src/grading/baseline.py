@@ -51,9 +51,9 @@ from grading.validate import validate_table
 from grading.warehouse import DDL, RECORD_CHILD_TABLES, open_warehouse, register_frame
 
 CHUNK_RECORDS = 10_000  # records validated and written per parquet part: bounds a worker's memory
-# Parts are read once, soon, from the same disk: no compression, and no dictionary pages
-# (DuckDB tries one for every string column, and raw XML never repeats).
-PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION uncompressed, STRING_DICTIONARY_PAGE_SIZE_LIMIT 1"
+# Parts are read once, soon: snappy costs half of zstd's CPU.
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION snappy"
+_LIST_SEPARATOR = "\x1f"
 MIRROR_EXTRAS = ["seq", "version", "date_revised"]  # what the writer needs beyond mirror_records' columns
 QUARANTINE_COLUMNS = ["run_id", "table_name", "row_key", "check_name", "failure", "raw"]
 
@@ -200,7 +200,10 @@ def _write_chunk(writer: _PartWriter, chunk: list[tuple[int, PubmedRecord]], fin
 
 class _PartWriter:
     """Writes DataFrames as parquet parts, typed as the warehouse's columns (an all-NULL column
-    in one part must not get a type of its own)."""
+    in one part must not get a type of its own).
+
+    List columns travel as text joined by U+001F (which XML cannot hold) and are split again in
+    SQL: DuckDB reads a Python list item by item, at a cost that exceeded the parse itself."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -211,9 +214,18 @@ class _PartWriter:
     def write(self, name: str, df: pd.DataFrame) -> None:
         table = "pubmed_records" if name == "records" else "mirror_records" if name == "mirror" else name
         types = _column_types()[table]
-        casts = [f'CAST("{c}" AS {types[c]}) AS "{c}"' if c in types else f'"{c}"' for c in df.columns]
+        columns, casts = {}, []
+        for column in df.columns:
+            kind = types.get(column)
+            if kind is not None and kind.endswith("[]"):
+                columns[column] = [None if items is None else _LIST_SEPARATOR.join(items) for items in df[column]]
+                split = f"string_split(\"{column}\", chr(31))::{kind}"
+                casts.append(f"CASE WHEN \"{column}\" = '' THEN []::{kind} ELSE {split} END AS \"{column}\"")
+            else:
+                columns[column] = df[column]
+                casts.append(f'CAST("{column}" AS {kind}) AS "{column}"' if kind else f'"{column}"')
         path = self.folder / f"{name}-{len(self.parts.get(name, ())):04d}.parquet"
-        register_frame(self.con, "_part", df)
+        self.con.register("_part", pd.DataFrame(columns))
         try:
             self.con.execute(f"COPY (SELECT {', '.join(casts)} FROM _part) TO {_sql_string(path)} ({PARQUET_OPTIONS})")
         finally:

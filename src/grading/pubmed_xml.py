@@ -7,9 +7,9 @@ baseline files. Two readers, the same records:
 - cuts (`_iter_cut_records`), for documents with a plain prologue (UTF-8, no DTD subset) and a
   bare `<PubmedArticleSet>` root, which is every NLM file and efetch reply: the bytes are cut
   after a record's end tag every 64 KB or so, and each cut is parsed in one `fromstring` call
-  under the document's own prologue. That is a fifth faster than `iterparse`, which takes the
-  GIL back for every element and works on a colder cache; and each record's `raw_xml` is its
-  own bytes cut out of the cut, not the element serialised again.
+  under the document's own prologue. That parses faster than `iterparse` (which takes the GIL
+  back for every element, and whose tree outgrows the CPU cache), and each record's `raw_xml`
+  is its own bytes cut out of the cut, not the element serialised again.
 - `iterparse` over the stream (`_iter_elements`), clearing records once read: for any other
   document, and from the first cut that does not stand on its own (a comment across two cuts,
   a broken file, a record inside another element), so records and errors are exactly those of
