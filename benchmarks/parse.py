@@ -143,16 +143,18 @@ def ingest(files: list[Path], workers: int) -> None:
     try:
         command = [str(grading), "ingest-baseline", *map(str, files), "--warehouse", str(folder / "w.duckdb"),
                    "--workers", str(workers)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         if done.returncode != 0:
             print(f"ingest --workers {workers}: failed: {done.stderr.strip()}")
             return
         summary = [line for line in done.stdout.splitlines() if line.startswith("ingest ")]
-        print(f"ingest --workers {workers}: {wall:.1f} s wall ({summary[-1] if summary else done.stdout.strip()}); "
-              f"CPU of all ingests so far {usage.ru_utime + usage.ru_stime:.1f} s")
+        print(f"ingest --workers {workers}: {wall:.1f} s wall, {cpu:.1f} s CPU in all its processes "
+              f"({summary[-1] if summary else done.stdout.strip()})")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
