@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Mapping
 
 from grading.pausepoints import check_points
 
@@ -23,6 +23,36 @@ API_KEY_PARAM = re.compile(r"(api[_-]?key=)(?!\*\*\*)[^&\s'\"<>;]+", re.IGNORECA
 def bundled_path(name: str) -> Path:
     """A file shipped inside the package (snapshot, rubric, vocabularies)."""
     return Path(str(resources.files("grading") / "data" / name))
+
+
+def _flag(text: str) -> bool:
+    return text.lower() in {"1", "true", "yes"}
+
+
+def _points(text: str) -> object:
+    return check_points(text.split(","))
+
+
+# Environment variable -> (Settings field, how to read it). docs/settings.md documents each.
+ENV_SETTINGS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "GRADING_WAREHOUSE": ("warehouse", Path),
+    "GRADING_REPORTS": ("reports", Path),
+    "GRADING_EUTILS_URL": ("eutils_url", str),
+    "GRADING_OFFLINE": ("offline", _flag),
+    "NCBI_EMAIL": ("email", str),
+    "NCBI_API_KEY": ("api_key", str),
+    "GRADING_SNAPSHOT": ("snapshot", Path),
+    "GRADING_RUBRIC": ("rubric", Path),
+    "GRADING_HTTP_TIMEOUT": ("http_timeout", float),
+    "GRADING_SCHEDULE_CRON": ("schedule_cron", str),
+    "GRADING_SCHEDULE_TIMEZONE": ("schedule_timezone", str),
+    "GRADING_LOCK_WAIT": ("lock_wait", float),
+    "GRADING_SOURCES_LIST": ("sources_list", Path),
+    "GRADING_RECORD_MAX_AGE_DAYS": ("record_max_age_days", float),
+    "GRADING_REVISION_CHECK_HOURS": ("revision_check_hours", float),
+    "GRADING_MAX_SOURCE_BYTES": ("max_source_bytes", int),
+    "GRADING_PAUSE_AT": ("pause_at", _points),
+}
 
 
 @dataclass(frozen=True)
@@ -48,43 +78,12 @@ class Settings:
     pause_at: tuple[str, ...] = ()  # GRADING_PAUSE_AT: crash tests only (grading.pausepoints); off
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if env is None else env
         values: dict[str, object] = {}
-        if env.get("GRADING_WAREHOUSE"):
-            values["warehouse"] = Path(env["GRADING_WAREHOUSE"])
-        if env.get("GRADING_REPORTS"):
-            values["reports"] = Path(env["GRADING_REPORTS"])
-        if env.get("GRADING_EUTILS_URL"):
-            values["eutils_url"] = env["GRADING_EUTILS_URL"]
-        if env.get("GRADING_OFFLINE", "").lower() in {"1", "true", "yes"}:
-            values["offline"] = True
-        if env.get("NCBI_EMAIL"):
-            values["email"] = env["NCBI_EMAIL"]
-        if env.get("NCBI_API_KEY"):
-            values["api_key"] = env["NCBI_API_KEY"]
-        if env.get("GRADING_SNAPSHOT"):
-            values["snapshot"] = Path(env["GRADING_SNAPSHOT"])
-        if env.get("GRADING_RUBRIC"):
-            values["rubric"] = Path(env["GRADING_RUBRIC"])
-        if env.get("GRADING_HTTP_TIMEOUT"):
-            values["http_timeout"] = float(env["GRADING_HTTP_TIMEOUT"])
-        if env.get("GRADING_SCHEDULE_CRON"):
-            values["schedule_cron"] = env["GRADING_SCHEDULE_CRON"]
-        if env.get("GRADING_SCHEDULE_TIMEZONE"):
-            values["schedule_timezone"] = env["GRADING_SCHEDULE_TIMEZONE"]
-        if env.get("GRADING_LOCK_WAIT"):
-            values["lock_wait"] = float(env["GRADING_LOCK_WAIT"])
-        if env.get("GRADING_SOURCES_LIST"):
-            values["sources_list"] = Path(env["GRADING_SOURCES_LIST"])
-        if env.get("GRADING_RECORD_MAX_AGE_DAYS"):
-            values["record_max_age_days"] = float(env["GRADING_RECORD_MAX_AGE_DAYS"])
-        if env.get("GRADING_REVISION_CHECK_HOURS"):
-            values["revision_check_hours"] = float(env["GRADING_REVISION_CHECK_HOURS"])
-        if env.get("GRADING_MAX_SOURCE_BYTES"):
-            values["max_source_bytes"] = int(env["GRADING_MAX_SOURCE_BYTES"])
-        if env.get("GRADING_PAUSE_AT"):
-            values["pause_at"] = check_points(env["GRADING_PAUSE_AT"].split(","))
+        for name, (attr, convert) in ENV_SETTINGS.items():
+            if env.get(name):
+                values[attr] = convert(env[name])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)  # type: ignore[arg-type]
 
