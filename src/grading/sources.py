@@ -196,6 +196,8 @@ def parse_html(html: str):  # type: ignore[no-untyped-def]
         root = lxml_html.fromstring(html, parser=parser)
     except Exception:  # lxml raises several types for hopeless markup
         return None
+    if not isinstance(root.tag, str):  # a page that is only a comment or PI ("<body><!") has no tree
+        return None
     if any("Excessive depth" in e.message for e in parser.error_log):
         raise _TooDeep()
     return root
