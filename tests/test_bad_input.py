@@ -20,7 +20,7 @@ from typing import ClassVar
 import duckdb
 import pandas as pd
 import pytest
-from hypothesis import example, HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from grading import pipeline
