@@ -1,61 +1,59 @@
-"""Baseline ingest as a Prefect flow: files parsed as tasks (on Dask workers with
-`--task-runner dask`), loaded by the flow's own process, the warehouse's single writer."""
+"""Baseline ingest as a Prefect flow: file shards parsed as tasks (on Dask workers with
+`--task-runner dask`), each file loaded by the flow's own process, the warehouse's single
+writer, as soon as all its shards are in. The stages are grading.baseline's."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
 
 from flows.runners import make_task_runner
-from grading.baseline import IngestBatch, IngestReport, already_ingested, file_sha256, load_batch, parse_baseline_file
-from grading.errors import describe
+from grading.baseline import IngestBatch, IngestReport, Outcome, ParseJob, ingest_baseline, parse_job
 from grading.pipeline import new_run_id, now_utc
-from grading.warehouse import open_warehouse
 
 
-@task(name="parse-baseline-file", cache_policy=NO_CACHE)
-def parse_file_task(path: str, work_dir: str, ingest_id: str, now, sha: str) -> IngestBatch:
-    return parse_baseline_file(path, work_dir, ingest_id, now, sha)
+@task(name="parse-baseline-shard", cache_policy=NO_CACHE)
+def parse_shard_task(job: ParseJob, work_dir: str, ingest_id: str, now: datetime) -> IngestBatch:
+    return parse_job(job, work_dir, ingest_id, now)
+
+
+def on_task_runner(jobs: list[ParseJob], work_dir: str, ingest_id: str, now: datetime
+                   ) -> Iterator[tuple[ParseJob, Outcome]]:
+    """Every shard as a task on the flow's task runner; results as they finish."""
+    futures = [parse_shard_task.submit(job, work_dir, ingest_id, now) for job in jobs]
+    job_of = {id(future): job for future, job in zip(futures, jobs)}
+    for future in as_completed(futures):
+        try:
+            outcome: Outcome = future.result()
+        except Exception as exc:  # noqa: BLE001 - the file fails, not the ingest
+            outcome = exc
+        yield job_of[id(future)], outcome
 
 
 @flow(name="ingest-baseline")
-def ingest_baseline_flow(files: list[str], warehouse: str, wait: float = 0.0) -> IngestReport:
-    """Parse every new file as a task (in parallel on the task runner), load each as it
-    arrives, one transaction per file. Files already ingested (same SHA-256) are skipped."""
+def ingest_baseline_flow(files: list[str], warehouse: str, shards: int = 2, wait: float = 0.0) -> IngestReport:
+    """Load baseline/update files into the mirror (grading.baseline), parsing on the task runner."""
     now = now_utc()
-    report = IngestReport(f"ingest-{new_run_id(now)}")
-    shas = {}
-    for name in files:
-        try:
-            shas.setdefault(file_sha256(Path(name)), name)
-        except OSError as exc:
-            report.failures.append(f"{name}: {describe(exc)}")
-    with open_warehouse(Path(warehouse), wait=wait) as con:
-        todo = {sha: name for sha, name in shas.items() if sha not in already_ingested(con, shas)}
-        work_dir = tempfile.mkdtemp(prefix=".ingest-", dir=Path(warehouse).parent)
-        try:
-            futures = {name: parse_file_task.submit(name, work_dir, report.ingest_id, now, sha)
-                       for sha, name in todo.items()}
-            for name, future in futures.items():
-                try:
-                    batch = future.result()
-                except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
-                    report.failures.append(f"{name}: {describe(exc)}")
-                    continue
-                try:
-                    report.loads.append(load_batch(con, batch, report.ingest_id, now))
-                finally:
-                    shutil.rmtree(batch.folder, ignore_errors=True)
-        finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
-    return report
+    return ingest_baseline(Path(warehouse), files, ingest_id=f"ingest-{new_run_id(now)}", now=now, wait_seconds=wait,
+                           shards=shards, parse_with=on_task_runner)
 
 
-def run_ingest(files: list[str], warehouse: str, *, task_runner: str = "default", workers: int | None = None,
+def run_ingest(files: list[str], warehouse: str, *, task_runner: str = "dask", workers: int | None = None,
                address: str | None = None, wait: float = 0.0) -> IngestReport:
+    """The flow on a task runner; each file cut into as many shards as there are workers."""
     runner = make_task_runner(task_runner, workers=workers, address=address)
-    return ingest_baseline_flow.with_options(task_runner=runner)(files=files, warehouse=warehouse, wait=wait)
+    shards = workers or (_cluster_threads(address) if address else 2)
+    return ingest_baseline_flow.with_options(task_runner=runner)(files=files, warehouse=warehouse, shards=shards,
+                                                                  wait=wait)
+
+
+def _cluster_threads(address: str) -> int:
+    from distributed import Client
+
+    with Client(address, timeout=30) as client:
+        return max(1, sum(client.nthreads().values()))

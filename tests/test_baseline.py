@@ -7,6 +7,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -49,8 +51,8 @@ def update_file(path: Path, *articles: str, deleted: tuple[int, ...] = ()) -> Pa
     return path
 
 
-def ingest(warehouse: Path, *files: Path, workers: int = 1):
-    return ingest_baseline(warehouse, files, workers=workers, ingest_id="ingest-test", now=NOW)
+def ingest(warehouse: Path, *files: Path, workers: int = 1, shards: int | None = None):
+    return ingest_baseline(warehouse, files, workers=workers, ingest_id="ingest-test", now=NOW, shards=shards)
 
 
 def dump(warehouse: Path) -> dict[str, list[tuple]]:
@@ -190,9 +192,9 @@ def test_a_pmid_repeated_in_a_file_keeps_its_last_occurrence(tmp_path):
     warehouse = tmp_path / "w.duckdb"
     with open_warehouse(warehouse) as con:  # one record per parquet part: repeats across parts
         batch = parse_baseline_file(path, tmp_path, "ingest-test", NOW, chunk_records=1)
-        assert Path(batch.folder).is_dir() and len(batch.parts["records"]) == 4
+        assert Path(batch.folders[0]).is_dir() and len(batch.parts["records"]) == 4
         [load] = list(load_batches(con, [batch], "ingest-test", NOW))
-        assert not Path(batch.folder).exists()
+        assert not Path(batch.folders[0]).exists()
     assert (load.status, load.n_records, load.n_deleted, load.n_applied) == ("loaded", 4, 1, 2)
     assert one(warehouse, "SELECT pmid, title FROM pubmed_records") == [(7, "Third")]
     assert one(warehouse, "SELECT count(*) FROM pubmed_authors") == [(1,)]
@@ -261,6 +263,79 @@ def test_workers_change_nothing_but_speed(tmp_path):
     assert report.failures == [] and len(report.loads) == 3
     assert dump(serial) == dump(parallel)
     assert one(parallel, "SELECT title FROM pubmed_records WHERE pmid = 7") == [("Shared 3",)]
+
+
+# --- shards: one file parsed by several workers -------------------------------------------------
+
+
+def big_update_file(path: Path, n: int = 300, *, extra_last: tuple[str, ...] = (), deleted: tuple[int, ...] = ()
+                    ) -> Path:
+    """An update file of ~`n` KB: several 64 KB cuts, so that shards really share it. PMID 7 comes
+    first and again near the end (another cut, so another shard), PMID 8 once."""
+    articles = [article(7, "Early copy"), article(8, "Only copy")]
+    articles += [article(1000 + i, f"Filler {i}") for i in range(n)]
+    articles += [article(7, "Late copy", revised="2022-02-02"), *extra_last]
+    return update_file(path, *articles, deleted=deleted)
+
+
+@pytest.mark.parametrize("shards", [2, 3, 4])
+def test_shards_load_exactly_what_one_reading_loads(tmp_path, shards):
+    base = update_file(tmp_path / "pubmed99n0001.xml", article(8, "Before"), article(9, "Kept"), article(10))
+    update = big_update_file(tmp_path / "pubmed99n0002.xml.gz", deleted=(10,))
+    whole, shared = tmp_path / "whole.duckdb", tmp_path / "shared.duckdb"
+    assert ingest(whole, base, update).failures == []
+    report = ingest(shared, base, update, shards=shards)
+    assert report.failures == [] and [load.n_records for load in report.loads] == [3, 303]
+    assert dump(whole) == dump(shared)
+    assert one(shared, "SELECT title FROM pubmed_records WHERE pmid IN (7, 8, 9) ORDER BY pmid") == [
+        ("Late copy",), ("Only copy",), ("Kept",)]
+    assert one(shared, "SELECT deleted FROM mirror_records WHERE pmid = 10") == [(True,)]
+    assert one(shared, "SELECT count(*) FROM pubmed_records") == [(303,)]
+
+
+def test_a_quarantined_last_copy_in_another_shard_leaves_the_record_as_it_was(tmp_path):
+    """The file's last word on PMID 7 is unreadable: the file says nothing usable about it, so the
+    earlier file's version stays, whichever shard held the file's good early copy."""
+    bad = article(7, "Bad late copy", mesh=(("X1", "Not a MeSH UI"),))
+    base = update_file(tmp_path / "pubmed99n0001.xml", article(7, "From the earlier file"))
+    update = big_update_file(tmp_path / "pubmed99n0002.xml", extra_last=(bad,))
+    results = []
+    for shards in (1, 3):
+        warehouse = tmp_path / f"w{shards}.duckdb"
+        assert ingest(warehouse, base).failures == []
+        report = ingest(warehouse, update, shards=shards)
+        assert report.failures == [] and report.loads[0].n_quarantined == 1
+        results.append(dump(warehouse))
+        assert one(warehouse, "SELECT title FROM pubmed_records WHERE pmid = 7") == [("From the earlier file",)]
+        assert one(warehouse, "SELECT file_name FROM mirror_records WHERE pmid = 7") == [("pubmed99n0001.xml",)]
+    assert results[0] == results[1]
+
+
+def test_a_file_that_cannot_be_shared_out_is_parsed_whole(tmp_path):
+    plain = big_update_file(tmp_path / "plain.xml")
+    subset = tmp_path / "pubmed99n0003.xml"  # a DTD subset: its cuts cannot be parsed apart
+    subset.write_bytes(plain.read_bytes().replace(b"<PubmedArticleSet>",
+                                                  b'<!DOCTYPE PubmedArticleSet [<!ENTITY x "y">]><PubmedArticleSet>', 1))
+    warehouse = tmp_path / "w.duckdb"
+    report = ingest(warehouse, subset, shards=2)
+    assert report.failures == [] and report.loads[0].n_records == 303
+    assert one(warehouse, "SELECT title FROM pubmed_records WHERE pmid = 7") == [("Late copy",)]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # the abandoned shards' parts went
+
+
+def test_the_command_with_two_workers_forks_and_loads_like_one(tmp_path):
+    """`grading ingest-baseline --workers 2` in its own process (where the pool is forked, not
+    spawned: no other threads run there) loads what one worker loads."""
+    files = [big_update_file(tmp_path / "pubmed99n0001.xml"),
+             update_file(tmp_path / "pubmed99n0002.xml.gz", article(7, "Newer"), deleted=(8,))]
+    one_worker, two_workers = tmp_path / "one.duckdb", tmp_path / "two.duckdb"
+    assert ingest(one_worker, *files).failures == []
+    done = subprocess.run([sys.executable, "-m", "grading.cli", "ingest-baseline", *map(str, files),
+                           "--workers", "2", "--warehouse", str(two_workers)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "2 of 2 files loaded (304 records)" in done.stdout
+    assert dump(one_worker) == dump(two_workers)
 
 
 def test_the_same_content_twice_in_one_command_loads_once(tmp_path):

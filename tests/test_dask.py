@@ -48,3 +48,30 @@ def test_unknown_task_runner_is_refused() -> None:
 
     with pytest.raises(ValueError, match="unknown task runner"):
         make_task_runner("spark")
+
+
+def test_dask_runner_ingests_baseline_files_like_the_process_pool(tmp_path: Path, prefect_harness, dask_cluster,
+                                                                  capsys) -> None:
+    """`grading ingest-baseline --task-runner dask`: the file shards parsed as Prefect tasks on the
+    Dask workers, loaded by the flow's process; the mirror equals the process pool's."""
+    from grading.cli import main
+    from tests.test_baseline import article, big_update_file, dump, ingest, update_file
+
+    files = [big_update_file(tmp_path / "pubmed99n0001.xml.gz"),
+             update_file(tmp_path / "pubmed99n0002.xml", article(7, "Newer", revised="2023-03-03"), deleted=(8,))]
+    pool = tmp_path / "pool.duckdb"
+    assert ingest(pool, *files, workers=2).failures == []
+    on_dask = tmp_path / "dask.duckdb"
+    code = main(["ingest-baseline", *map(str, files), "--task-runner", "dask", "--dask-address",
+                 dask_cluster.scheduler_address, "--warehouse", str(on_dask)])
+    out = capsys.readouterr().out
+    assert code == 0 and "2 of 2 files loaded (304 records)" in out
+    assert "parse_shard_task" in {name for name in dask_cluster.scheduler.task_prefixes}
+    assert dump(on_dask) == dump(pool)
+
+
+def test_a_dask_address_without_the_dask_runner_is_a_usage_error(tmp_path, capsys) -> None:
+    from grading.cli import main
+
+    assert main(["ingest-baseline", str(tmp_path / "x.xml"), "--dask-address", "tcp://127.0.0.1:1"]) == 2
+    assert capsys.readouterr().err.strip() == "grading: error: --dask-address needs --task-runner dask"

@@ -22,7 +22,10 @@ from grading.pubmed_xml import (
     DeletedCitations,
     ParseStats,
     PubmedXmlError,
+    Shard,
+    UnshardableXml,
     _iter_elements,
+    iter_placed_records,
     iter_pubmed_xml,
     parse_efetch_reply,
 )
@@ -675,3 +678,71 @@ def test_article_id_without_id_type_is_pubmed_as_the_dtd_says():
     assert r.article_ids == (("pubmed", "5"), ("doi", "10.1/x"))
     assert r.history == (("entrez", "2001-03"), ("pubmed", "2001-03"))  # no status: left out; day 40: dropped
     assert r.year == 2001  # no PubDate: the "pubmed" history date
+
+
+# --- shards: several processes sharing one file --------------------------------------------------
+
+
+def _placed(data: bytes, shard: Shard) -> list[tuple[int, object]]:
+    return list(iter_placed_records(data, shard=shard))
+
+
+@pytest.mark.parametrize("cut_bytes", [400, 1 << 16])
+@pytest.mark.parametrize("count", [2, 3, 5])
+def test_shards_split_a_document_exactly_and_agree_on_places(count, cut_bytes, monkeypatch):
+    """Every record in exactly one shard, with the place the whole reading gives it; places grow
+    in document order. Small cuts (the prologue still fits the first) give many cuts from the
+    snapshot's eight records."""
+    monkeypatch.setattr(pubmed_xml, "_CUT_BYTES", cut_bytes)
+    data = SNAPSHOT.read_bytes() + b""  # deletions too: an update file's shape
+    data = data.replace(b"</PubmedArticleSet>", b'<DeleteCitation><PMID Version="1">11443939</PMID>'
+                                                b"</DeleteCitation></PubmedArticleSet>")
+    whole = _placed(data, Shard())
+    places = [place for place, _ in whole]
+    assert places == sorted(places) and len(set(places)) == len(places) == 9
+    shards = [_placed(data, Shard(i, count)) for i in range(count)]
+    assert sorted((p, item) for part in shards for p, item in part) == whole
+    if cut_bytes == 400:
+        assert sum(1 for part in shards if part) > 1  # the work really is shared
+
+
+def test_a_real_baseline_file_splits_into_shards_with_every_record_once(testdata_dir):
+    path = testdata_dir / "pubmed21n1298.xml.gz"
+    stats = [ParseStats(), ParseStats()]
+    items = [list(iter_placed_records(path, stats[i], Shard(i, 2))) for i in range(2)]
+    assert stats[0].records + stats[1].records == 20788
+    assert abs(stats[0].records - stats[1].records) < 1000  # cuts alternate: the halves are even
+    whole = list(iter_placed_records(path))
+    assert sorted(items[0] + items[1], key=lambda item: item[0]) == whole
+
+
+@pytest.mark.parametrize("prologue", [
+    b'<!DOCTYPE PubmedArticleSet [<!ENTITY x "y">]><PubmedArticleSet>',
+    b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<PubmedArticleSet>',
+])
+def test_a_document_that_must_be_read_whole_refuses_shards(prologue):
+    data = prologue + SNAPSHOT.read_bytes().split(b"<PubmedArticleSet>", 1)[1]
+    with pytest.raises(UnshardableXml):
+        _placed(data, Shard(1, 2))
+    assert [r.pmid for _, r in _placed(data, Shard())] == SNAPSHOT_PMIDS
+
+
+def test_a_cut_that_does_not_stand_alone_stops_its_shard(monkeypatch):
+    """Comments holding an end tag make cuts fall inside them: the whole reading falls back to
+    iterparse there; the shard that owns such a cut says it cannot go on, rather than guess."""
+    monkeypatch.setattr(pubmed_xml, "_CUT_BYTES", 400)
+    comment = b"<!-- " + b"x" * 150 + b" </PubmedArticle> " + b"y" * 150 + b" -->"
+    data = SNAPSHOT.read_bytes().replace(b"</PubmedArticle>", b"</PubmedArticle>" + comment)
+    assert [r.pmid for r in iter_pubmed_xml(data)] == SNAPSHOT_PMIDS
+    outcomes = []
+    for i in range(2):
+        try:
+            outcomes.append(len(_placed(data, Shard(i, 2))))
+        except UnshardableXml:
+            outcomes.append("whole")
+    assert "whole" in outcomes
+
+
+def test_a_shard_that_does_not_exist_is_refused():
+    with pytest.raises(ValueError, match="shard 2 of 2"):
+        Shard(2, 2)

@@ -65,7 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "warehouse as a local mirror that runs consult before Entrez")
     ing.add_argument("files", nargs="+", metavar="FILE", help="pubmedYYnNNNN.xml.gz files, in any order")
     ing.add_argument("--warehouse", type=Path)
-    ing.add_argument("--workers", type=int, default=1, metavar="N", help="processes parsing files (default 1)")
+    ing.add_argument("--workers", type=int, metavar="N",
+                     help="processes parsing files, each file cut into N shards (default 1; 2 local Dask workers "
+                          "with --task-runner dask)")
+    ing.add_argument("--task-runner", choices=["default", "dask"], default="default",
+                     help="parse in a pool of local processes (default) or as Prefect tasks on Dask")
+    ing.add_argument("--dask-address", metavar="ADDR", help="an existing Dask scheduler, e.g. tcp://host:8786")
     ing.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="if a run holds the warehouse, wait this long for it (default: exit at once)")
     return p
@@ -207,8 +212,11 @@ def cmd_ingest_baseline(args: argparse.Namespace) -> int:
     from grading.baseline import ingest_baseline
     from grading.pipeline import new_run_id, now_utc
 
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         print("grading: error: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    if args.dask_address and args.task_runner != "dask":
+        print("grading: error: --dask-address needs --task-runner dask", file=sys.stderr)
         return EXIT_USAGE
     settings = settings_for(args)
 
@@ -219,9 +227,17 @@ def cmd_ingest_baseline(args: argparse.Namespace) -> int:
             print(f"{load.file_name}: {load.n_records} records, {load.n_deleted} deleted, {load.n_quarantined} "
                   f"quarantined; {load.n_applied} PMIDs set in the mirror (parsed in {load.parse_seconds:.1f} s)")
 
-    now = now_utc()
-    report = ingest_baseline(settings.warehouse, args.files, workers=args.workers, ingest_id=f"ingest-{new_run_id(now)}",
-                             now=now, wait_seconds=args.wait, on_load=said)
+    if args.task_runner == "dask":
+        from flows.ingest import run_ingest
+
+        report = run_ingest(args.files, str(settings.warehouse), task_runner="dask", workers=args.workers,
+                            address=args.dask_address, wait=args.wait)
+        for load in report.loads:
+            said(load)
+    else:
+        now = now_utc()
+        report = ingest_baseline(settings.warehouse, args.files, workers=args.workers or 1,
+                                 ingest_id=f"ingest-{new_run_id(now)}", now=now, wait_seconds=args.wait, on_load=said)
     for message in report.failures:
         print(f"grading: error: {message}", file=sys.stderr)
     loaded = [load for load in report.loads if load.status == "loaded"]

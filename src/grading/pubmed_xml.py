@@ -15,6 +15,13 @@ baseline files. Two readers, the same records:
   a broken file, a record inside another element), so records and errors are exactly those of
   an `iterparse` over the whole document.
 
+Shards: the cuts fall at the same places whoever reads the stream, so `count` processes can
+share one file, each reading every byte (inflating and finding end tags is ~1% of the work)
+but parsing only every `count`-th cut. Each item carries its place in the document (cut
+number, then position in the cut), the same number whichever shard reads it, so the shards'
+results merge in document order. A document that needs `iterparse` cannot be shared out:
+its shards raise `UnshardableXml` and it is parsed whole.
+
 The fields are read by `grading.pubmed_fields` (one small function per field: missing is None,
 repeated elements become tuples). Speed and memory are measured by benchmarks/parse.py.
 """
@@ -64,6 +71,30 @@ _MARKUP_ENDS = {b"<!--": b"-->", b"<![C": b"]]>"}  # comment and CDATA; a PI end
 
 class PubmedXmlError(ValueError):
     """A reply or file that is not usable PubMed XML; for efetch, a failed request to retry."""
+
+
+class UnshardableXml(Exception):
+    """The document has to be read by `iterparse` (see the module docstring), which cannot be
+    shared out between processes: parse it whole (one shard)."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Which cuts a reader parses: those whose number is `index` modulo `count`."""
+
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"shard {self.index} of {self.count} does not exist")
+
+    def owns(self, cut_number: int) -> bool:
+        return cut_number % self.count == self.index
+
+
+WHOLE = Shard()
+_PLACE_BITS = 32  # a place: cut number << 32 | position in the cut (a cut holds far fewer records)
 
 
 @dataclass(frozen=True)
@@ -153,9 +184,10 @@ def _iter_elements(stream: BinaryIO) -> Iterator[etree._Element]:
         raise PubmedXmlError(f"not PubMed XML: root element is <{tag}>, not <PubmedArticleSet>")
 
 
-def _iter_records(stream: BinaryIO) -> Iterator[tuple[etree._Element, str | None]]:
-    """Each record-level element with its raw XML (None: serialise the element), by cuts where
-    the document allows, by `iterparse` otherwise (see the module docstring)."""
+def _iter_records(stream: BinaryIO, shard: Shard) -> Iterator[tuple[int, etree._Element, str | None]]:
+    """Each record-level element of the shard with its place and raw XML (None: serialise the
+    element), by cuts where the document allows, by `iterparse` otherwise (see the module
+    docstring)."""
     try:
         head = _read_at_least(stream, _CUT_BYTES)
     except _READ_ERRORS as exc:
@@ -163,16 +195,19 @@ def _iter_records(stream: BinaryIO) -> Iterator[tuple[etree._Element, str | None
     parser = etree.XMLParser(**_PARSER_OPTIONS)
     prefix = _plain_prologue(head, parser)
     if prefix is None:
-        yield from ((elem, None) for elem in _iter_elements(_Rewound(head, stream)))
+        if shard.count > 1:
+            raise UnshardableXml("the document's prologue cannot be repeated before each cut")
+        yield from ((place, elem, None) for place, elem in enumerate(_iter_elements(_Rewound(head, stream))))
         return
-    yield from _iter_cut_records(stream, parser, prefix, bytearray(head[len(prefix):]))
+    yield from _iter_cut_records(stream, parser, prefix, bytearray(head[len(prefix):]), shard)
 
 
-def _iter_cut_records(stream: BinaryIO, parser: etree.XMLParser, prefix: bytes, pending: bytearray
-                      ) -> Iterator[tuple[etree._Element, str | None]]:
+def _iter_cut_records(stream: BinaryIO, parser: etree.XMLParser, prefix: bytes, pending: bytearray, shard: Shard
+                      ) -> Iterator[tuple[int, etree._Element, str | None]]:
     """The fast reader. `prefix`: the prologue up to and with the root start tag; `pending`:
     the bytes read after it."""
     fault: BaseException | None = None
+    number = -1
     while True:
         try:
             block = stream.read(_CUT_BYTES)
@@ -185,20 +220,28 @@ def _iter_cut_records(stream: BinaryIO, parser: etree.XMLParser, prefix: bytes, 
                 continue  # a record longer than a block: read on
         else:
             cut = len(pending)  # the end: the rest, root end tag included, is the last cut
-        body = bytes(pending[:cut])
-        del pending[:cut]
+        number += 1
+        base = number << _PLACE_BITS
         final = not block and fault is None
-        records = _cut_records(parser, prefix, body, final)
+        if not shard.owns(number):  # another shard parses it
+            del pending[:cut]
+            records = []
+        else:
+            body = bytes(pending[:cut])
+            del pending[:cut]
+            records = _cut_records(parser, prefix, body, final)
         if records is None:  # this cut does not stand on its own: iterparse from here on
+            if shard.count > 1:
+                raise UnshardableXml(f"cut {number} does not parse on its own")
             rest = _Rewound(prefix + body + bytes(pending), stream) if fault is None else io.BytesIO(prefix + body)
-            yield from ((elem, None) for elem in _iter_elements(rest))
+            yield from ((base + i, elem, None) for i, elem in enumerate(_iter_elements(rest)))
             if fault is None:
                 return
             records = []
-        for elem, raw in records:
+        for i, (elem, raw) in enumerate(records):
             if elem.tag == "ERROR":
                 raise PubmedXmlError(f"E-utilities error: {(_mixed_text(elem) or 'empty ERROR')[:300]}")
-            yield elem, raw
+            yield base + i, elem, raw
         if fault is not None:
             raise PubmedXmlError(f"PubMed XML does not parse: {_first_line(fault)}") from fault
         if final:
@@ -326,13 +369,21 @@ def iter_pubmed_xml(source: XmlSource, stats: ParseStats | None = None
     parse, carries an `<ERROR>`, or is not a `PubmedArticleSet` (records before the fault have
     been yielded by then); OSError when a path cannot be opened.
     """
+    return (item for _, item in iter_placed_records(source, stats))
+
+
+def iter_placed_records(source: XmlSource, stats: ParseStats | None = None, shard: Shard = WHOLE
+                        ) -> Iterator[tuple[int, PubmedRecord | DeletedCitations]]:
+    """`iter_pubmed_xml` for one shard of the document, each item with its place: a number that
+    grows in document order and is the same whichever shard reads the item. Raises
+    `UnshardableXml` (when `shard.count` > 1) for a document that must be parsed whole."""
     stats = stats if stats is not None else ParseStats()
     with _open_source(source) as stream:
-        for elem, raw_xml in _iter_records(stream):
+        for place, elem, raw_xml in _iter_records(stream, shard):
             if elem.tag == "DeleteCitation":
                 deleted = DeletedCitations(parse_deleted_pmids(elem))
                 stats.deleted += len(deleted.pmids)
-                yield deleted
+                yield place, deleted
                 continue
             is_book = elem.tag == "PubmedBookArticle"
             if raw_xml is None:
@@ -344,7 +395,7 @@ def iter_pubmed_xml(source: XmlSource, stats: ParseStats | None = None
                 continue
             stats.records += 1
             stats.books += is_book
-            yield record
+            yield place, record
 
 
 def parse_efetch_reply(data: bytes, stats: ParseStats | None = None) -> list[PubmedRecord]:

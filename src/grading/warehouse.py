@@ -202,18 +202,21 @@ def check_file(path: Path) -> None:
 
 
 @contextmanager
-def open_warehouse(path: Path, *, read_only: bool = False, wait: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_warehouse(path: Path, *, read_only: bool = False, wait: float = 0.0,
+                   row_group_size: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open (creating if needed) a grading warehouse; one-line errors for every failure.
 
     DuckDB lets one process write a file: while another holds it, wait up to `wait`
-    seconds for it to finish, then give up with a message naming the holder."""
+    seconds for it to finish, then give up with a message naming the holder.
+    `row_group_size`: rows per row group for what this connection appends (bulk loads: see
+    grading.baseline); the file is then attached to a private in-memory database."""
     path = Path(path)
     check_file(path)
     if read_only and not path.exists():
         raise WarehouseError(f"{path}: no warehouse here yet; run `grading run` first")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = connect_waiting(path, read_only, wait)
+    con = connect_waiting(path, read_only, wait, row_group_size)
     try:
         if read_only:
             check_schema(con, path)
@@ -224,11 +227,14 @@ def open_warehouse(path: Path, *, read_only: bool = False, wait: float = 0.0) ->
         con.close()
 
 
-def connect_waiting(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+def connect_waiting(path: Path, read_only: bool, wait: float, row_group_size: int | None = None
+                    ) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + max(0.0, wait)
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            if row_group_size is None:
+                return duckdb.connect(str(path), read_only=read_only)
+            return _attach(path, read_only, row_group_size)
         except duckdb.IOException as exc:
             msg = str(exc).splitlines()[0]
             if "lock" not in msg.lower():
@@ -242,6 +248,19 @@ def connect_waiting(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPy
             time.sleep(0.25)
         except duckdb.Error as exc:
             raise WarehouseError(f"{path}: cannot open warehouse ({str(exc).splitlines()[0]})") from None
+
+
+def _attach(path: Path, read_only: bool, row_group_size: int) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    try:
+        mode = ", READ_ONLY" if read_only else ""
+        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS warehouse "
+                    f"(ROW_GROUP_SIZE {int(row_group_size)}{mode})")
+        con.execute("USE warehouse")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
