@@ -251,8 +251,9 @@ def _write_chunk(writer: _PartWriter, chunk: list[tuple[int, PubmedRecord]], fin
         writer.write("quarantine", pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS))
 
 
-# Columns of the parts that are not the table's own, typed even when a part is empty.
-_PART_EXTRA_TYPES = {"seq": "BIGINT", "version": "INTEGER", "date_revised": "VARCHAR", "quarantined": "BOOLEAN"}
+# Columns of the parts that are not the table's own, typed even when a part is empty
+# (version and date_revised as pubmed_records has them).
+_PART_EXTRA_TYPES = {"seq": "BIGINT", "quarantined": "BOOLEAN"}
 
 
 class _PartWriter:
@@ -271,7 +272,9 @@ class _PartWriter:
 
     def write(self, name: str, df: pd.DataFrame) -> None:
         table = "pubmed_records" if name == "records" else "mirror_records" if name == "mirror" else name
-        types = {**_PART_EXTRA_TYPES, **_column_types()[table]}
+        records = _column_types()["pubmed_records"]
+        types = {**_PART_EXTRA_TYPES, "version": records["version"], "date_revised": records["date_revised"],
+                 **_column_types()[table]}
         columns, casts = {}, []
         for column in df.columns:
             kind = types.get(column)
@@ -494,15 +497,15 @@ def _load_as_parsed(con: duckdb.DuckDBPyConnection, jobs: list[ParseJob], parse_
         waiting: dict[str, list[IngestBatch]] = {}
         dropped: set[str] = set()  # files that failed (or go again whole) in this round
         for job, outcome in parse_with(jobs, work_dir, report.ingest_id, now):
-            if job.file_sha in dropped or isinstance(outcome, BaseException):
+            if isinstance(outcome, BaseException) and job.file_sha not in dropped:
+                dropped.add(job.file_sha)
+                if isinstance(outcome, UnshardableXml):
+                    again.append(ParseJob(job.path, job.file_sha))
+                else:
+                    report.failures.append(_file_error(Path(job.path), outcome, describe))
+            if job.file_sha in dropped:  # its other shards' parts are of no use now
                 if isinstance(outcome, IngestBatch):
                     outcome.remove()
-                elif job.file_sha not in dropped:
-                    dropped.add(job.file_sha)
-                    if isinstance(outcome, UnshardableXml):
-                        again.append(ParseJob(job.path, job.file_sha))
-                    else:
-                        report.failures.append(_file_error(Path(job.path), outcome, describe))
                 for batch in waiting.pop(job.file_sha, []):
                     batch.remove()
                 continue
