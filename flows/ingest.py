@@ -4,6 +4,7 @@ writer, as soon as all its shards are in. The stages are grading.baseline's."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -36,20 +37,24 @@ def on_task_runner(jobs: list[ParseJob], work_dir: str, ingest_id: str, now: dat
 
 
 @flow(name="ingest-baseline")
-def ingest_baseline_flow(files: list[str], warehouse: str, shards: int = 2, wait: float = 0.0) -> IngestReport:
-    """Load baseline/update files into the mirror (grading.baseline), parsing on the task runner."""
+def ingest_baseline_flow(files: list[str], warehouse: str, shards: int = 2, wait: float = 0.0,
+                         cores: int = 1, parsers_here: int = 0) -> IngestReport:
+    """Load baseline/update files into the mirror (grading.baseline), parsing on the task runner;
+    loads run on the `cores` of this machine that its `parsers_here` leave free."""
     now = now_utc()
     return ingest_baseline(Path(warehouse), files, ingest_id=f"ingest-{new_run_id(now)}", now=now, wait_seconds=wait,
-                           shards=shards, parse_with=on_task_runner)
+                           shards=shards, parse_with=on_task_runner, cores=cores, parsers_here=parsers_here)
 
 
 def run_ingest(files: list[str], warehouse: str, *, task_runner: str = "dask", workers: int | None = None,
                address: str | None = None, wait: float = 0.0) -> IngestReport:
-    """The flow on a task runner; each file cut into as many shards as there are workers."""
+    """The flow on a task runner; each file cut into as many shards as there are workers. A
+    local cluster shares this machine's cores with the loads, a remote one leaves them all."""
     runner = make_task_runner(task_runner, workers=workers, address=address)
     shards = workers or (_cluster_threads(address) if address else 2)
+    cores, parsers_here = (os.cpu_count() or 1, 0) if address else (shards, shards)
     return ingest_baseline_flow.with_options(task_runner=runner)(files=files, warehouse=warehouse, shards=shards,
-                                                                  wait=wait)
+                                                                  wait=wait, cores=cores, parsers_here=parsers_here)
 
 
 def _cluster_threads(address: str) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from grading.baseline import already_ingested, ingest_baseline, load_batches, parse_baseline_file
+from grading.baseline import LoadThreads, already_ingested, ingest_baseline, load_batches, parse_baseline_file
 from grading.cli import main
 from grading.mirror import MirrorSource, mirror_first, read_mirror
 from grading.models import FetchResult
@@ -336,6 +336,13 @@ def test_the_command_with_two_workers_forks_and_loads_like_one(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "2 of 2 files loaded (304 records)" in done.stdout
     assert dump(one_worker) == dump(two_workers)
+
+
+def test_a_load_runs_on_the_cores_parsing_leaves_free():
+    pool = LoadThreads(cores=2, parsers_here=2)
+    assert [pool.free(unparsed) for unparsed in (7, 2, 1, 0)] == [1, 1, 1, 2]
+    assert LoadThreads(cores=4, parsers_here=2).free(5) == 2
+    assert LoadThreads(cores=8, parsers_here=0).free(100) == 8  # a remote cluster parses elsewhere
 
 
 def test_the_same_content_twice_in_one_command_loads_once(tmp_path):

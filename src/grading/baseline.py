@@ -58,8 +58,11 @@ from grading.warehouse import DDL, RECORD_CHILD_TABLES, open_warehouse, register
 CHUNK_RECORDS = 2_500  # records validated and written per parquet part: bounds a worker's memory (~400 MB)
 # A file's rows are appended to the table's last row group, which DuckDB then compresses again
 # whole: with its default of 122,880 rows that re-compresses up to four files' raw XML per load
-# (measured: a second file's commit 1.7 s, 0.9 s alone). Smaller groups bound that to one.
-MIRROR_ROW_GROUP = 16_384
+# (measured: a second file's commit 1.7 s, 0.9 s alone). Smaller groups bound that, and let a
+# load spread over threads: the 2,500-record parts fill groups of their own (a 20,000-record
+# file's load: 1.35 s on one thread, 0.78 s on two; with 16,384-row groups two threads gained
+# nothing).
+MIRROR_ROW_GROUP = 4_096
 # Parts are read once, soon: snappy costs half of zstd's CPU.
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION snappy"
 _LIST_SEPARATOR = "\x1f"
@@ -437,10 +440,13 @@ ParseRunner = Callable[[list[ParseJob], str, str, datetime], Iterable[tuple[Pars
 def ingest_baseline(warehouse: Path, files: Sequence[str | os.PathLike[str]], *, workers: int = 1,
                     ingest_id: str, now: datetime, wait_seconds: float = 0.0,
                     on_load: Callable[[FileLoad], None] | None = None,
-                    shards: int | None = None, parse_with: ParseRunner | None = None) -> IngestReport:
+                    shards: int | None = None, parse_with: ParseRunner | None = None,
+                    cores: int | None = None, parsers_here: int | None = None) -> IngestReport:
     """Load baseline/update files into the warehouse's mirror: each file cut into `shards`
     (default: `workers`), parsed by `workers` processes (or by `parse_with`), and loaded by this
-    process as soon as all of a file's shards are in, largest files first.
+    process as soon as all of a file's shards are in, files in name order. A load runs on this
+    machine's `cores` (default: `workers`) that parsing leaves free, at least one: up to
+    `parsers_here` shards (default: `workers`) are parsed on this machine at once.
 
     A file that cannot be read or parsed is reported in `failures` (one line each) and leaves
     the warehouse as it was; the others load. `on_load` hears of each file as it is done.
@@ -465,12 +471,17 @@ def ingest_baseline(warehouse: Path, files: Sequence[str | os.PathLike[str]], *,
         if parse_with is None:
             parse_with = stack.enter_context(ProcessParser(workers))
         con = stack.enter_context(open_warehouse(warehouse, wait=wait_seconds, row_group_size=MIRROR_ROW_GROUP))
-        # One thread: the parsing processes have the other cores. A low checkpoint threshold makes
-        # each file's commit write its rows to the database once, compressed, rather than
-        # ~300 MB of raw XML to the WAL first and compress it at the next checkpoint (measured: a
-        # second file's load 1.2 s + a 1.2 s checkpoint at close, against 1.9 s).
-        con.execute("SET enable_progress_bar = false; SET threads = 1; SET preserve_insertion_order = false; "
-                    "SET checkpoint_threshold = '1MB'")
+        # A low checkpoint threshold makes each file's commit write its rows to the database
+        # once, compressed, rather than ~300 MB of raw XML to the WAL first and compress it at the
+        # next checkpoint (measured: a second file's load 1.2 s + a 1.2 s checkpoint at close,
+        # against 1.9 s). Each thread writes its row groups as soon as they are full (buffer of
+        # one), so that compressing them is spread over the threads, not left to the commit. No
+        # vacuum at those checkpoints: it merged the part-filled last row group each thread
+        # leaves, compressing the file's raw XML again (0.6-0.8 s a file); the groups stay as
+        # loaded. Threads: per load (LoadThreads).
+        con.execute("SET enable_progress_bar = false; SET preserve_insertion_order = false; "
+                    "SET checkpoint_threshold = '1MB'; SET write_buffer_row_group_count = 1; "
+                    "SET max_vacuum_tasks = 0")
         for sha in already_ingested(con, todo):
             path = todo.pop(sha)
             load = FileLoad(path.name, sha, "already ingested")
@@ -480,7 +491,8 @@ def ingest_baseline(warehouse: Path, files: Sequence[str | os.PathLike[str]], *,
         work_dir = tempfile.mkdtemp(prefix=".ingest-", dir=warehouse.parent)
         try:
             jobs = plan_parse_jobs(todo, shards or workers)
-            _load_as_parsed(con, jobs, parse_with, work_dir, report, now, on_load, describe)
+            threads = LoadThreads(cores or workers, workers if parsers_here is None else parsers_here)
+            _load_as_parsed(con, jobs, parse_with, work_dir, report, now, on_load, describe, threads)
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
     report.seconds = time.perf_counter() - started
@@ -489,14 +501,16 @@ def ingest_baseline(warehouse: Path, files: Sequence[str | os.PathLike[str]], *,
 
 def _load_as_parsed(con: duckdb.DuckDBPyConnection, jobs: list[ParseJob], parse_with: ParseRunner, work_dir: str,
                     report: IngestReport, now: datetime, on_load: Callable[[FileLoad], None] | None,
-                    describe: Callable[[BaseException], str]) -> None:
-    """Load each file once all its shards are parsed. A file that cannot be shared out between
-    shards is parsed again whole; one that fails anywhere is reported and loads nothing."""
+                    describe: Callable[[BaseException], str], threads: LoadThreads) -> None:
+    """Load each file once all its shards are parsed, on the cores the shards still being
+    parsed leave free (the last file's load, with nothing left to parse, on all of them). A file
+    that cannot be shared out between shards is parsed again whole; one that fails anywhere is
+    reported and loads nothing."""
     while jobs:
         again: list[ParseJob] = []
         waiting: dict[str, list[IngestBatch]] = {}
         dropped: set[str] = set()  # files that failed (or go again whole) in this round
-        for job, outcome in parse_with(jobs, work_dir, report.ingest_id, now):
+        for settled, (job, outcome) in enumerate(parse_with(jobs, work_dir, report.ingest_id, now), 1):
             if isinstance(outcome, BaseException) and job.file_sha not in dropped:
                 dropped.add(job.file_sha)
                 if isinstance(outcome, UnshardableXml):
@@ -515,6 +529,7 @@ def _load_as_parsed(con: duckdb.DuckDBPyConnection, jobs: list[ParseJob], parse_
                 continue
             batch = merge_shards(waiting.pop(job.file_sha))
             try:
+                con.execute(f"SET threads = {threads.free(len(jobs) - settled)}")
                 load = load_batch(con, batch, report.ingest_id, now)
             except Exception as exc:  # noqa: BLE001 - a load that fails rolls back: that file only
                 report.failures.append(_file_error(Path(job.path), exc, describe))
@@ -525,6 +540,19 @@ def _load_as_parsed(con: duckdb.DuckDBPyConnection, jobs: list[ParseJob], parse_
             if on_load:
                 on_load(load)
         jobs = again
+
+
+@dataclass(frozen=True)
+class LoadThreads:
+    """How many threads a load gets: the machine's `cores` less the shards being parsed on it.
+    DuckDB spreads a load's compression over its threads (MIRROR_ROW_GROUP), and a thread more
+    than the cores free only slows the parsing that the next load waits for."""
+
+    cores: int
+    parsers_here: int
+
+    def free(self, unparsed: int) -> int:
+        return max(1, self.cores - min(self.parsers_here, unparsed))
 
 
 class ProcessParser:
