@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 run: $(STAMP)
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(VENV)/bin/grading run $(ARGS)
 
-test: $(STAMP) testdata browser
+test: $(STAMP) lint testdata browser
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(PY) -m pytest $(PYTEST_ARGS)
 
 # Debian's chromium for the browser tests (tests/test_browser.py), installed when missing (needs root).
@@ -20,8 +20,9 @@ browser:
 testdata: $(STAMP)
 	scripts/fetch-test-data
 
+# Style (pyproject.toml's [tool.ruff]); `make test` runs it first.
 lint: $(STAMP)
-	$(PY) -m ruff check src schemas flows tests benchmarks
+	$(PY) -m ruff check .
 
 # The venv: exactly the versions and hashes of requirements.lock (uv checks every hash; pip's
 # hash mode trips over prefect's sqlalchemy[asyncio] extra), then this package without deps.

@@ -10,7 +10,6 @@ from importlib import resources
 import grading
 
 
-
 @cache
 def code_fingerprint() -> str:
     """sha256 over every module of the package and every bundled data file (vocabularies,

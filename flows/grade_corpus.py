@@ -10,13 +10,14 @@ from prefect.cache_policies import NO_CACHE
 from flows.cache_keys import extract_key, grade_key
 from grading import pipeline, refresh, tables
 from grading.entrez import EntrezSource
+from grading.mirror import mirror_first
 from grading.models import Source
 from grading.pausepoints import pauser
 from grading.pubmed_source import FallbackSource, PubmedSource
 from grading.report import write_reports
+from grading.resolve import pmids_to_fetch
 from grading.rubric import load_rubric
 from grading.settings import Settings
-from grading.mirror import mirror_first
 from grading.snapshot import SnapshotSource
 from grading.sources import SourceFailure, read_sources
 from grading.sources_list import ListedSource, read_sources_list, tags_for
@@ -72,7 +73,7 @@ def default_sources(settings: Settings) -> list[ListedSource]:
 
 
 def make_pubmed_source(settings: Settings) -> tuple[PubmedSource, str]:
-    snapshot = lambda: SnapshotSource(settings.snapshot_path)  # noqa: E731 - built only when needed
+    snapshot = lambda: SnapshotSource(settings.snapshot_path)
     if settings.offline:
         return snapshot(), "offline"
     entrez = EntrezSource(base_url=settings.eutils_url, email=settings.email, api_key=settings.api_key,
@@ -105,7 +106,7 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
         # Searches answered cleanly within the record age are reused: no E-utilities request.
         known = pipeline.known_resolutions(recent_resolutions(con, pipeline.now_utc() - settings.record_max_age))
         resolutions = resolve_task(docs, pubmed, known)
-        pmids = pipeline.pmids_to_fetch(list(resolutions.values()))
+        pmids = pmids_to_fetch(list(resolutions.values()))
         held_rows = stored_records(con, pmids).to_dict("records") if pmids else []
         stored = pipeline.reuse_stored(held_rows, settings.record_max_age, pipeline.now_utc(), settings.offline)
         now = pipeline.now_utc()

@@ -5,7 +5,10 @@ installed wheel as well as from the checkout. Stages validate lazily at their bo
 failing rows go to the quarantine table (grading.validate), never a crash, never silence.
 """
 
-from schemas.tables import (
+# tables before records: schemas.records builds on schemas.tables, which adds records' schemas to
+# TABLE_SCHEMAS at its end (so the order is not alphabetical).
+from schemas.tables import (  # noqa: I001
+    TABLE_SCHEMAS,
     CitationLinkSchema,
     CitationMentionSchema,
     ClaimSchema,
@@ -16,10 +19,9 @@ from schemas.tables import (
     PubmedRecordVersionSchema,
     QuarantineSchema,
     RunIssueSchema,
-    RunSourceSchema,
     RunSchema,
+    RunSourceSchema,
     SourceVersionSchema,
-    TABLE_SCHEMAS,
 )
 from schemas.records import (
     IngestedFileSchema,
@@ -32,9 +34,25 @@ from schemas.records import (
 )
 
 __all__ = [
-    "CitationLinkSchema", "CitationMentionSchema", "ClaimSchema", "FetchLogSchema", "GradeReasonSchema",
-    "GradeSchema", "PubmedRecordSchema", "PubmedRecordVersionSchema", "QuarantineSchema", "RunIssueSchema", "RunSchema", "RunSourceSchema",
-    "SourceVersionSchema", "TABLE_SCHEMAS",
-    "IngestedFileSchema", "MirrorRecordSchema", "PubmedArticleIdSchema", "PubmedAuthorSchema",
-    "PubmedCommentCorrectionSchema", "PubmedMeshHeadingSchema", "PubmedPublicationTypeSchema",
+    "TABLE_SCHEMAS",
+    "CitationLinkSchema",
+    "CitationMentionSchema",
+    "ClaimSchema",
+    "FetchLogSchema",
+    "GradeReasonSchema",
+    "GradeSchema",
+    "IngestedFileSchema",
+    "MirrorRecordSchema",
+    "PubmedArticleIdSchema",
+    "PubmedAuthorSchema",
+    "PubmedCommentCorrectionSchema",
+    "PubmedMeshHeadingSchema",
+    "PubmedPublicationTypeSchema",
+    "PubmedRecordSchema",
+    "PubmedRecordVersionSchema",
+    "QuarantineSchema",
+    "RunIssueSchema",
+    "RunSchema",
+    "RunSourceSchema",
+    "SourceVersionSchema",
 ]

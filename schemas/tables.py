@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -240,6 +238,6 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 # The record child tables and the mirror's tables (schemas/records.py, which imports the above).
-from schemas.records import RECORD_SCHEMAS  # noqa: E402
+from schemas.records import RECORD_SCHEMAS
 
 TABLE_SCHEMAS.update(RECORD_SCHEMAS)

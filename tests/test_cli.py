@@ -83,8 +83,8 @@ def test_corrupt_warehouse_refused_not_overwritten(tmp_path: Path, seeds_dir: Pa
     bad.write_bytes(b"\x00garbage" * 100)
     before = bad.read_bytes()
     assert main(["run", str(seeds_dir), "--offline", "--warehouse", str(bad)]) == 2
-    assert one_line_errors(capsys.readouterr().err) == [f"grading: error: {bad}: not a DuckDB file; "
-                                                          "refusing to use or overwrite it"]
+    assert one_line_errors(capsys.readouterr().err) == [(f"grading: error: {bad}: not a DuckDB file; "
+                                                          "refusing to use or overwrite it")]
     assert bad.read_bytes() == before
 
 

@@ -115,7 +115,7 @@ def test_every_graded_claim_has_reasons_and_status_matches_certainty(online_run)
 
 
 def test_reports_written(online_run) -> None:
-    summary, con, out = online_run
+    _, con, out = online_run
     csv_text = (out / "reports" / "claims.csv").read_text()
     n_claims = rows(con, "SELECT count(*) FROM claim_grades")[0][0]
     assert csv_text.count("\n") >= n_claims + 1
@@ -126,7 +126,7 @@ def test_reports_written(online_run) -> None:
 def test_rerun_adds_a_run_not_duplicates(online_run, standin) -> None:
     from flows.grade_corpus import grade_corpus
 
-    summary, con, out = online_run
+    _, con, out = online_run
     claims_before = rows(con, "SELECT count(*) FROM claims_all")[0][0]
     efetch_before = standin.requests.get("efetch", 0)
     requests_before = sum(standin.requests.values())

@@ -32,9 +32,8 @@ def test_second_writer_exits_with_clear_message(tmp_path: Path) -> None:
         pass
     proc = hold(path, 10)
     try:
-        with pytest.raises(WarehouseError) as err:
-            with open_warehouse(path):
-                pass
+        with pytest.raises(WarehouseError) as err, open_warehouse(path):
+            pass
         assert f"in use by process {proc.pid}" in str(err.value) and "--wait" in str(err.value)
     finally:
         proc.kill()
@@ -59,9 +58,8 @@ def test_wait_gives_up_after_the_deadline(tmp_path: Path) -> None:
         pass
     proc = hold(path, 10)
     try:
-        with pytest.raises(WarehouseError, match="after waiting 0.5 s"):
-            with open_warehouse(path, wait=0.5):
-                pass
+        with pytest.raises(WarehouseError, match="after waiting 0.5 s"), open_warehouse(path, wait=0.5):
+            pass
     finally:
         proc.kill()
         proc.wait()

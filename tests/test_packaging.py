@@ -45,7 +45,7 @@ def test_installed_wheel_runs_outside_the_checkout(wheel: Path, tmp_path: Path) 
             "s = Settings(); print(load_rubric(s.rubric_path).version, len(SnapshotSource(s.snapshot_path).index), "
             "sorted(schemas.TABLE_SCHEMAS)[0])")
     done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path[:0] = {[str(site), deps]!r}; {code}",
-                           str(site)], cwd=tmp_path, env=env, capture_output=True, text=True)
+                           str(site)], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     version, records, first_table = done.stdout.split()
     assert records == "8" and version and first_table

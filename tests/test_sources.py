@@ -88,7 +88,7 @@ def test_one_bad_source_does_not_stop_the_others(tmp_path: Path, seeds_dir: Path
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path == "/page":
             body = b"<html><body><p>Magnesium improved sleep quality in 46 elderly adults.</p></body></html>"
             self.send_response(200)

@@ -22,9 +22,8 @@ def test_foreign_file_refused_and_untouched(tmp_path: Path) -> None:
     path = tmp_path / "notes.duckdb"
     path.write_bytes(b"my precious notes, not a database" * 10)
     before = path.read_bytes()
-    with pytest.raises(WarehouseError, match="not a DuckDB file"):
-        with open_warehouse(path):
-            pass
+    with pytest.raises(WarehouseError, match="not a DuckDB file"), open_warehouse(path):
+        pass
     assert path.read_bytes() == before
 
 
@@ -33,9 +32,8 @@ def test_foreign_duckdb_refused(tmp_path: Path) -> None:
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE invoices (id INTEGER)")
     con.close()
-    with pytest.raises(WarehouseError, match="not a grading warehouse"):
-        with open_warehouse(path):
-            pass
+    with pytest.raises(WarehouseError, match="not a grading warehouse"), open_warehouse(path):
+        pass
     con = duckdb.connect(str(path))
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     con.close()
@@ -43,9 +41,9 @@ def test_foreign_duckdb_refused(tmp_path: Path) -> None:
 
 
 def test_read_only_needs_existing(tmp_path: Path) -> None:
-    with pytest.raises(WarehouseError, match="no warehouse here yet"):
-        with open_warehouse(tmp_path / "none.duckdb", read_only=True):
-            pass
+    with pytest.raises(WarehouseError, match="no warehouse here yet"), \
+            open_warehouse(tmp_path / "none.duckdb", read_only=True):
+        pass
 
 
 def run_row(run_id: str) -> pd.DataFrame:

@@ -12,8 +12,8 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 EXIT_USAGE = 2
 EXIT_PARTIAL = 1
@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         print("grading: interrupted; the warehouse holds the last complete run", file=sys.stderr)
         return 130
-    except Exception as exc:  # the known ones carry one-line messages; unknown ones still get one line
+    except Exception as exc:  # noqa: BLE001 - known errors carry one-line messages; unknown ones still get one line
         from grading.errors import describe
 
         print(f"grading: error: {describe(exc)}", file=sys.stderr)
@@ -283,7 +283,7 @@ def format_table(columns: list[str], rows: list[tuple], max_width: int = 60) -> 
     cells = [[format_cell(v).replace("\n", " ") for v in r] for r in rows]
     cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in r] for r in cells]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(columns)]
-    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()  # noqa: E731
+    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()
     out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(out) + "\n"

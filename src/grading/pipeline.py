@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from datetime import UTC, datetime, timedelta
 
 from grading.body import LinkedEvidence
 from grading.citations import extract_citations
@@ -22,14 +22,14 @@ from grading.link import attach_inline, has_inline_scholarly
 from grading.models import CitationMention, Claim, FetchResult, Grade, PubmedRecord, Resolution, Source
 from grading.pubmed_source import PubmedSource
 from grading.pubmed_xml import PubmedXmlError, parse_efetch_reply
-from grading.resolve import mention_key, pmids_to_fetch, resolve_mentions
+from grading.resolve import mention_key, resolve_mentions
 from grading.rubric import Rubric
 from grading.topic import document_subjects, inferred_link
 
 
 def now_utc() -> datetime:
     """The warehouse stores naive UTC timestamps: DuckDB would shift aware ones to local time."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -107,7 +107,7 @@ def reuse_stored(stored_rows: list[dict], max_age: timedelta, now: datetime, off
             continue  # the mirror serves these (grading.mirror), and the run records their reading
         fetched_at = row["fetched_at"]
         if fetched_at.tzinfo is not None:
-            fetched_at = fetched_at.astimezone(timezone.utc).replace(tzinfo=None)
+            fetched_at = fetched_at.astimezone(UTC).replace(tzinfo=None)
         if not offline and now - fetched_at > max_age:
             continue
         try:

@@ -7,8 +7,9 @@ Bio.Entrez, or any mirror/stand-in at `GRADING_EUTILS_URL`) and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 from grading.models import FetchResult
 
@@ -84,7 +85,7 @@ class FallbackSource:
 
     `fell_back` tells the run to say so (mode `offline-fallback`)."""
 
-    def __init__(self, primary: PubmedSource, make_fallback: "Callable[[], PubmedSource]"):
+    def __init__(self, primary: PubmedSource, make_fallback: Callable[[], PubmedSource]):
         self.primary = primary
         self._make_fallback = make_fallback
         self.active: PubmedSource = primary

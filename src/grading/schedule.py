@@ -13,9 +13,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
 
 # NCBI asks that large jobs run at night US Eastern (21:00-05:00) or at weekends.
 DEFAULT_CRON = "0 2 * * *"
@@ -59,27 +59,26 @@ def prefect_server(*, home: Path | None = None, startup_timeout: float = 90.0,
     if home is not None:
         home.mkdir(parents=True, exist_ok=True)
         env["PREFECT_HOME"] = str(home)
-    out = open(log, "ab") if log else subprocess.DEVNULL
-    proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while not healthy(api_url):
-            if proc.poll() is not None:
-                raise ServerError(f"`prefect server start` exited with {proc.returncode} before answering")
-            if time.monotonic() > deadline:
-                raise ServerError(f"Prefect server did not answer within {startup_timeout:g} s")
-            time.sleep(0.5)
-        os.environ["PREFECT_API_URL"] = api_url
-        yield api_url
-    finally:
-        os.environ.pop("PREFECT_API_URL", None)
-        proc.terminate()
+    with ExitStack() as files:
+        out = files.enter_context(open(log, "ab")) if log else subprocess.DEVNULL
+        proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                 "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if log:
-            out.close()
+            deadline = time.monotonic() + startup_timeout
+            while not healthy(api_url):
+                if proc.poll() is not None:
+                    raise ServerError(f"`prefect server start` exited with {proc.returncode} before answering")
+                if time.monotonic() > deadline:
+                    raise ServerError(f"Prefect server did not answer within {startup_timeout:g} s")
+                time.sleep(0.5)
+            os.environ["PREFECT_API_URL"] = api_url
+            yield api_url
+        finally:
+            os.environ.pop("PREFECT_API_URL", None)
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -7,8 +7,8 @@ absence from the snapshot says nothing about absence from PubMed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from grading.models import FetchResult, PubmedRecord
 from grading.pubmed_index import PubmedIndex

@@ -194,7 +194,7 @@ def parse_html(html: str):  # type: ignore[no-untyped-def]
     parser = lxml_html.HTMLParser()
     try:
         root = lxml_html.fromstring(html, parser=parser)
-    except Exception:  # lxml raises several types for hopeless markup
+    except Exception:  # noqa: BLE001 - lxml raises several types for hopeless markup
         return None
     if not isinstance(root.tag, str):  # a page that is only a comment or PI ("<body><!") has no tree
         return None
