@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -52,9 +53,15 @@ def run_ingest(files: list[str], warehouse: str, *, task_runner: str = "dask", w
     local cluster shares this machine's cores with the loads, a remote one leaves them all."""
     runner = make_task_runner(task_runner, workers=workers, address=address)
     shards = workers or (_cluster_threads(address) if address else 2)
-    cores, parsers_here = (os.cpu_count() or 1, 0) if address else (shards, shards)
+    cores, parsers_here = (shards, shards) if address is None or _on_this_machine(address) else (os.cpu_count() or 1, 0)
     return ingest_baseline_flow.with_options(task_runner=runner)(files=files, warehouse=warehouse, shards=shards,
                                                                   wait=wait, cores=cores, parsers_here=parsers_here)
+
+
+def _on_this_machine(address: str) -> bool:
+    """A scheduler on a loopback address has its workers here (a LocalCluster, say)."""
+    host = urlsplit(address if "://" in address else f"tcp://{address}").hostname or ""
+    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 def _cluster_threads(address: str) -> int:

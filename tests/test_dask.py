@@ -70,6 +70,13 @@ def test_dask_runner_ingests_baseline_files_like_the_process_pool(tmp_path: Path
     assert dump(on_dask) == dump(pool)
 
 
+def test_a_scheduler_on_a_loopback_address_shares_this_machine_with_the_loads() -> None:
+    from flows.ingest import _on_this_machine
+
+    assert all(map(_on_this_machine, ["tcp://127.0.0.1:8786", "localhost:8786", "tcp://[::1]:8786"]))
+    assert not any(map(_on_this_machine, ["tcp://10.0.0.5:8786", "tls://scheduler.example.org:8786"]))
+
+
 def test_a_dask_address_without_the_dask_runner_is_a_usage_error(tmp_path, capsys) -> None:
     from grading.cli import main
 
