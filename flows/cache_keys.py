@@ -8,6 +8,7 @@ from functools import cache
 from importlib import resources
 
 import grading
+from grading.record_rows import xml_sha
 
 
 @cache
@@ -42,6 +43,6 @@ def grade_key(context: object, parameters: dict) -> str:
         h.update(repr((key, r.status, r.pmid, r.candidates)).encode())
     result = retrieval.result
     for pmid in sorted(result.records):
-        h.update(f"{pmid}:{hashlib.sha256(result.records[pmid].raw_xml.encode()).hexdigest()}".encode())
+        h.update(f"{pmid}:{xml_sha(result.records[pmid].raw_xml)}".encode())
     h.update(repr((sorted(result.not_found), sorted(result.unavailable))).encode())
     return f"grade-{h.hexdigest()[:32]}-{code_fingerprint()}"

@@ -51,9 +51,15 @@ import pandas as pd
 
 from grading.models import PubmedRecord
 from grading.pubmed_xml import WHOLE, DeletedCitations, ParseStats, Shard, UnshardableXml, iter_placed_records
-from grading.record_rows import RECORD_COLUMNS, child_frames, drop_failed_records, unread_record_frame
+from grading.record_rows import (
+    RECORD_COLUMNS,
+    child_frames,
+    drop_failed_records,
+    unread_record_frame,
+    xml_sha,
+)
 from grading.validate import validate_table
-from grading.warehouse import DDL, RECORD_CHILD_TABLES, open_warehouse, register_frame
+from grading.warehouse import DDL, RECORD_CHILD_TABLES, open_warehouse, register_frame, sql_string
 
 CHUNK_RECORDS = 2_500  # records validated and written per parquet part: bounds a worker's memory (~400 MB)
 # A file's rows are appended to the table's last row group, which DuckDB then compresses again
@@ -232,7 +238,7 @@ def _write_chunk(writer: _PartWriter, chunk: list[tuple[int, PubmedRecord]], fin
     last = {record.pmid: (seq, record) for seq, record in chunk}
     seqs = [seq for seq, _ in last.values()]
     records = [record for _, record in last.values()]
-    shas = [hashlib.sha256(r.raw_xml.encode("utf-8")).hexdigest() for r in records]
+    shas = [xml_sha(r.raw_xml) for r in records]
     rows = {"pubmed_records": unread_record_frame(records, shas, "baseline", now), **child_frames(records)}
     frames, quarantine = {}, []
     for table, df in rows.items():
@@ -291,7 +297,7 @@ class _PartWriter:
         path = self.folder / f"{name}-{len(self.parts.get(name, ())):04d}.parquet"
         self.con.register("_part", pd.DataFrame(columns))
         try:
-            self.con.execute(f"COPY (SELECT {', '.join(casts)} FROM _part) TO {_sql_string(path)} ({PARQUET_OPTIONS})")
+            self.con.execute(f"COPY (SELECT {', '.join(casts)} FROM _part) TO {sql_string(path)} ({PARQUET_OPTIONS})")
         finally:
             self.con.unregister("_part")
         self.parts.setdefault(name, []).append(str(path))
@@ -313,10 +319,6 @@ def _column_types() -> dict[str, dict[str, str]]:
     for table, column, data_type in rows:
         types.setdefault(table, {})[column] = data_type
     return types
-
-
-def _sql_string(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 # --- loading: the one writer -------------------------------------------------------------------
@@ -350,7 +352,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: IngestBatch, ingest_id: st
     to its WAL and compressing it again at the next checkpoint (twice the load's time)."""
     if already_ingested(con, [batch.file_sha]):
         return FileLoad(batch.file_name, batch.file_sha, "already ingested")
-    parts = {name: f"read_parquet([{', '.join(_sql_string(p) for p in paths)}])"
+    parts = {name: f"read_parquet([{', '.join(sql_string(p) for p in paths)}])"
              for name, paths in batch.parts.items() if paths}
     try:
         # Each PMID's last copy in the file, over all shards; gone if that copy was quarantined.

@@ -12,6 +12,7 @@ no record is stored with, say, a publication type missing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -81,7 +82,7 @@ def unread_record_frame(records: Sequence[PubmedRecord], xml_shas: Sequence[str]
         "languages": [list(r.languages) for r in records],
         "publication_types": [[name for _, name in r.publication_types] for r in records],
         "mesh_terms": [[h.descriptor for h in r.mesh_headings] for r in records],
-        "authors": [[_author_label(a) for a in r.authors] for r in records],
+        "authors": [[author_label(a) for a in r.authors] for r in records],
         "doi": [r.doi for r in records],
         "pmcid": [r.pmcid for r in records],
         "design": [None] * n,
@@ -97,8 +98,13 @@ def unread_record_frame(records: Sequence[PubmedRecord], xml_shas: Sequence[str]
     return pd.DataFrame(columns, columns=RECORD_COLUMNS)
 
 
-def _author_label(a: Author) -> str:
-    """"Last Initials" (as tables.record_row writes pubmed_records.authors), else the collective name."""
+def xml_sha(raw_xml: str) -> str:
+    """A record version's identity: SHA-256 of its raw XML (pubmed_records.xml_sha and the mirror's)."""
+    return hashlib.sha256(raw_xml.encode("utf-8")).hexdigest()
+
+
+def author_label(a: Author) -> str:
+    """An author as pubmed_records.authors lists it: "Last Initials", else the collective name."""
     if a.last_name and a.initials:
         return f"{a.last_name} {a.initials}"
     return a.last_name or a.initials or a.collective_name or ""

@@ -6,7 +6,6 @@ and rows that depend on them (a quarantined claim's grade) are dropped with them
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +14,7 @@ import pandas as pd
 
 from grading.models import Grade, PubmedRecord
 from grading.pipeline import Document, LinkRow, Retrieval, citation_id
-from grading.record_rows import child_frames, drop_failed_records
+from grading.record_rows import author_label, child_frames, drop_failed_records, xml_sha
 from grading.sources import SourceFailure
 from grading.validate import validate_table
 from grading.warehouse import RECORD_CHILD_TABLES
@@ -30,10 +29,6 @@ class RunInfo:
     rubric_version: str
     note: str | None = None
     issues: list[tuple[str, str, str]] = field(default_factory=list)  # (stage, subject, message)
-
-
-def xml_sha(raw_xml: str) -> str:
-    return hashlib.sha256(raw_xml.encode("utf-8")).hexdigest()
 
 
 def source_frames(docs: Sequence[Document], run_id: str) -> dict[str, pd.DataFrame]:
@@ -73,8 +68,7 @@ def record_row(r: PubmedRecord, ev: object, origin: str, fetched_at: datetime) -
         "pmid": r.pmid, "version": r.version, "title": r.title, "abstract": r.abstract_text or None,
         "journal": r.journal, "year": r.year, "languages": list(r.languages),
         "publication_types": [name for _, name in r.publication_types],
-        "mesh_terms": [h.descriptor for h in r.mesh_headings], "authors": [
-            " ".join(x for x in (a.last_name, a.initials) if x) or (a.collective_name or "") for a in r.authors],
+        "mesh_terms": [h.descriptor for h in r.mesh_headings], "authors": [author_label(a) for a in r.authors],
         "doi": r.doi, "pmcid": r.pmcid, "design": ev.design, "species": sorted(ev.species),
         "sample_size": ev.sample_size, "retracted": r.retracted, "date_revised": r.date_revised,
         "origin": origin, "xml_sha": xml_sha(r.raw_xml), "raw_xml": r.raw_xml, "fetched_at": fetched_at}

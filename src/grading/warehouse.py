@@ -254,7 +254,7 @@ def _attach(path: Path, read_only: bool, row_group_size: int) -> duckdb.DuckDBPy
     con = duckdb.connect()
     try:
         mode = ", READ_ONLY" if read_only else ""
-        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS warehouse "
+        con.execute(f"ATTACH {sql_string(path)} AS warehouse "
                     f"(ROW_GROUP_SIZE {int(row_group_size)}{mode})")
         con.execute("USE warehouse")
     except BaseException:
@@ -303,6 +303,11 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -
         with suppress(duckdb.Error):  # in an aborted transaction this fails too, hiding the cause
             con.unregister("_incoming")
     return len(df)
+
+
+def sql_string(value: object) -> str:
+    """`value` as a SQL string literal (paths in ATTACH, COPY and read_parquet)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def register_frame(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> None:
