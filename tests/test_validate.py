@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pandas as pd
 
@@ -40,3 +42,30 @@ def test_out_of_range_pmid_link_quarantined() -> None:
            "fetch_outcome": None, "detail": None}
     good, bad = validate_table("citation_links", pd.DataFrame([row]), "r", key="citation_id")
     assert good.empty and "less_than_or_equal_to" in bad[0]["check_name"]
+
+
+def test_prepared_schemas_leave_nothing_to_import_for_a_validation() -> None:
+    """What a forking parent pays once (grading.baseline.ProcessParser): after `prepare_schemas`,
+    validating real record rows imports no module, so forked workers inherit every first-use cost."""
+    code = """
+import sys
+from datetime import UTC, datetime
+from grading.pubmed_xml import iter_pubmed_xml
+from grading.record_rows import child_frames, unread_record_frame, xml_sha
+from grading.settings import bundled_path
+from grading.validate import prepare_schemas, validate_table
+records = [r for r in iter_pubmed_xml(bundled_path("snapshot.xml")) if hasattr(r, "pmid")]
+rows = {"pubmed_records": unread_record_frame(records, [xml_sha(r.raw_xml) for r in records], "baseline",
+                                              datetime.now(UTC)), **child_frames(records)}
+prepare_schemas()
+before = set(sys.modules)
+validated = 0
+for table, df in rows.items():
+    good, bad = validate_table(table, df, "r", "pmid")
+    assert not bad, bad[:1]
+    validated += len(good)
+print(validated, sorted(set(sys.modules) - before))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(" ", 1)
+    assert int(out[0]) > 0
+    assert out[1].strip() == "[]"

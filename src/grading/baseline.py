@@ -58,7 +58,7 @@ from grading.record_rows import (
     unread_record_frame,
     xml_sha,
 )
-from grading.validate import validate_table
+from grading.validate import prepare_schemas, validate_table
 from grading.warehouse import DDL, RECORD_CHILD_TABLES, open_warehouse, register_frame, sql_string
 
 CHUNK_RECORDS = 2_500  # records validated and written per parquet part: bounds a worker's memory (~400 MB)
@@ -572,7 +572,10 @@ class ProcessParser:
 
     def __enter__(self) -> Self:
         if self.workers > 1:
-            _column_types()  # computed once here, inherited by forked workers
+            # Paid once here and inherited by forked workers: the parts' column types, and
+            # pandera's first-use imports (which each worker paid on its first chunk, 0.3-0.8 s).
+            _column_types()
+            prepare_schemas()
             alone = threading.active_count() == 1
             method = "fork" if alone and "fork" in get_all_start_methods() else "spawn"
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context(method))
