@@ -114,15 +114,14 @@ def process_ingest(tmp: Path, files: list[Path], repeat: int) -> list[tuple[str,
     for workers in (1, 2):
         out.append((f"ingest-baseline --workers {workers}: ingest (command wall), median of {repeat}",
                     (f"{statistics.median(ingest_s[workers]):.1f} s ({statistics.median(wall_s[workers]):.2f} s); "
-                     f"runs {', '.join(f'{t:.1f}' for t in ingest_s[workers])}")))
+                     f"runs {listed(ingest_s[workers])}")))
     out.append(("two workers vs one (ingest; command wall)",
-                (f"{statistics.median(ingest_s[1]) / statistics.median(ingest_s[2]):.2f}x; "
-                 f"{statistics.median(wall_s[1]) / statistics.median(wall_s[2]):.2f}x (target >= 1.6x)")))
+                f"{speedup(ingest_s):.2f}x; {speedup(wall_s):.2f}x (target >= 1.6x)"))
     # Each 1-worker run against the 2-worker run right after it, so that drift in the
     # machine's speed between pairs cancels.
     pairs = [one / two for one, two in zip(ingest_s[1], ingest_s[2])]
     out.append((f"two workers vs one, median of the {repeat} pairs' ratios (ingest)",
-                f"{statistics.median(pairs):.2f}x; pairs {', '.join(f'{r:.2f}' for r in pairs)}"))
+                f"{statistics.median(pairs):.2f}x; pairs {listed(pairs, 2)}"))
     return out
 
 
@@ -143,9 +142,18 @@ def dask_ingest(tmp: Path, files: list[Path], repeat: int) -> list[tuple[str, st
                            address=cluster.scheduler_address)
                 times[workers].append(time.perf_counter() - t0)
     out = [(f"ingest flow on Dask, {w} worker(s), median of {repeat}",
-            f"{statistics.median(times[w]):.1f} s; runs {', '.join(f'{t:.1f}' for t in times[w])}") for w in (1, 2)]
-    out.append(("Dask: two workers vs one", f"{statistics.median(times[1]) / statistics.median(times[2]):.2f}x"))
+            f"{statistics.median(times[w]):.1f} s; runs {listed(times[w])}") for w in (1, 2)]
+    out.append(("Dask: two workers vs one", f"{speedup(times):.2f}x"))
     return out
+
+
+def speedup(times: dict[int, list[float]]) -> float:
+    """Median time with one worker over median time with two."""
+    return statistics.median(times[1]) / statistics.median(times[2])
+
+
+def listed(values: list[float], digits: int = 1) -> str:
+    return ", ".join(f"{v:.{digits}f}" for v in values)
 
 
 if __name__ == "__main__":
