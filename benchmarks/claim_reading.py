@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/claim_reading.py
 
-Prints claims/s for extraction (grading.claims.extract_claims) and for reading (grading.claim_reading.
+Prints claims/s for extraction (grading.documents.claims.extract_claims) and for reading (grading.engine.claim_reading.
 read_claim: substance, population, outcome, figures), and how the claims read: substance basis,
 population, outcome kind, figures found.
 """
@@ -14,12 +14,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from grading.citations import extract_citations
-from grading.claim_reading import read_claim
-from grading.claims import extract_claims
-from grading.claims import vocabulary as claim_vocabulary
+from grading.documents.citations import extract_citations
+from grading.documents.claims import extract_claims
+from grading.documents.claims import vocabulary as claim_vocabulary
+from grading.engine.claim_reading import read_claim
+from grading.engine.topic import document_subjects
 from grading.models import Source
-from grading.topic import document_subjects
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,9 +22,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from grading.evidence import classify_design_from_text
+from grading.engine.record_reading import classify_design_from_text
 from grading.models import PubmedRecord
-from grading.pubmed_xml import iter_pubmed_xml
+from grading.pubmed.parser import iter_pubmed_xml
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILES = [ROOT / ".cache/testdata/pubmed20n0014.xml.gz", ROOT / ".cache/testdata/pubmed21n1298.xml.gz"]

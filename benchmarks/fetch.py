@@ -1,6 +1,6 @@
 """Benchmark: fetching 10,000 real PMIDs through the loopback E-utilities stand-in at NCBI's limit.
 
-Starts the stand-in CLI (`python -m grading.eutils_standin`) over pubmed20n0014.xml.gz
+Starts the stand-in CLI (`python -m grading.testing.standin`) over pubmed20n0014.xml.gz
 with NCBI's rate limit (3 requests/s per client without a key, 429 over it), then
 1. fetches N PMIDs sampled from that file with `EntrezSource` (the production client), and
 2. for comparison, fetches a few hundred of them one id per request with a plain Bio.Entrez
@@ -28,8 +28,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from grading.entrez import EntrezSource
-from grading.pubmed_xml import PubmedXmlError, parse_efetch_reply
+from grading.pubmed.entrez import EntrezSource
+from grading.pubmed.parser import PubmedXmlError, parse_efetch_reply
 from grading.settings import NCBI_EUTILS_URL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ def read_pmids(path: Path) -> list[int]:
 
 
 def start_standin(path: Path, fault_rate: float, seed: int) -> tuple[subprocess.Popen, str]:
-    command = [sys.executable, "-m", "grading.eutils_standin", str(path), "--rate", str(RATE),
+    command = [sys.executable, "-m", "grading.testing.standin", str(path), "--rate", str(RATE),
                "--fault-rate", str(fault_rate), "--seed", str(seed), "--fault-delay", "3"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     base_url = proc.stdout.readline().strip()  # printed once every record is loaded

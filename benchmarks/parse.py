@@ -10,7 +10,7 @@ rounds is reported, because this machine is shared and a slow round says more ab
 than about the parser. Per parser: records, wall s, records/s, CPU s, peak MB, and records/s
 relative to pubmed_parser in the same run.
 
-- ours: `grading.pubmed_xml.iter_pubmed_xml`, every field of a `PubmedRecord` (raw XML included).
+- ours: `grading.pubmed.parser.iter_pubmed_xml`, every field of a `PubmedRecord` (raw XML included).
 - pubmed_parser: `pubmed_parser.parse_medline_xml(path)` with its defaults (the `bench` extra).
 - Bio.Entrez: `Entrez.read` on the whole file (it has no streaming mode for PubMed XML). It
   refuses the http:// DTD URL of older files, so the DOCTYPE is rewritten to https:// on the fly;
@@ -44,7 +44,7 @@ PARSERS = ["ours", "pubmed_parser", "bio_entrez"]
 
 def count_ours(path: Path) -> int:
     from grading.models import PubmedRecord
-    from grading.pubmed_xml import iter_pubmed_xml
+    from grading.pubmed.parser import iter_pubmed_xml
 
     return sum(1 for item in iter_pubmed_xml(path) if isinstance(item, PubmedRecord))
 

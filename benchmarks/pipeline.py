@@ -43,9 +43,9 @@ def main() -> int:
     os.chdir(ROOT)
     from prefect import flow
 
-    from grading.eutils_standin import EutilsStandin
     from grading.schedule import prefect_server
     from grading.settings import bundled_path
+    from grading.testing.standin import EutilsStandin
 
     @flow(name="empty")
     def empty() -> int:
@@ -57,7 +57,7 @@ def main() -> int:
     skipped = [("bulk ingest", "skipped: run scripts/fetch-test-data first")]
     rows.extend(process_ingest(tmp, files, args.repeat) if files else skipped)
     with prefect_server(home=tmp / "prefect") as api_url, EutilsStandin([bundled_path("snapshot.xml")]) as standin:
-        from flows.grade_corpus import grade_corpus
+        from grading.flows.grade_corpus import grade_corpus
 
         empty()  # the first call pays client start-up once; not Prefect's per-run cost
         t = time.perf_counter()
@@ -127,8 +127,7 @@ def process_ingest(tmp: Path, files: list[Path], repeat: int) -> list[tuple[str,
 
 def dask_ingest(tmp: Path, files: list[Path], repeat: int) -> list[tuple[str, str]]:
     from distributed import LocalCluster
-
-    from flows.ingest import run_ingest
+    from grading.flows.ingest import run_ingest
 
     times: dict[int, list[float]] = {1: [], 2: []}
     for run in range(repeat):

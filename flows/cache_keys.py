@@ -4,23 +4,31 @@ vocabulary that compute it, so a changed extractor or rubric never reuses a stal
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import pkgutil
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import grading
-from grading.record_rows import xml_sha
+from grading.warehouse.record_rows import xml_sha
 
 
 @cache
 def code_fingerprint() -> str:
-    """sha256 over every module of the package and every bundled data file (vocabularies,
-    rubric): any change to the code or vocabulary that computes a stage invalidates its cache."""
+    """sha256 over every module of the package, its subpackages (grading.flows and grading.schemas
+    included, wherever they are installed from) and every bundled data file (vocabularies, rubric):
+    any change to the code or vocabulary that computes a stage invalidates its cache."""
     h = hashlib.sha256(grading.__version__.encode())
-    root = resources.files("grading")
-    for folder, suffix in ((root, ".py"), (root / "data", ".toml")):
-        for item in sorted(folder.iterdir(), key=lambda p: p.name):
-            if item.name.endswith(suffix):
-                h.update(item.name.encode() + item.read_bytes())
+    modules = sorted(info.name for info in pkgutil.walk_packages(grading.__path__, "grading."))
+    for name in ["grading", *modules]:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin and spec.origin.endswith(".py"):
+            h.update(name.encode() + Path(spec.origin).read_bytes())
+    data = resources.files("grading") / "data"
+    for item in sorted(data.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".toml"):
+            h.update(item.name.encode() + item.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -4,24 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grading.flows.cache_keys import extract_key, grade_key
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.cache_keys import extract_key, grade_key
-from grading import pipeline, refresh, tables
-from grading.entrez import EntrezSource
-from grading.mirror import mirror_first
+from grading import pipeline
+from grading.documents.sources import SourceFailure, read_sources
+from grading.documents.sources_list import ListedSource, read_sources_list, tags_for
+from grading.engine.rubric import load_rubric
 from grading.models import Source
 from grading.pausepoints import pauser
-from grading.pubmed_source import FallbackSource, PubmedSource
-from grading.report import write_reports
-from grading.resolve import pmids_to_fetch
-from grading.rubric import load_rubric
+from grading.pubmed import refresh
+from grading.pubmed.entrez import EntrezSource
+from grading.pubmed.mirror import mirror_first
+from grading.pubmed.resolve import pmids_to_fetch
+from grading.pubmed.snapshot import SnapshotSource
+from grading.pubmed.source import FallbackSource, PubmedSource
+from grading.reports.write import write_reports
 from grading.settings import Settings
-from grading.snapshot import SnapshotSource
-from grading.sources import SourceFailure, read_sources
-from grading.sources_list import ListedSource, read_sources_list, tags_for
-from grading.warehouse import load_run, open_warehouse, recent_absences, recent_resolutions, stored_records
+from grading.warehouse import tables
+from grading.warehouse.database import (
+    load_run,
+    open_warehouse,
+    recent_absences,
+    recent_resolutions,
+    stored_records,
+)
 
 
 @task(name="read-sources", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)

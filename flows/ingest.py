@@ -1,6 +1,6 @@
 """Baseline ingest as a Prefect flow: file shards parsed as tasks (on Dask workers with
 `--task-runner dask`), each file loaded by the flow's own process, the warehouse's single
-writer, as soon as all its shards are in. The stages are grading.baseline's."""
+writer, as soon as all its shards are in. The stages are grading.warehouse.baseline's."""
 
 from __future__ import annotations
 
@@ -10,13 +10,20 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from grading.flows.runners import make_task_runner
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from flows.runners import make_task_runner
-from grading.baseline import IngestBatch, IngestReport, Outcome, ParseJob, ingest_baseline, parse_job
 from grading.pipeline import new_run_id, now_utc
+from grading.warehouse.baseline import (
+    IngestBatch,
+    IngestReport,
+    Outcome,
+    ParseJob,
+    ingest_baseline,
+    parse_job,
+)
 
 
 @task(name="parse-baseline-shard", cache_policy=NO_CACHE)
@@ -40,7 +47,7 @@ def on_task_runner(jobs: list[ParseJob], work_dir: str, ingest_id: str, now: dat
 @flow(name="ingest-baseline")
 def ingest_baseline_flow(files: list[str], warehouse: str, shards: int = 2, wait: float = 0.0,
                          cores: int = 1, parsers_here: int = 0) -> IngestReport:
-    """Load baseline/update files into the mirror (grading.baseline), parsing on the task runner;
+    """Load baseline/update files into the mirror (grading.warehouse.baseline), parsing on the task runner;
     loads run on the `cores` of this machine that its `parsers_here` leave free."""
     now = now_utc()
     return ingest_baseline(Path(warehouse), files, ingest_id=f"ingest-{new_run_id(now)}", now=now, wait_seconds=wait,

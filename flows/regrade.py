@@ -9,10 +9,10 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from grading import regrade
-from grading.report import write_reports
-from grading.rubric import Rubric, load_rubric
+from grading.engine.rubric import Rubric, load_rubric
+from grading.reports.write import write_reports
 from grading.settings import Settings
-from grading.warehouse import open_warehouse
+from grading.warehouse.database import open_warehouse
 
 
 @task(name="regrade", cache_policy=NO_CACHE)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from grading.flows.grade_corpus import grade_corpus
 from prefect import serve
 from prefect.deployments.runner import EntrypointType
 from prefect.schedules import Cron, Interval
-
-from flows.grade_corpus import grade_corpus
 
 DEPLOYMENT = "scheduled"
 

@@ -2,12 +2,12 @@
 
 Installed as the top-level package `schemas` (see pyproject.toml), so they work from an
 installed wheel as well as from the checkout. Stages validate lazily at their boundary;
-failing rows go to the quarantine table (grading.validate), never a crash, never silence.
+failing rows go to the quarantine table (grading.warehouse.validate), never a crash, never silence.
 """
 
 # tables before records: schemas.records builds on schemas.tables, which adds records' schemas to
 # TABLE_SCHEMAS at its end (so the order is not alphabetical).
-from schemas.tables import (  # noqa: I001
+from grading.schemas.tables import (  # noqa: I001
     TABLE_SCHEMAS,
     CitationLinkSchema,
     CitationMentionSchema,
@@ -23,7 +23,7 @@ from schemas.tables import (  # noqa: I001
     RunSourceSchema,
     SourceVersionSchema,
 )
-from schemas.records import (
+from grading.schemas.records import (
     IngestedFileSchema,
     MirrorRecordSchema,
     PubmedArticleIdSchema,

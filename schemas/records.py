@@ -2,8 +2,8 @@
 
 Child tables: one row per list item of a record's latest version (the row in `pubmed_records`),
 in the record's own order (`position`, from 1); they are replaced with the record. Mirror
-tables: what `grading ingest-baseline` loaded (grading.baseline). A failing row quarantines
-its whole record, with the record's raw XML (grading.record_rows).
+tables: what `grading ingest-baseline` loaded (grading.warehouse.baseline). A failing row quarantines
+its whole record, with the record's raw XML (grading.warehouse.record_rows).
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import re
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from grading.schemas.tables import HEX64, MAX_PMID, _Strict
 from pandera.typing import Series
-
-from schemas.tables import HEX64, MAX_PMID, _Strict
 
 ID_TYPE = r"^[a-z]+$"  # PubMed's ArticleId IdType values: doi, pii, pmc, pubmed, mid, bookaccession, ...
 REF_TYPE = r"^[A-Z][A-Za-z]+$"  # RetractionIn, ErratumFor, CommentOn, ... (an open list in the DTD)

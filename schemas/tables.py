@@ -238,6 +238,6 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 # The record child tables and the mirror's tables (schemas/records.py, which imports the above).
-from schemas.records import RECORD_SCHEMAS
+from grading.schemas.records import RECORD_SCHEMAS
 
 TABLE_SCHEMAS.update(RECORD_SCHEMAS)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from grading.pubmed_xml import PubmedXmlError, parse_efetch_reply
+from grading.pubmed.parser import PubmedXmlError, parse_efetch_reply
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, *params: object) -> list[tuple]:

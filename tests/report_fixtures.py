@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from lxml import etree
 
-from grading.eutils_standin import EutilsStandin
+from grading.testing.standin import EutilsStandin
 
 HOSTILE_DIR = Path(__file__).resolve().parent / "fixtures" / "hostile"
 # A file name is document data too: it becomes the source's name on every page.
@@ -68,7 +68,7 @@ def pick_removable_claim(warehouse: Path, seeds: set[str]) -> tuple[str, str]:
 
 @pytest.fixture(scope="session")
 def two_runs(tmp_path_factory, prefect_harness, seeds_dir: Path, snapshot_path: Path) -> TwoRuns:
-    from flows.grade_corpus import grade_corpus
+    from grading.flows.grade_corpus import grade_corpus
 
     root = tmp_path_factory.mktemp("report-runs")
     corpus, warehouse, reports = root / "corpus", root / "w.duckdb", root / "reports"

@@ -19,11 +19,11 @@ from datetime import date, timedelta
 import pytest
 from lxml import etree
 
-from grading.entrez import EntrezSource
-from grading.eutils_standin import EutilsStandin
 from grading.models import PubmedRecord
-from grading.pubmed_xml import parse_efetch_reply
+from grading.pubmed.entrez import EntrezSource
+from grading.pubmed.parser import parse_efetch_reply
 from grading.settings import bundled_path
+from grading.testing.standin import EutilsStandin
 
 TEST_EMAIL = "tests@example.org"
 

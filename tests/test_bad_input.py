@@ -25,11 +25,11 @@ from hypothesis import strategies as st
 
 from grading import pipeline
 from grading.cli import main
-from grading.eutils_standin import EutilsStandin
-from grading.evidence import Effect, TextSpan, read_record
-from grading.pubmed_xml import parse_efetch_reply
-from grading.sources import SourceError, read_source
-from grading.warehouse import insert_frame, open_warehouse
+from grading.documents.sources import SourceError, read_source
+from grading.engine.record_reading import Effect, TextSpan, read_record
+from grading.pubmed.parser import parse_efetch_reply
+from grading.testing.standin import EutilsStandin
+from grading.warehouse.database import insert_frame, open_warehouse
 from tests.reliability import latest_run_id, ledger_problems, rows
 
 CLAIM = "Melatonin shortens jet lag in adult travellers (PMID: 16996037)."
@@ -164,7 +164,7 @@ def test_unclosed_tags_and_deep_links_keep_their_targets(tmp_path: Path) -> None
 
 def test_an_unreadable_file_fails_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file the process may not read (faked: tests run as root, which reads anything)."""
-    from grading.sources import read_sources
+    from grading.documents.sources import read_sources
 
     locked, fine = tmp_path / "locked.md", tmp_path / "fine.md"
     locked.write_text("Zinc shortens colds in adults.\n", encoding="utf-8")
@@ -314,8 +314,8 @@ def test_any_bytes_are_read_or_refused_in_one_line(tmp_path: Path, data: bytes, 
                                                 "Smith J, Lee K. Zinc and colds. J Test. 2006;12(3):45-50.\n",
                                                 "(Smith et al., 2006)", "é", " "]), max_size=30).map("".join)))
 def test_claims_and_citations_always_point_into_the_text(text: str) -> None:
+    from grading.documents.sources import content_hash
     from grading.models import Source
-    from grading.sources import content_hash
 
     doc = pipeline.extract_document(Source("doc.md", content_hash(text), text, "text/markdown", "utf-8"))
     for span in [*doc.claims, *doc.mentions]:

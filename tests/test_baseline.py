@@ -15,11 +15,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from grading.baseline import LoadThreads, already_ingested, ingest_baseline, load_batches, parse_baseline_file
 from grading.cli import main
-from grading.mirror import MirrorSource, mirror_first, read_mirror
 from grading.models import FetchResult
-from grading.warehouse import RECORD_CHILD_TABLES, open_warehouse
+from grading.pubmed.mirror import MirrorSource, mirror_first, read_mirror
+from grading.warehouse.baseline import (
+    LoadThreads,
+    already_ingested,
+    ingest_baseline,
+    load_batches,
+    parse_baseline_file,
+)
+from grading.warehouse.database import RECORD_CHILD_TABLES, open_warehouse
 
 REAL_FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
 NOW = datetime(2026, 1, 2, 3, 4, 5)
@@ -367,7 +373,7 @@ def test_no_workers_is_a_usage_error(tmp_path, capsys):
 def test_a_run_takes_records_from_the_mirror(tmp_path, prefect_harness, snapshot_path):
     """The bundled snapshot loaded as a baseline file: an offline run gets the cited records from
     the mirror (origin baseline), reads them, and writes their design."""
-    from flows.grade_corpus import grade_corpus
+    from grading.flows.grade_corpus import grade_corpus
 
     warehouse = tmp_path / "w.duckdb"
     mirror_file = tmp_path / "pubmed99n0001.xml"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from grading.report_html import page_name
+from grading.reports.html import page_name
 from tests.report_fixtures import HOSTILE_STEM, query
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]

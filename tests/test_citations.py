@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grading.citations import extract_citations, parse_reference_entry
+from grading.documents.citations import extract_citations, parse_reference_entry
 from grading.models import CitationMention
 
 FIXTURES = Path(__file__).parent / "fixtures" / "citations"

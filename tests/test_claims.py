@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grading import claims as claims_module
-from grading.claims import assess, classify_population, classify_type, extract_claims
+from grading.documents import claims as claims_module
+from grading.documents.claims import assess, classify_population, classify_type, extract_claims
 from grading.models import CitationMention, Claim, Source
 
 # A link with an optional footnote number glued in front ("activity1https://…/16996037");
@@ -24,7 +24,7 @@ AUTHOR_YEAR_RE = re.compile(r"[A-Z][a-z]+ et al\., \d{4}")
 
 
 def url_mentions(text: str) -> list[CitationMention]:
-    """Stand-in for grading.citations: URL spans with a glued footnote number."""
+    """Stand-in for grading.documents.citations: URL spans with a glued footnote number."""
     return [CitationMention(m.start(), m.end(), m.group(0), "url", m.group("url"),
                             footnote=int(m.group("footnote")) if m.group("footnote") else None)
             for m in URL_MENTION_RE.finditer(text)]

@@ -26,7 +26,7 @@ import duckdb
 import pytest
 
 from grading.cli import main
-from grading.eutils_standin import EutilsStandin
+from grading.testing.standin import EutilsStandin
 from tests.reliability import (
     duplicate_keys,
     latest_run_id,
@@ -50,7 +50,7 @@ Vitamin K lowers fracture risk in older adults (PMID: 15088389).
 @pytest.fixture(scope="module")
 def previous(tmp_path_factory, prefect_harness) -> Path:  # type: ignore[no-untyped-def]
     """A folder with a warehouse and reports holding one complete (offline) run of FIRST."""
-    from flows.grade_corpus import grade_corpus
+    from grading.flows.grade_corpus import grade_corpus
 
     out = tmp_path_factory.mktemp("previous")
     (out / "first.md").write_text(FIRST, encoding="utf-8")
@@ -101,7 +101,7 @@ def paused_at(workdir: Path, point: str) -> Callable[[], bool]:
 
 
 def rerun(workdir: Path, **options: object) -> dict:
-    from flows.grade_corpus import grade_corpus
+    from grading.flows.grade_corpus import grade_corpus
 
     return grade_corpus(sources=[str(workdir / "second.md")], warehouse=str(workdir / "w.duckdb"),
                         reports=str(workdir / "reports"), **options)

@@ -28,10 +28,9 @@ def verdicts(path: Path) -> list[tuple]:
 
 
 def test_dask_runner_grades_like_the_default(tmp_path: Path, prefect_harness, dask_cluster) -> None:
+    from grading.flows.grade_corpus import grade_corpus
+    from grading.flows.runners import make_task_runner
     from prefect.settings import PREFECT_TASKS_REFRESH_CACHE, temporary_settings
-
-    from flows.grade_corpus import grade_corpus
-    from flows.runners import make_task_runner
 
     on_dask = grade_corpus.with_options(task_runner=make_task_runner("dask", address=dask_cluster.scheduler_address))
     with temporary_settings({PREFECT_TASKS_REFRESH_CACHE: True}):  # really compute, on the workers
@@ -44,7 +43,7 @@ def test_dask_runner_grades_like_the_default(tmp_path: Path, prefect_harness, da
 
 
 def test_unknown_task_runner_is_refused() -> None:
-    from flows.runners import make_task_runner
+    from grading.flows.runners import make_task_runner
 
     with pytest.raises(ValueError, match="unknown task runner"):
         make_task_runner("spark")
@@ -71,7 +70,7 @@ def test_dask_runner_ingests_baseline_files_like_the_process_pool(tmp_path: Path
 
 
 def test_a_scheduler_on_a_loopback_address_shares_this_machine_with_the_loads() -> None:
-    from flows.ingest import _on_this_machine
+    from grading.flows.ingest import _on_this_machine
 
     assert all(map(_on_this_machine, ["tcp://127.0.0.1:8786", "localhost:8786", "tcp://[::1]:8786"]))
     assert not any(map(_on_this_machine, ["tcp://10.0.0.5:8786", "tls://scheduler.example.org:8786"]))

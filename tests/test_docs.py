@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grading.cli import build_parser
-from grading.warehouse import open_warehouse
+from grading.warehouse.database import open_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 

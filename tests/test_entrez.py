@@ -15,22 +15,22 @@ from collections.abc import Callable
 import pytest
 from Bio import Entrez
 
-from grading.entrez import EntrezSource
-from grading.eutils_faults import FaultPlan
-from grading.eutils_opener import EutilsOpener, install_eutils_opener
-from grading.eutils_replies import (
+from grading.models import PubmedRecord
+from grading.pubmed.entrez import EntrezSource
+from grading.pubmed.opener import EutilsOpener, install_eutils_opener
+from grading.pubmed.pacer import Pacer, shared_pacer
+from grading.pubmed.parser import iter_pubmed_xml, parse_efetch_reply
+from grading.pubmed.replies import (
     EutilsReplyError,
     parse_ecitmatch_reply,
     parse_epost_reply,
     parse_esearch_reply,
 )
-from grading.eutils_standin import EutilsStandin
-from grading.models import PubmedRecord
-from grading.pubmed_source import CitationQuery, FallbackSource, PubmedUnreachable, SearchAnswer
-from grading.pubmed_xml import iter_pubmed_xml, parse_efetch_reply
-from grading.ratelimit import Pacer, shared_pacer
+from grading.pubmed.snapshot import SnapshotSource
+from grading.pubmed.source import CitationQuery, FallbackSource, PubmedUnreachable, SearchAnswer
 from grading.settings import bundled_path
-from grading.snapshot import SnapshotSource
+from grading.testing.faults import FaultPlan
+from grading.testing.standin import EutilsStandin
 from tests.factories import make_record
 
 pytest_plugins = ("tests.standin_fixtures",)  # eutils_standin, make_entrez_source, entrez_source, ...
@@ -137,8 +137,8 @@ def test_the_opener_is_installed_by_a_source_not_by_import_and_wraps_the_previou
         import urllib.request
         custom = urllib.request.build_opener()
         urllib.request.install_opener(custom)
-        from grading.entrez import EntrezSource
-        from grading.eutils_opener import EutilsOpener
+        from grading.pubmed.entrez import EntrezSource
+        from grading.pubmed.opener import EutilsOpener
         print(urllib.request._opener is custom)
         EntrezSource("http://127.0.0.1:9/entrez/eutils/", "a@example.org", None)
         EntrezSource("http://127.0.0.1:8/entrez/eutils/", "a@example.org", None)

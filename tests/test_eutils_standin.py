@@ -17,10 +17,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from grading.eutils_faults import FaultPlan
-from grading.eutils_standin import EutilsStandin
-from grading.pubmed_xml import PubmedXmlError, parse_efetch_reply
+from grading.pubmed.parser import PubmedXmlError, parse_efetch_reply
 from grading.settings import bundled_path
+from grading.testing.faults import FaultPlan
+from grading.testing.standin import EutilsStandin
 from tests.factories import make_record
 
 pytest_plugins = ("tests.standin_fixtures",)  # eutils_standin
@@ -259,7 +259,7 @@ def test_unknown_paths_are_404(open_standin: EutilsStandin) -> None:
 
 
 def test_cli_prints_its_base_url_and_serves(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "grading.eutils_standin", str(SNAPSHOT), "--rate", "0"]
+    command = [sys.executable, "-m", "grading.testing.standin", str(SNAPSHOT), "--rate", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT) as proc:
         try:
             base_url = proc.stdout.readline().strip()  # type: ignore[union-attr]
@@ -310,7 +310,7 @@ def test_esearch_tags_for_references_and_revision_checks(open_standin: EutilsSta
 
 
 def test_cli_reports_its_counters_when_terminated() -> None:
-    command = [sys.executable, "-m", "grading.eutils_standin", str(SNAPSHOT), "--rate", "0", "--fault-rate", "1",
+    command = [sys.executable, "-m", "grading.testing.standin", str(SNAPSHOT), "--rate", "0", "--fault-rate", "1",
                "--fault-kinds", "server_error"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT) as proc:
         base_url = proc.stdout.readline().strip()  # type: ignore[union-attr]

@@ -1,4 +1,4 @@
-"""Reading PubMed records into evidence facts (grading.evidence).
+"""Reading PubMed records into evidence facts (grading.engine.record_reading).
 
 The bundled snapshot gives real titles and abstracts (most without MeSH, as In-Process records);
 hand-built records cover what the snapshot lacks: trials, cohorts, case reports, reviews,
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grading.evidence import (
+from grading.engine.record_reading import (
     RecordEvidence,
     TextSpan,
     classify_design_from_text,
@@ -21,7 +21,7 @@ from grading.evidence import (
     read_record,
 )
 from grading.models import AbstractSection, CommentCorrection, MeshHeading, PubmedRecord
-from grading.pubmed_xml import iter_pubmed_xml
+from grading.pubmed.parser import iter_pubmed_xml
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "src" / "grading" / "data" / "snapshot.xml"
 
@@ -69,7 +69,7 @@ def assert_spans_point_into(rec: PubmedRecord, ev: RecordEvidence) -> None:
 
 @pytest.fixture(scope="module")
 def snapshot() -> dict[int, PubmedRecord]:
-    from grading.pubmed_xml import iter_pubmed_xml
+    from grading.pubmed.parser import iter_pubmed_xml
 
     return {r.pmid: r for r in iter_pubmed_xml(SNAPSHOT)}
 
@@ -377,7 +377,7 @@ def test_any_text_reads_without_error_and_spans_stay_in_range(title, abstract):
 
 
 def cue_phrases() -> list[tuple[str, str, str]]:
-    from grading.evidence import vocabulary
+    from grading.engine.record_reading import vocabulary
 
     v = vocabulary()
     tables = [(table, name, phrases) for table in ("design", "flags", "direction")
@@ -392,7 +392,7 @@ def cue_phrases() -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize("table, name, phrase", cue_phrases())
 def test_quick_skip_never_hides_a_cue(data, table, name, phrase):
     """The word-start test that skips cue searches must pass whenever the cue itself matches."""
-    from grading.evidence import prepare
+    from grading.engine.record_reading import prepare
 
     cue = getattr(cues(), table)
     cue = cue[name] if isinstance(cue, dict) else cue

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from grading.eutils_standin import EutilsStandin
 from grading.settings import bundled_path
+from grading.testing.standin import EutilsStandin
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,7 @@ def standin():
 
 @pytest.fixture(scope="module")
 def online_run(tmp_path_factory, prefect_harness, standin):
-    from flows.grade_corpus import grade_corpus
+    from grading.flows.grade_corpus import grade_corpus
 
     out = tmp_path_factory.mktemp("online")
     summary = grade_corpus(warehouse=str(out / "w.duckdb"), reports=str(out / "reports"),
@@ -124,7 +124,7 @@ def test_reports_written(online_run) -> None:
 
 
 def test_rerun_adds_a_run_not_duplicates(online_run, standin) -> None:
-    from flows.grade_corpus import grade_corpus
+    from grading.flows.grade_corpus import grade_corpus
 
     _, con, out = online_run
     claims_before = rows(con, "SELECT count(*) FROM claims_all")[0][0]
@@ -148,7 +148,7 @@ def test_rerun_adds_a_run_not_duplicates(online_run, standin) -> None:
 
 
 def test_offline_run_uses_snapshot_and_marks_unavailable(tmp_path: Path, prefect_harness) -> None:
-    from flows.grade_corpus import grade_corpus
+    from grading.flows.grade_corpus import grade_corpus
 
     summary = grade_corpus(warehouse=str(tmp_path / "w.duckdb"), reports=str(tmp_path / "r"), offline=True)
     assert summary["mode"] == "offline" and summary["requests"] == 0
@@ -164,7 +164,7 @@ def test_offline_run_uses_snapshot_and_marks_unavailable(tmp_path: Path, prefect
 def test_unreachable_ncbi_falls_back_to_snapshot(tmp_path: Path, prefect_harness) -> None:
     import socket
 
-    from flows.grade_corpus import grade_corpus
+    from grading.flows.grade_corpus import grade_corpus
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from grading.body import LinkedEvidence
-from grading.claims import classify_population, classify_type
-from grading.evidence import read_record
-from grading.grade import grade_claim
+from grading.documents.claims import classify_population, classify_type
+from grading.engine.body import LinkedEvidence
+from grading.engine.grade import grade_claim
+from grading.engine.record_reading import read_record
+from grading.engine.rubric import Rubric, load_rubric
 from grading.models import CitationMention, Claim, Grade, PubmedRecord, Resolution
-from grading.pubmed_xml import iter_pubmed_xml
-from grading.rubric import Rubric, load_rubric
+from grading.pubmed.parser import iter_pubmed_xml
 from grading.settings import bundled_path
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"

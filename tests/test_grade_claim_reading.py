@@ -1,4 +1,4 @@
-"""Reading a claim (grading.claim_reading): substance, population, outcome, direction, figures, on
+"""Reading a claim (grading.engine.claim_reading): substance, population, outcome, direction, figures, on
 claims about many substances and sites; and that the reading names no substance of its own."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grading import claim_reading
-from grading.claim_reading import find_figure, outcome_families, read_claim, route_words
+from grading.engine import claim_reading
+from grading.engine.claim_reading import find_figure, outcome_families, read_claim, route_words
 
 
 def substance(text: str, subjects: frozenset[str] = frozenset()) -> tuple[frozenset[str], str]:

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from grading.cli import main
-from grading.eutils_standin import EutilsStandin
 from grading.settings import bundled_path
+from grading.testing.standin import EutilsStandin
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 def graded(tmp_path_factory, prefect_harness):
     """An offline run of the bundled corpus (records from the snapshot), and a stand-in that any
     E-utilities request during a regrade would reach (GRADING_EUTILS_URL points at it)."""
-    from flows.grade_corpus import grade_corpus
+    from grading.flows.grade_corpus import grade_corpus
 
     out = tmp_path_factory.mktemp("regrade")
     summary = grade_corpus(warehouse=str(out / "w.duckdb"), reports=str(out / "reports"), offline=True)

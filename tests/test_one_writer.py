@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grading.warehouse import WarehouseError, open_warehouse
+from grading.warehouse.database import WarehouseError, open_warehouse
 
 HOLD = """
 import sys, time, duckdb

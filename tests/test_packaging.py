@@ -27,10 +27,12 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_holds_packages_and_data(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("schemas/__init__.py", "schemas/tables.py", "flows/grade_corpus.py", "flows/serve.py",
-                     "grading/data/snapshot.xml", "grading/data/rubric.toml", "grading/templates/index.html.j2"):
+    for required in ("grading/schemas/__init__.py", "grading/schemas/tables.py", "grading/flows/grade_corpus.py",
+                     "grading/flows/serve.py", "grading/data/snapshot.xml", "grading/data/rubric.toml",
+                     "grading/reports/templates/index.html.j2"):
         assert required in names, required
     assert any(n.startswith("grading/data/") and n.endswith("vocabulary.toml") for n in names)
+    assert not any(n.startswith(("schemas/", "flows/")) for n in names), "only the name `grading` is claimed"
 
 
 def test_installed_wheel_runs_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
@@ -38,10 +40,10 @@ def test_installed_wheel_runs_outside_the_checkout(wheel: Path, tmp_path: Path) 
     zipfile.ZipFile(wheel).extractall(site)
     deps = sysconfig.get_paths()["purelib"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), deps]), "PYTHONNOUSERSITE": "1"}
-    code = ("import schemas, grading, flows.grade_corpus, sys; "
+    code = ("import grading, grading.flows.grade_corpus, sys; from grading import schemas; "
             "assert schemas.__file__.startswith(sys.argv[1]), schemas.__file__; "
-            "from grading.rubric import load_rubric; from grading.settings import Settings; "
-            "from grading.snapshot import SnapshotSource; "
+            "from grading.engine.rubric import load_rubric; from grading.settings import Settings; "
+            "from grading.pubmed.snapshot import SnapshotSource; "
             "s = Settings(); print(load_rubric(s.rubric_path).version, len(SnapshotSource(s.snapshot_path).index), "
             "sorted(schemas.TABLE_SCHEMAS)[0])")
     done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path[:0] = {[str(site), deps]!r}; {code}",

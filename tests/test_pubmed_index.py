@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grading.pubmed_index import PubmedIndex
+from grading.pubmed.index import PubmedIndex
 from tests.factories import make_record
 
 

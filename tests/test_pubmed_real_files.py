@@ -13,7 +13,7 @@ import re
 import pytest
 
 from grading.models import PubmedRecord
-from grading.pubmed_xml import DeletedCitations, ParseStats, iter_pubmed_xml, parse_efetch_reply
+from grading.pubmed.parser import DeletedCitations, ParseStats, iter_pubmed_xml, parse_efetch_reply
 
 FILES = {"pubmed20n0014.xml.gz": 30_000, "pubmed21n1298.xml.gz": 20_788}
 

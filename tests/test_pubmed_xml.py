@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from grading import pubmed_xml
 from grading.models import Author, CommentCorrection, MeshHeading, PubmedRecord
-from grading.pubmed_fields import parse_deleted_pmids, parse_pubmed_article, parse_pubmed_book_article
-from grading.pubmed_xml import (
+from grading.pubmed import parser as pubmed_xml
+from grading.pubmed.fields import parse_deleted_pmids, parse_pubmed_article, parse_pubmed_book_article
+from grading.pubmed.parser import (
     DeletedCitations,
     ParseStats,
     PubmedXmlError,

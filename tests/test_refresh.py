@@ -16,14 +16,20 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import pytest
 
-from grading.entrez import EntrezSource
-from grading.eutils_standin import EutilsStandin
 from grading.models import PubmedRecord
-from grading.pubmed_index import PubmedIndex
-from grading.pubmed_xml import iter_pubmed_xml
-from grading.refresh import HeldRecord, check_held_records, due_for_check, refresh_issues, revision_query
+from grading.pubmed.entrez import EntrezSource
+from grading.pubmed.index import PubmedIndex
+from grading.pubmed.parser import iter_pubmed_xml
+from grading.pubmed.refresh import (
+    HeldRecord,
+    check_held_records,
+    due_for_check,
+    refresh_issues,
+    revision_query,
+)
+from grading.pubmed.snapshot import SnapshotSource
 from grading.settings import bundled_path
-from grading.snapshot import SnapshotSource
+from grading.testing.standin import EutilsStandin
 from tests.standin_fixtures import revised_record
 
 pytest_plugins = ("tests.standin_fixtures",)
@@ -124,7 +130,7 @@ REVISED, RETRACTED, UNCHANGED, ABSENT, NEW = 16996037, 28885585, 27158238, 15088
 def runs(tmp_path_factory, prefect_harness, records):  # type: ignore[no-untyped-def]
     """Four flow runs against one stand-in and warehouse; yields per-run (summary, requests,
     efetch id lists) and a read-only connection to the warehouse."""
-    from flows.grade_corpus import grade_corpus
+    from grading.flows.grade_corpus import grade_corpus
 
     out = tmp_path_factory.mktemp("refresh")
     (out / "cited.md").write_text(CITED, encoding="utf-8")
@@ -134,7 +140,7 @@ def runs(tmp_path_factory, prefect_harness, records):  # type: ignore[no-untyped
             EutilsStandin([SNAPSHOT], rate_with_key=None, retry_after=0.1) as standin:
         mp.setenv("NCBI_API_KEY", "refresh-test-key")
         mp.setenv("GRADING_REVISION_CHECK_HOURS", "0")  # records fetched seconds ago are asked about too
-        mp.setattr("flows.grade_corpus.EntrezSource",
+        mp.setattr("grading.flows.grade_corpus.EntrezSource",
                    functools.partial(EntrezSource, backoff=0.01, backoff_cap=0.05, max_tries=3))
 
         def run(name: str, doc: str) -> None:

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grading.report_csv import EXPORTS, csv_cell, write_csv
-from grading.report_html import (
+from grading.reports.csv import EXPORTS, csv_cell, write_csv
+from grading.reports.html import (
     BAR_WIDTH,
     BAR_X,
     bar_chart,
@@ -163,7 +163,7 @@ def test_no_template_marks_text_safe() -> None:
 
 
 def test_report_views_are_documented_column_by_column(tmp_path: Path) -> None:
-    from grading.warehouse import open_warehouse
+    from grading.warehouse.database import open_warehouse
 
     doc = (ROOT / "docs" / "warehouse.md").read_text(encoding="utf-8")
     views = ("source_texts", "cited_records", "claim_changes", "newly_retracted")

@@ -14,13 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from grading.entrez import EntrezSource
-from grading.eutils_standin import EutilsStandin
 from grading.models import CitationMention, PubmedRecord
-from grading.pubmed_xml import iter_pubmed_xml
-from grading.resolve import reference_term, resolve_mentions, resolve_one
+from grading.pubmed.entrez import EntrezSource
+from grading.pubmed.parser import iter_pubmed_xml
+from grading.pubmed.resolve import reference_term, resolve_mentions, resolve_one
+from grading.pubmed.snapshot import SnapshotSource
 from grading.settings import bundled_path
-from grading.snapshot import SnapshotSource
+from grading.testing.standin import EutilsStandin
 from tests.factories import make_record
 from tests.standin_fixtures import TEST_EMAIL
 
@@ -146,7 +146,7 @@ def test_the_snapshot_resolves_what_it_holds_and_cannot_rule_anything_out() -> N
 
 def test_the_warehouse_lists_an_ambiguous_citations_candidates(tmp_path: Path, prefect_harness, standin,  # type: ignore[no-untyped-def]
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows.grade_corpus import grade_corpus
+    from grading.flows.grade_corpus import grade_corpus
 
     doc = tmp_path / "botulism.md"
     doc.write_text("Clostridium botulinum toxin causes infant botulism (Smith et al., 1979).\n"

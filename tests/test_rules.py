@@ -8,13 +8,13 @@ import hashlib
 
 import pytest
 
-from grading.body import LinkedEvidence
-from grading.claims import classify_population, classify_type
-from grading.evidence import read_record
-from grading.grade import grade_claim
+from grading.documents.claims import classify_population, classify_type
+from grading.engine.body import LinkedEvidence
+from grading.engine.grade import grade_claim
+from grading.engine.record_reading import read_record
+from grading.engine.rubric import load_rubric
+from grading.engine.rules import REGISTRY
 from grading.models import CitationMention, Claim, Grade, PubmedRecord, Resolution
-from grading.rubric import load_rubric
-from grading.rules import REGISTRY
 from grading.settings import bundled_path
 from tests.factories import make_record
 

@@ -1,4 +1,4 @@
-"""The rubric file (grading.rubric): validated at load with one-line errors; its thresholds and rule
+"""The rubric file (grading.engine.rubric): validated at load with one-line errors; its thresholds and rule
 list change grades; its version is carried into every grade."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grading.rubric import RubricError, load_rubric
+from grading.engine.rubric import RubricError, load_rubric
 from grading.settings import bundled_path
 from tests.test_grade_cases import CASES, grade_case
 

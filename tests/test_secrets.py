@@ -24,9 +24,9 @@ import duckdb
 import pytest
 
 from grading.cli import main
-from grading.entrez import EntrezSource
-from grading.eutils_standin import EutilsStandin
+from grading.pubmed.entrez import EntrezSource
 from grading.settings import Settings, bundled_path
+from grading.testing.standin import EutilsStandin
 from tests.reliability import rows
 
 pytestmark = pytest.mark.e2e
@@ -107,7 +107,7 @@ def keyed_runs(tmp_path_factory, prefect_harness) -> Iterator[dict[str, object]]
                                                             rate_with_key=None) as standin,
           all_logs_at_debug() as records, contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed)):
         mp.setenv("NCBI_API_KEY", SECRET)
-        mp.setattr("flows.grade_corpus.EntrezSource", functools.partial(EntrezSource, **QUICK))
+        mp.setattr("grading.flows.grade_corpus.EntrezSource", functools.partial(EntrezSource, **QUICK))
         # Error pages that echo the request URL (api_key=… in it) on every efetch and esearch.
         standin.faults.set_rate(1.0, kinds=["html"], endpoints=["efetch", "esearch"])
         standin.faults.script("rate_limit", endpoint="ecitmatch")
@@ -179,7 +179,7 @@ def test_message_columns_are_redacted_before_the_load_and_document_text_is_not()
     """The second guard (tables.redact_frames), for a cause that still holds a cut key."""
     import pandas as pd
 
-    from grading.tables import redact_frames
+    from grading.warehouse.tables import redact_frames
 
     settings = Settings.from_env({"NCBI_API_KEY": SECRET})
     cut = f"unreadable reply; body begins '…&amp;api_key={SECRET[:30]}'"

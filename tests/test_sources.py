@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grading.sources import SourceError, read_source, read_sources
+from grading.documents.sources import SourceError, read_source, read_sources
 
 
 def test_seed_text_kept_exactly(seeds_dir: Path) -> None:

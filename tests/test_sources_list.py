@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grading.sources_list import ListedSource, SourcesListError, read_sources_list, tags_for
+from grading.documents.sources_list import ListedSource, SourcesListError, read_sources_list, tags_for
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -1,4 +1,4 @@
-"""Is a record about a claim's substance and outcome (grading.topic)? Real records from
+"""Is a record about a claim's substance and outcome (grading.engine.topic)? Real records from
 tests/fixtures/grading/records; inferred links from reference lists; the document's subject."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from grading.claim_reading import read_claim
+from grading.engine.claim_reading import read_claim
+from grading.engine.topic import document_subjects, inferred_link, match_record, match_topic, terms
 from grading.models import PubmedRecord
-from grading.pubmed_xml import iter_pubmed_xml
-from grading.topic import document_subjects, inferred_link, match_record, match_topic, terms
+from grading.pubmed.parser import iter_pubmed_xml
 
 RECORDS = Path(__file__).resolve().parent / "fixtures" / "grading" / "records"
 

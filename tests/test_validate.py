@@ -8,7 +8,7 @@ import sys
 
 import pandas as pd
 
-from grading.validate import validate_table
+from grading.warehouse.validate import validate_table
 
 
 def claim(claim_id: str, text: str = "Drug X lowers pressure", **kw: object) -> dict[str, object]:
@@ -45,15 +45,15 @@ def test_out_of_range_pmid_link_quarantined() -> None:
 
 
 def test_prepared_schemas_leave_nothing_to_import_for_a_validation() -> None:
-    """What a forking parent pays once (grading.baseline.ProcessParser): after `prepare_schemas`,
+    """What a forking parent pays once (grading.warehouse.baseline.ProcessParser): after `prepare_schemas`,
     validating real record rows imports no module, so forked workers inherit every first-use cost."""
     code = """
 import sys
 from datetime import UTC, datetime
-from grading.pubmed_xml import iter_pubmed_xml
-from grading.record_rows import child_frames, unread_record_frame, xml_sha
+from grading.pubmed.parser import iter_pubmed_xml
+from grading.warehouse.record_rows import child_frames, unread_record_frame, xml_sha
 from grading.settings import bundled_path
-from grading.validate import prepare_schemas, validate_table
+from grading.warehouse.validate import prepare_schemas, validate_table
 records = [r for r in iter_pubmed_xml(bundled_path("snapshot.xml")) if hasattr(r, "pmid")]
 rows = {"pubmed_records": unread_record_frame(records, [xml_sha(r.raw_xml) for r in records], "baseline",
                                               datetime.now(UTC)), **child_frames(records)}

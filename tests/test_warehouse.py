@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from grading.warehouse import WarehouseError, load_run, open_warehouse
+from grading.warehouse.database import WarehouseError, load_run, open_warehouse
 
 
 def test_creates_schema_and_views(tmp_path: Path) -> None:

@@ -108,7 +108,7 @@ def settings_for(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from grading.sources import is_url
+    from grading.documents.sources import is_url
 
     # Refuse at once, before Prefect starts, when no named source exists at all.
     missing = [s for s in args.sources if not is_url(s) and not Path(s).exists()]
@@ -119,8 +119,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from flows.grade_corpus import grade_corpus
-    from flows.runners import make_task_runner
+    from grading.flows.grade_corpus import grade_corpus
+    from grading.flows.runners import make_task_runner
 
     runner = make_task_runner(args.task_runner, workers=args.workers, address=args.dask_address)
     summary = grade_corpus.with_options(task_runner=runner)(sources=sources or None,
@@ -156,7 +156,7 @@ def cmd_regrade(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from flows.regrade import regrade_corpus
+    from grading.flows.regrade import regrade_corpus
 
     summary = regrade_corpus(rubric=str(args.rubric) if args.rubric else None,
                              warehouse=str(args.warehouse) if args.warehouse else None,
@@ -189,7 +189,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     with prefect_server(home=args.prefect_home) as api_url:
-        from flows.serve import serve_grading
+        from grading.flows.serve import serve_grading
 
         when = f"every {args.interval:g} s" if args.interval else f"cron {cron!r} ({timezone})"
         print(f"serving grade-corpus/scheduled {when}; Prefect API {api_url} (UI: {api_url[:-4]})", flush=True)
@@ -198,8 +198,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from grading.report import write_reports
-    from grading.warehouse import open_warehouse
+    from grading.reports.write import write_reports
+    from grading.warehouse.database import open_warehouse
 
     settings = settings_for(args)
     with open_warehouse(settings.warehouse, read_only=True) as con:
@@ -209,8 +209,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_baseline(args: argparse.Namespace) -> int:
-    from grading.baseline import ingest_baseline
     from grading.pipeline import new_run_id, now_utc
+    from grading.warehouse.baseline import ingest_baseline
 
     if args.workers is not None and args.workers < 1:
         print("grading: error: --workers must be at least 1", file=sys.stderr)
@@ -228,7 +228,7 @@ def cmd_ingest_baseline(args: argparse.Namespace) -> int:
                   f"quarantined; {load.n_applied} PMIDs set in the mirror (parsed in {load.parse_seconds:.1f} s)")
 
     if args.task_runner == "dask":
-        from flows.ingest import run_ingest
+        from grading.flows.ingest import run_ingest
 
         report = run_ingest(args.files, str(settings.warehouse), task_runner="dask", workers=args.workers,
                             address=args.dask_address, wait=args.wait)
@@ -250,7 +250,7 @@ def cmd_ingest_baseline(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from grading.warehouse import open_warehouse
+    from grading.warehouse.database import open_warehouse
 
     settings = settings_for(args)
     with open_warehouse(settings.warehouse, read_only=True) as con:

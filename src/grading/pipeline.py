@@ -13,18 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from grading.body import LinkedEvidence
-from grading.citations import extract_citations
-from grading.claims import extract_claims
-from grading.evidence import read_record
-from grading.grade import grade_claim
-from grading.link import attach_inline, has_inline_scholarly
+from grading.documents.citations import extract_citations
+from grading.documents.claims import extract_claims
+from grading.documents.links import attach_inline, has_inline_scholarly
+from grading.engine.body import LinkedEvidence
+from grading.engine.grade import grade_claim
+from grading.engine.record_reading import read_record
+from grading.engine.rubric import Rubric
+from grading.engine.topic import document_subjects, inferred_link
 from grading.models import CitationMention, Claim, FetchResult, Grade, PubmedRecord, Resolution, Source
-from grading.pubmed_source import PubmedSource
-from grading.pubmed_xml import PubmedXmlError, parse_efetch_reply
-from grading.resolve import mention_key, resolve_mentions
-from grading.rubric import Rubric
-from grading.topic import document_subjects, inferred_link
+from grading.pubmed.parser import PubmedXmlError, parse_efetch_reply
+from grading.pubmed.resolve import mention_key, resolve_mentions
+from grading.pubmed.source import PubmedSource
 
 
 def now_utc() -> datetime:
@@ -104,7 +104,7 @@ def reuse_stored(stored_rows: list[dict], max_age: timedelta, now: datetime, off
         if row["origin"] == "snapshot" and not offline:
             continue  # an online run replaces snapshot copies with the live record
         if row["origin"] == "baseline":
-            continue  # the mirror serves these (grading.mirror), and the run records their reading
+            continue  # the mirror serves these (grading.pubmed.mirror), and the run records their reading
         fetched_at = row["fetched_at"]
         if fetched_at.tzinfo is not None:
             fetched_at = fetched_at.astimezone(UTC).replace(tzinfo=None)
@@ -123,7 +123,7 @@ def fetch_records(pmids: Sequence[int], pubmed: PubmedSource, stored: dict[int, 
                   absent: set[int] = frozenset(), revised: set[int] = frozenset()) -> Retrieval:
     """Fetch what the warehouse cannot answer: stored records and recent clean absences
     (`absent`, PubMed said "no such id" lately) need no request, except stored records PubMed
-    has `revised` since (grading.refresh). If a revised one cannot be fetched, the stored
+    has `revised` since (grading.pubmed.refresh). If a revised one cannot be fetched, the stored
     version stands in (`stale` says why); if PubMed no longer has it, it is not_found."""
     wanted = list(dict.fromkeys(pmids))
     missing = [p for p in wanted if (p not in stored and p not in absent) or (p in stored and p in revised)]

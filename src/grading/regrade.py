@@ -2,7 +2,7 @@
 
 `read_stored_run(con)` rebuilds the latest completed run's claims and their linked evidence from the
 warehouse: claims (`claims_all` joined with the run's `grades`), links (`citation_links` with their
-`citation_mentions`), records (`pubmed_records.raw_xml`, re-read with grading.evidence) and why any
+`citation_mentions`), records (`pubmed_records.raw_xml`, re-read with grading.engine.record_reading) and why any
 fetch failed (`fetch_log`). `regrade(stored, rubric)` grades every claim again (pure), and
 `regrade_frames(...)` turns the result into the rows of a new, complete run (mode "regrade"): grades
 and reasons, the links and sources copied under the new run id, and `pubmed_records` rows whose
@@ -20,17 +20,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from grading import tables
-from grading.body import LinkedEvidence
-from grading.evidence import RecordEvidence, read_record
-from grading.grade import grade_claim
+from grading.engine.body import LinkedEvidence
+from grading.engine.grade import grade_claim
+from grading.engine.record_reading import RecordEvidence, read_record
+from grading.engine.rubric import Rubric
+from grading.engine.topic import document_subjects
 from grading.models import CitationMention, Claim, Grade, PubmedRecord, Resolution
 from grading.pipeline import new_run_id, now_utc
-from grading.pubmed_xml import PubmedXmlError, parse_efetch_reply
-from grading.rubric import Rubric
-from grading.topic import document_subjects
-from grading.validate import validate_table
-from grading.warehouse import load_run, open_warehouse
+from grading.pubmed.parser import PubmedXmlError, parse_efetch_reply
+from grading.warehouse import tables
+from grading.warehouse.database import load_run, open_warehouse
+from grading.warehouse.validate import validate_table
 
 
 class RegradeError(Exception):
