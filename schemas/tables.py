@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-CLAIM_TYPES = ["efficacy", "mechanism", "safety", "dosing", "regulatory", "pharmacokinetic", "other"]
-POPULATIONS = ["human", "animal", "unspecified"]
-CERTAINTIES = ["high", "moderate", "low", "very low", "no evidence"]
-STATUSES = ["graded", "uncited", "unresolved", "unavailable", "off-topic", "retracted"]
+from grading.models import Certainty, ClaimStatus, ClaimType, Population
+
+# Enumerations come from the domain models' Literals: one definition each.
+CLAIM_TYPES = list(get_args(ClaimType))
+POPULATIONS = list(get_args(Population))
+CERTAINTIES = list(get_args(Certainty))
+STATUSES = list(get_args(ClaimStatus))
 CITATION_KINDS = ["pmid", "pmcid", "doi", "author_list", "author_year", "journal_ref", "url"]
 RESOLUTION_STATUSES = ["resolved", "ambiguous", "not_found", "unavailable", "not_scholarly"]
 FETCH_OUTCOMES = ["fetched", "not_found", "unavailable"]

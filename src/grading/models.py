@@ -12,7 +12,22 @@ from typing import Literal
 ClaimType = Literal["efficacy", "mechanism", "safety", "dosing", "regulatory", "pharmacokinetic", "other"]
 Population = Literal["human", "animal", "unspecified"]
 Certainty = Literal["high", "moderate", "low", "very low", "no evidence"]
-ClaimStatus = Literal["graded", "uncited", "unresolved", "unavailable", "off-topic", "retracted"]
+# Why a claim has the certainty it has (docs/rubric.md, "Outcomes"). Only `graded` carries a level;
+# every other status is shown in words (STATUS_LABELS), never as a certainty badge.
+ClaimStatus = Literal["graded", "uncited", "unresolved", "unavailable", "off-topic", "not-supported", "retracted"]
+STATUS_LABELS: dict[str, str] = {
+    "graded": "graded",
+    "uncited": "not cited",
+    "unresolved": "citation not found",
+    "unavailable": "couldn't retrieve (will retry)",
+    "off-topic": "about something else",
+    "not-supported": "paper doesn't support this",
+    "retracted": "cites a retracted paper",
+}
+# Does the cited paper say it? One label per (claim, record), as scite labels citation statements.
+SupportLabel = Literal["supports", "partly", "not mentioned", "contradicts", "wrong paper", "retracted"]
+# A GRADE domain's judgement, as an evidence profile shows it ("not assessed" is not "not serious").
+Judgement = Literal["not serious", "serious", "very serious", "not assessed"]
 
 CERTAINTY_LEVELS: tuple[str, ...] = ("very low", "low", "moderate", "high")
 
