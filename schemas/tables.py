@@ -68,6 +68,9 @@ class SourceVersionSchema(_Strict):
     encoding: Series[str]
     text: Series[str] = pa.Field(str_length={"min_value": 1})
     n_chars: Series[int] = pa.Field(ge=1)
+    url: Series[str] = pa.Field(nullable=True)
+    title: Series[str] = pa.Field(nullable=True)
+    body_start: Series[int] = pa.Field(ge=0)
 
 
 class RunSourceSchema(_Strict):

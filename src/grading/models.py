@@ -41,6 +41,9 @@ class Source:
     text: str  # the exact text that offsets point into
     media_type: str  # text/plain, text/markdown, text/html
     encoding: str = "utf-8"  # the encoding the bytes were decoded from
+    url: str | None = None  # the page's address: the URL read, or a saved page's `SOURCE: <url>` header line
+    title: str | None = None  # the page's title (HTML <title>, else its first heading), for people
+    body_start: int = 0  # where the document proper begins: after a saved page's header line
 
 
 @dataclass(frozen=True)

@@ -76,13 +76,56 @@ def read_source(spec: str, *, timeout: float = 30.0, max_bytes: int = 20_000_000
         data = path.read_bytes()
         media_type = TEXT_SUFFIXES.get(path.suffix.lower(), "text/plain")
     text, encoding = decode_document(spec, data)
+    title = None
     if media_type == "text/html" or (media_type == "text/plain" and looks_like_html(text)):
+        title = html_title(text)
         text = html_to_text(spec, text)
         media_type = "text/html"
     if not text.strip():
         raise SourceError(f"{spec}: document is empty")
+    header_url, body_start = page_header(text)
     return Source(source=spec, content_hash=content_hash(text), text=text, media_type=media_type,
-                  encoding=encoding)
+                  encoding=encoding, url=spec if is_url(spec) else header_url,
+                  title=title or first_heading(text, body_start), body_start=body_start)
+
+
+# A saved page often opens with the address it was saved from ("SOURCE: https://…", "URL: …"):
+# that line is the page's own address, neither a claim nor a citation.
+HEADER_RE = re.compile(r"\A[ \t]*(?:source|url|address|page|retrieved from|saved from)[ \t]*:[ \t]*"
+                       r"(?P<url>https?://\S+)[ \t]*(?:\r?\n|\Z)", re.IGNORECASE)
+TITLE_MAX_CHARS = 200
+
+
+def page_header(text: str) -> tuple[str | None, int]:
+    """(the saved page's address, where its body begins) from a leading header line; (None, 0) if none."""
+    m = HEADER_RE.match(text)
+    return (m.group("url"), m.end()) if m else (None, 0)
+
+
+def first_heading(text: str, start: int = 0) -> str | None:
+    """The first non-blank line of the body when it reads as a title: short, no sentence end."""
+    for line in text[start:start + 4096].splitlines():
+        line = line.strip().strip("#*= \t").strip()
+        if not line:
+            continue
+        if len(line) <= TITLE_MAX_CHARS and not line.endswith((".", ",", ";", ":")):
+            return line
+        return None
+    return None
+
+
+TITLE_TAG_RE = re.compile(r"<title[^>]*>(?P<title>.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def html_title(html_text: str) -> str | None:
+    """The page's <title>, unescaped, whitespace folded; None when there is none."""
+    import html as html_module
+
+    m = TITLE_TAG_RE.search(html_text[:200_000])
+    if not m:
+        return None
+    title = " ".join(html_module.unescape(re.sub(r"<[^>]+>", "", m.group("title"))).split())
+    return title[:TITLE_MAX_CHARS] or None
 
 
 def read_sources(specs: Iterable[str], *, timeout: float = 30.0,

@@ -24,7 +24,7 @@ import pandas as pd
 
 from grading.errors import GradingError
 
-SCHEMA_VERSION = "2"  # bump when a table changes shape: older files get a clear error
+SCHEMA_VERSION = "3"  # bump when a table changes shape: older files get a clear error
 DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 
 
@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS run_sources (run_id VARCHAR, source VARCHAR, content_
     PRIMARY KEY (run_id, source));
 CREATE TABLE IF NOT EXISTS source_versions (
     source VARCHAR, content_hash VARCHAR, media_type VARCHAR, encoding VARCHAR, text VARCHAR,
-    n_chars INTEGER, PRIMARY KEY (source, content_hash));
+    n_chars INTEGER, url VARCHAR, title VARCHAR, body_start INTEGER, PRIMARY KEY (source, content_hash));
 CREATE TABLE IF NOT EXISTS claims_all (
     claim_id VARCHAR PRIMARY KEY, source VARCHAR, content_hash VARCHAR, char_start INTEGER,
     char_end INTEGER, claim_text VARCHAR, claim_type VARCHAR, population VARCHAR);
@@ -116,7 +116,8 @@ CREATE OR REPLACE VIEW reasons AS
 CREATE OR REPLACE VIEW previous_run AS
     SELECT * FROM runs WHERE status = 'completed' ORDER BY finished_at DESC, run_id DESC LIMIT 1 OFFSET 1;
 CREATE OR REPLACE VIEW source_texts AS
-    SELECT s.source, s.content_hash, v.media_type, v.encoding, v.n_chars, v.text, s.run_id
+    SELECT s.source, s.content_hash, v.media_type, v.encoding, v.n_chars, v.text, v.url, v.title, v.body_start,
+           s.run_id
     FROM run_sources s JOIN source_versions v USING (source, content_hash)
     WHERE s.run_id = (SELECT run_id FROM latest_run)
     ORDER BY s.source;

@@ -34,8 +34,9 @@ class RunInfo:
 def source_frames(docs: Sequence[Document], run_id: str) -> dict[str, pd.DataFrame]:
     versions = pd.DataFrame([{
         "source": d.source.source, "content_hash": d.source.content_hash, "media_type": d.source.media_type,
-        "encoding": d.source.encoding, "text": d.source.text, "n_chars": len(d.source.text)} for d in docs],
-        columns=["source", "content_hash", "media_type", "encoding", "text", "n_chars"])
+        "encoding": d.source.encoding, "text": d.source.text, "n_chars": len(d.source.text),
+        "url": d.source.url, "title": d.source.title, "body_start": d.source.body_start} for d in docs],
+        columns=["source", "content_hash", "media_type", "encoding", "text", "n_chars", "url", "title", "body_start"])
     claims = pd.DataFrame([{
         "claim_id": c.claim_id, "source": c.source, "content_hash": c.content_hash, "char_start": c.char_start,
         "char_end": c.char_end, "claim_text": c.text, "claim_type": c.claim_type, "population": c.population}
