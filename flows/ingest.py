@@ -15,7 +15,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from grading.pipeline import new_run_id, now_utc
+from grading.clock import new_run_id, now_utc
 from grading.warehouse.baseline import (
     IngestBatch,
     IngestReport,

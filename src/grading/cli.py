@@ -209,7 +209,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_baseline(args: argparse.Namespace) -> int:
-    from grading.pipeline import new_run_id, now_utc
+    from grading.clock import new_run_id, now_utc
     from grading.warehouse.baseline import ingest_baseline
 
     if args.workers is not None and args.workers < 1:

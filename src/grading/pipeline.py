@@ -7,54 +7,27 @@ snapshot) -> read records -> link (inline + inferred) -> grade -> tables (valida
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from grading.clock import new_run_id, now_utc
 from grading.documents.citations import extract_citations
 from grading.documents.claims import extract_claims
-from grading.documents.links import attach_inline, has_inline_scholarly
+from grading.documents.document import Document, LinkRow, citation_id
+from grading.documents.links import attach_inline
 from grading.engine.body import LinkedEvidence
 from grading.engine.grade import grade_claim
 from grading.engine.record_reading import read_record
 from grading.engine.rubric import Rubric
 from grading.engine.topic import document_subjects, inferred_link
-from grading.models import CitationMention, Claim, FetchResult, Grade, PubmedRecord, Resolution, Source
+from grading.models import CitationMention, FetchResult, Grade, PubmedRecord, Resolution, Source
 from grading.pubmed.parser import PubmedXmlError, parse_efetch_reply
 from grading.pubmed.resolve import mention_key, resolve_mentions
+from grading.pubmed.retrieval import Retrieval
 from grading.pubmed.source import PubmedSource
 
-
-def now_utc() -> datetime:
-    """The warehouse stores naive UTC timestamps: DuckDB would shift aware ones to local time."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def new_run_id(now: datetime | None = None) -> str:
-    now = now or now_utc()
-    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def citation_id(content_hash: str, m: CitationMention) -> str:
-    return hashlib.sha256(f"{content_hash}:{m.char_start}:{m.char_end}".encode()).hexdigest()[:16]
-
-
-@dataclass
-class Document:
-    """One source version with what was extracted from it."""
-
-    source: Source
-    claims: list[Claim]
-    mentions: list[CitationMention]
-    attached: list[str | None]  # per mention: the claim it follows inline, or None
-    subjects: frozenset[str]
-
-    @property
-    def inferred_mode(self) -> bool:
-        """Only a reference list, no inline markers: link list entries by subject."""
-        return not has_inline_scholarly(self.mentions) and any(m.in_reference_list for m in self.mentions)
+# The values the stages pass on live with their stage (documents, pubmed); named here too.
+__all__ = ["Document", "LinkRow", "Retrieval", "citation_id", "new_run_id", "now_utc"]
 
 
 def extract_document(source: Source) -> Document:
@@ -85,15 +58,6 @@ def known_resolutions(rows: Sequence[dict]) -> dict[tuple[str, str], Resolution]
         out[(r["kind"], r["value"])] = Resolution(r["kind"], r["value"], r["resolution"], pmid, r["method"],
                                                   candidates, detail)
     return out
-
-
-@dataclass
-class Retrieval:
-    """Records for the resolved PMIDs, and the fate of every requested id."""
-
-    result: FetchResult
-    reused: set[int] = field(default_factory=set)  # taken from the warehouse, not fetched
-    stale: dict[int, str] = field(default_factory=dict)  # reused although PubMed has newer: why
 
 
 def reuse_stored(stored_rows: list[dict], max_age: timedelta, now: datetime, offline: bool
@@ -158,20 +122,6 @@ def evidence_for(doc: Document, resolutions: dict[tuple[str, str], Resolution], 
                        origin={p: o for p, o in full.origin.items() if p in pmids})
     return res, Retrieval(part, {p for p in retrieval.reused if p in pmids}), \
         {p: e for p, e in evidence.items() if p in pmids}
-
-
-@dataclass
-class LinkRow:
-    """One citation occurrence's link to a claim (claim_id None: linked to none)."""
-
-    doc: Document
-    mention: CitationMention
-    claim_id: str | None
-    link: str  # inline | inferred | none
-    resolution: Resolution
-    fetch_outcome: str | None
-    fetch_cause: str | None
-    link_reason: str | None = None
 
 
 def link_documents(docs: Sequence[Document], resolutions: dict[tuple[str, str], Resolution],

@@ -20,13 +20,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from grading.clock import new_run_id, now_utc
 from grading.engine.body import LinkedEvidence
 from grading.engine.grade import grade_claim
 from grading.engine.record_reading import RecordEvidence, read_record
 from grading.engine.rubric import Rubric
 from grading.engine.topic import document_subjects
 from grading.models import CitationMention, Claim, Grade, PubmedRecord, Resolution
-from grading.pipeline import new_run_id, now_utc
 from grading.pubmed.parser import PubmedXmlError, parse_efetch_reply
 from grading.warehouse import tables
 from grading.warehouse.database import load_run, open_warehouse

@@ -12,9 +12,10 @@ from datetime import datetime
 
 import pandas as pd
 
+from grading.documents.document import Document, LinkRow, citation_id
 from grading.documents.sources import SourceFailure
 from grading.models import Grade, PubmedRecord
-from grading.pipeline import Document, LinkRow, Retrieval, citation_id
+from grading.pubmed.retrieval import Retrieval
 from grading.warehouse.database import RECORD_CHILD_TABLES
 from grading.warehouse.record_rows import author_label, child_frames, drop_failed_records, xml_sha
 from grading.warehouse.validate import validate_table
