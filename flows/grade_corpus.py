@@ -1,68 +1,61 @@
-"""The grading flow: each task is one library call; retries sit on the network tasks alone."""
+"""The grading flow: grading.run's pass with its stages as Prefect tasks, for retries, caching
+and the UI. Retries sit on the network tasks alone.
+
+Big values (documents, resolutions, records) go to tasks inside `quote`: Prefect would
+otherwise walk every element of them looking for futures (on a page citing 10,000 PMIDs that
+walk cost more than the work). The cache keys still see the values themselves.
+"""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 
 from grading.flows.cache_keys import extract_key, grade_key
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
-from grading import pipeline
-from grading.documents.sources import SourceFailure, read_sources
-from grading.documents.sources_list import ListedSource, read_sources_list, tags_for
-from grading.engine.rubric import load_rubric
+from grading import pipeline, run
+from grading.documents.document import Document
 from grading.models import Source
-from grading.pausepoints import pauser
 from grading.pubmed import refresh
-from grading.pubmed.entrez import EntrezSource
-from grading.pubmed.mirror import mirror_first
-from grading.pubmed.resolve import pmids_to_fetch
-from grading.pubmed.snapshot import SnapshotSource
-from grading.pubmed.source import FallbackSource, PubmedSource
-from grading.reports.write import write_reports
+from grading.pubmed.retrieval import Retrieval
+from grading.pubmed.source import PubmedSource
 from grading.settings import Settings
-from grading.warehouse import tables
-from grading.warehouse.database import (
-    load_run,
-    open_warehouse,
-    recent_absences,
-    recent_resolutions,
-    stored_records,
-)
 
 
 @task(name="read-sources", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def read_sources_task(specs: list[str], settings: Settings) -> tuple[list[Source], list[SourceFailure]]:
-    return read_sources(specs, timeout=settings.http_timeout, max_bytes=settings.max_source_bytes)
+def read_sources_task(specs: list[str], settings: Settings):
+    return run.read_stage(specs, settings)
 
 
 @task(name="extract", cache_key_fn=extract_key, persist_result=True)
-def extract_task(source: Source) -> pipeline.Document:
+def extract_task(source: Source) -> Document:
     """Cached on the source's content hash: an unchanged source is not re-extracted."""
     return pipeline.extract_document(source)
 
 
 @task(name="resolve", cache_policy=NO_CACHE)
-def resolve_task(docs: list[pipeline.Document], pubmed: PubmedSource, known: dict):
-    return pipeline.resolve_documents(docs, pubmed, known)
+def resolve_task(docs: list[Document], pubmed: PubmedSource, known: dict):
+    return run.resolve_stage(docs, pubmed, known)
 
 
 @task(name="check-revisions", cache_policy=NO_CACHE)
 def check_revisions_task(held: dict, pubmed: PubmedSource) -> refresh.RevisionCheck:
     """Which held records PubMed revised or retracted since they were fetched (one esearch per 200)."""
-    return refresh.check_held_records(held, pubmed)
+    return run.check_revisions_stage(held, pubmed)
 
 
 @task(name="fetch", cache_policy=NO_CACHE)
-def fetch_task(pmids: list[int], pubmed: PubmedSource, stored: dict, absent: set[int],
-               revised: set[int]) -> pipeline.Retrieval:
-    return pipeline.fetch_records(pmids, pubmed, stored, absent, revised)
+def fetch_task(pmids: list[int], pubmed: PubmedSource, stored: dict, absent: set[int], revised: set[int],
+               progress: run.Progress) -> Retrieval:
+    return run.fetch_stage(pmids, pubmed, stored, absent, revised, progress)
 
 
 @task(name="read-records", cache_policy=NO_CACHE)
-def read_records_task(retrieval: pipeline.Retrieval) -> dict:
-    return pipeline.read_records(retrieval.result.records)
+def read_records_task(retrieval: Retrieval) -> dict:
+    return run.read_records_stage(retrieval)
 
 
 @task(name="link-and-grade", cache_key_fn=grade_key, persist_result=True)
@@ -73,92 +66,52 @@ def grade_task(doc, resolutions, retrieval, evidence, rubric):
     return rows, pipeline.grade_documents([doc], by_claim, rubric)
 
 
-def default_sources(settings: Settings) -> list[ListedSource]:
-    """The sources list when there is one, else the bundled corpus."""
-    if settings.sources_list.exists():
-        return read_sources_list(settings.sources_list)
-    return [ListedSource(str(settings.sources_dir))]
+def extract_tasks(sources: list[Source], progress: run.Progress) -> list[Document]:
+    docs = []
+    for source in sources:
+        docs.append(extract_task(quote(source)))
+        progress("extract", len(docs), len(sources))
+    return docs
 
 
-def make_pubmed_source(settings: Settings) -> tuple[PubmedSource, str]:
-    snapshot = lambda: SnapshotSource(settings.snapshot_path)
-    if settings.offline:
-        return snapshot(), "offline"
-    entrez = EntrezSource(base_url=settings.eutils_url, email=settings.email, api_key=settings.api_key,
-                          tool=settings.tool, timeout=settings.http_timeout)
-    return FallbackSource(entrez, snapshot), "online"
+def grade_tasks(docs: list[Document], resolutions: dict, retrieval: Retrieval, evidence: dict, rubric,
+                progress: run.Progress):
+    futures = [grade_task.submit(quote(doc), *map(quote, pipeline.evidence_for(doc, resolutions, retrieval, evidence)),
+                                 rubric) for doc in docs]
+    rows, grades = [], []
+    total = sum(len(d.claims) for d in docs)
+    for future in futures:
+        doc_rows, doc_grades = future.result()
+        rows.extend(doc_rows)
+        grades.extend(doc_grades)
+        progress("grade", len(grades), total)
+    return rows, grades
+
+
+# The pass's stages as tasks: the same signatures as grading.run.Stages' defaults.
+TASKS = run.Stages(
+    read=lambda specs, settings: read_sources_task(specs, settings),
+    extract=extract_tasks,
+    resolve=lambda docs, pubmed, known: resolve_task(quote(docs), pubmed, quote(known)),
+    check_revisions=lambda due, pubmed: check_revisions_task(quote(due), pubmed),
+    fetch=lambda pmids, pubmed, stored, absent, revised, progress: fetch_task(
+        quote(pmids), pubmed, quote(stored), quote(absent), quote(revised), quote(progress)),
+    read_records=lambda retrieval: read_records_task(quote(retrieval)),
+    grade=grade_tasks,
+)
+
+
+# Who hears the run's progress (grading run --prefect sets it): a flow parameter would go to the API.
+PROGRESS: ContextVar[run.Progress | None] = ContextVar("grading_progress", default=None)
 
 
 @flow(name="grade-corpus", log_prints=False)
 def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None, reports: str | None = None,
                  offline: bool = False, eutils_url: str | None = None, wait: float | None = None) -> dict:
-    """Grade every claim in `sources` (default: the bundled corpus) into the warehouse and reports."""
-    logger = get_run_logger()
+    """Grade every claim in `sources` (default: the sources list, else the bundled corpus) into
+    the warehouse and reports: grading.run.grade_corpus with its stages as tasks."""
     settings = Settings.from_env(warehouse=Path(warehouse) if warehouse else None,
                                  reports=Path(reports) if reports else None, offline=offline or None,
                                  eutils_url=eutils_url, lock_wait=wait)
-    rubric = load_rubric(settings.rubric_path)
-    listed = [] if sources else default_sources(settings)
-    specs = sources or [entry.spec for entry in listed]
-    info = tables.RunInfo(run_id=pipeline.new_run_id(), started_at=pipeline.now_utc(), mode="online",
-                          eutils_url=None if settings.offline else settings.redact(settings.eutils_url),
-                          rubric_version=rubric.version)
-    docs_read, failures = read_sources_task(specs, settings)
-    for f in failures:
-        logger.error(f.message)
-    if not docs_read:
-        return {"run_id": None, "failures": [f.message for f in failures], "claims": 0}
-    docs = [extract_task(s) for s in docs_read]
-    pubmed, info.mode = make_pubmed_source(settings)
-    with open_warehouse(settings.warehouse, wait=settings.lock_wait) as con:  # held for the run: one writer
-        # Searches answered cleanly within the record age are reused: no E-utilities request.
-        known = pipeline.known_resolutions(recent_resolutions(con, pipeline.now_utc() - settings.record_max_age))
-        resolutions = resolve_task(docs, pubmed, known)
-        pmids = pmids_to_fetch(list(resolutions.values()))
-        held_rows = stored_records(con, pmids).to_dict("records") if pmids else []
-        stored = pipeline.reuse_stored(held_rows, settings.record_max_age, pipeline.now_utc(), settings.offline)
-        now = pipeline.now_utc()
-        absent = recent_absences(con, pmids, now - settings.record_max_age)
-        due = {} if settings.offline else refresh.due_for_check(stored, held_rows, now, settings.revision_check_age)
-        revision = check_revisions_task(due, pubmed) if due else refresh.RevisionCheck()
-        info.issues.extend(("refresh", subject, message) for subject, message in refresh.refresh_issues(revision))
-        # The local baseline mirror (grading ingest-baseline), when there is one, answers first.
-        retrieval = fetch_task(pmids, mirror_first(con, pubmed), stored, absent, revision.revised)
-        if isinstance(pubmed, FallbackSource) and pubmed.fell_back:
-            info.mode = "offline-fallback"
-            info.note = "NCBI E-utilities unreachable; records came from the bundled snapshot"
-            info.issues.append(("fetch", settings.redact(settings.eutils_url), settings.redact(pubmed.fell_back)))
-            logger.warning("E-utilities unreachable (%s); using the bundled snapshot", settings.redact(pubmed.fell_back))
-        for res in resolutions.values():
-            if res.status == "not_found" and res.method == "direct":  # an id that cannot be a PMID
-                info.issues.append(("resolve", res.value, res.detail or "invalid id"))
-        evidence = read_records_task(retrieval)
-        futures = [grade_task.submit(doc, *pipeline.evidence_for(doc, resolutions, retrieval, evidence), rubric)
-                   for doc in docs]
-        rows, grades = [], []
-        for future in futures:
-            doc_rows, doc_grades = future.result()
-            rows.extend(doc_rows)
-            grades.extend(doc_grades)
-        now = pipeline.now_utc()
-        frames = {**tables.source_frames(docs, info.run_id), "citation_links": tables.link_frame(rows, info.run_id),
-                  **tables.record_frames(retrieval, evidence, info.run_id, now),
-                  **tables.grade_frames(grades, info.run_id)}
-        frames = tables.validate_frames(frames, info.run_id)
-        tags = {d.source.source: tags_for(d.source.source, listed) for d in docs}
-        frames = tables.run_frames(info, docs, failures, frames, retrieval.result.requests, pipeline.now_utc(), tags)
-        if settings.api_key:  # causes quote error pages, which may echo the key
-            frames = tables.redact_frames(frames, settings.redact)
-        pause = pauser(settings.pause_at)  # GRADING_PAUSE_AT, for crash tests; does nothing by default
-        load_run(con, frames, pause=pause)
-        written = write_reports(con, settings.reports, pause=pause)
-    counts: dict[str, int] = {}
-    statuses: dict[str, int] = {}
-    for g in grades:
-        counts[g.certainty] = counts.get(g.certainty, 0) + 1
-        statuses[g.status] = statuses.get(g.status, 0) + 1
-    return {"run_id": info.run_id, "mode": info.mode, "sources": len(docs), "claims": len(grades),
-            "certainty": counts, "status": statuses, "quarantined": len(frames["quarantine"]), "failures": [f.message for f in failures],
-            "warnings": [f"{subject}: {message}" for stage, subject, message in info.issues if stage == "resolve"],
-            "warehouse": str(settings.warehouse), "reports": [str(p) for p in written],
-            "requests": retrieval.result.requests}
+    summary = run.grade_corpus(settings, sources, stages=TASKS, progress=PROGRESS.get(), logger=get_run_logger())
+    return summary.as_dict()

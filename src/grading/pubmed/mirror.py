@@ -9,7 +9,7 @@ citation matching go to that source unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import duckdb
 
@@ -23,14 +23,15 @@ class MirrorSource:
 
     name = "baseline"
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, behind: PubmedSource):
-        self.con = con
+    def __init__(self, con: duckdb.DuckDBPyConnection | None, behind: PubmedSource,
+                 read: Callable[[Sequence[int]], tuple[dict[int, PubmedRecord], set[int]]] | None = None):
+        self.read = read or (lambda pmids: read_mirror(con, pmids))
         self.behind = behind
 
     def fetch(self, pmids: Sequence[int]) -> FetchResult:
         """Every requested id ends in records / not_found / unavailable, as the interface says."""
         wanted = list(dict.fromkeys(pmids))
-        records, deleted = read_mirror(self.con, wanted)
+        records, deleted = self.read(wanted)
         rest = [p for p in wanted if p not in records and p not in deleted]
         result = self.behind.fetch(rest) if rest else FetchResult()
         for pmid, record in records.items():
@@ -49,6 +50,16 @@ class MirrorSource:
 def mirror_first(con: duckdb.DuckDBPyConnection, source: PubmedSource) -> PubmedSource:
     """`source` behind the mirror when the warehouse holds one; `source` itself otherwise."""
     return MirrorSource(con, source) if has_mirror(con) else source
+
+
+def held_mirror(con: duckdb.DuckDBPyConnection, pmids: Sequence[int], source: PubmedSource) -> PubmedSource:
+    """Like mirror_first, with the mirror's answers for `pmids` read now: the run reads the
+    warehouse at its start and closes it, so the fetch later needs no connection."""
+    if not has_mirror(con):
+        return source
+    records, deleted = read_mirror(con, pmids)
+    return MirrorSource(None, source, read=lambda wanted: ({p: records[p] for p in wanted if p in records},
+                                                            {p for p in wanted if p in deleted}))
 
 
 def has_mirror(con: duckdb.DuckDBPyConnection) -> bool:

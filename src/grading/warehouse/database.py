@@ -24,7 +24,8 @@ import pandas as pd
 
 from grading.errors import GradingError
 
-SCHEMA_VERSION = "3"  # bump when a table changes shape: older files get a clear error
+SCHEMA_VERSION = "3"  # bump when a table changes shape
+MIGRATES_FROM = ("2",)  # older schemas upgraded in place, additively (migrate): nothing is lost
 DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 
 
@@ -266,13 +267,19 @@ def _attach(path: Path, read_only: bool, row_group_size: int) -> duckdb.DuckDBPy
     return con
 
 
-def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute("SELECT value FROM grading_meta WHERE key = 'schema_version'").fetchone()
+    return row and row[0]
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, path: Path, *, migratable: bool = False) -> None:
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if "grading_meta" not in tables:
         raise WarehouseError(f"{path}: a DuckDB file, but not a grading warehouse")
-    row = con.execute("SELECT value FROM grading_meta WHERE key = 'schema_version'").fetchone()
-    if row is None or row[0] != SCHEMA_VERSION:
-        raise WarehouseError(f"{path}: warehouse schema {row and row[0]} is not {SCHEMA_VERSION}")
+    version = schema_version(con)
+    if version != SCHEMA_VERSION and not (migratable and version in MIGRATES_FROM):
+        hint = "; open it once for writing (grading run) to upgrade it" if version in MIGRATES_FROM else ""
+        raise WarehouseError(f"{path}: warehouse schema {version} is not {SCHEMA_VERSION}{hint}")
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -280,11 +287,65 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if tables and "grading_meta" not in tables:
         raise WarehouseError(f"{path}: a DuckDB file holding other tables, not a grading warehouse; refusing to modify it")
     if "grading_meta" in tables:
-        check_schema(con, path)
+        check_schema(con, path, migratable=True)
     con.execute("BEGIN")
+    if "grading_meta" in tables and schema_version(con) != SCHEMA_VERSION:
+        migrate(con)
     con.execute(DDL)
     con.execute("INSERT OR IGNORE INTO grading_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     con.execute("COMMIT")
+
+
+def table_columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """Base table -> column -> type, in column order."""
+    rows = con.execute("""
+        SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c
+        JOIN information_schema.tables t USING (table_catalog, table_schema, table_name)
+        WHERE t.table_type = 'BASE TABLE' AND c.table_catalog = current_database()
+        ORDER BY c.table_name, c.ordinal_position""").fetchall()
+    out: dict[str, dict[str, str]] = {}
+    for table, column, kind in rows:
+        out.setdefault(table, {})[column] = kind
+    return out
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Upgrade an older warehouse additively, inside the caller's transaction: the columns the
+    DDL has and the file's tables lack are added (NULL for old rows); missing tables and the
+    views come from the DDL after. No row is dropped or rewritten. Returns the statements run."""
+    target = duckdb.connect()
+    try:
+        target.execute(DDL)
+        wanted = table_columns(target)
+    finally:
+        target.close()
+    have = table_columns(con)
+    done = []
+    for table, columns in wanted.items():
+        for column, kind in columns.items():
+            if table in have and column not in have[table]:
+                done.append(f'ALTER TABLE {table} ADD COLUMN "{column}" {kind}')
+                con.execute(done[-1])
+    con.execute("UPDATE grading_meta SET value = ? WHERE key = 'schema_version'", [SCHEMA_VERSION])
+    return done
+
+
+def upgrade(path: Path, wait: float = 0.0) -> None:
+    """A warehouse of an older schema is upgraded in a short write open, so that read-only
+    opens (a run's reads, grading sql) find the current shape."""
+    path = Path(path)
+    check_file(path)
+    if not path.exists():
+        return
+    con = connect_waiting(path, True, wait)
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        outdated = "grading_meta" in tables and schema_version(con) in MIGRATES_FROM
+    finally:
+        con.close()
+    if outdated:
+        with open_warehouse(path, wait=wait):
+            pass
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> int:
