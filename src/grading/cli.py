@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 EXIT_USAGE = 2
 EXIT_PARTIAL = 1
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--eutils-url", help="E-utilities base URL (default NCBI; or set GRADING_EUTILS_URL)")
     run.add_argument("--wait", type=float, metavar="SECONDS",
                      help="if another run holds the warehouse, wait this long for it (default: exit at once)")
+    run.add_argument("--prefect", action="store_true",
+                     help="run as a Prefect flow run (the default when PREFECT_API_URL is set): task runs, "
+                          "retries and caching in the Prefect UI; without it the run needs no Prefect")
     add_runner_flags(run)
 
     srv = sub.add_parser("serve", help="serve the grading flow on a schedule (needs a Prefect server; starts one if "
@@ -110,23 +114,63 @@ def settings_for(args: argparse.Namespace):
 def cmd_run(args: argparse.Namespace) -> int:
     from grading.documents.sources import is_url
 
-    # Refuse at once, before Prefect starts, when no named source exists at all.
+    # Refuse at once, before any work, when no named source exists at all.
     missing = [s for s in args.sources if not is_url(s) and not Path(s).exists()]
     for spec in missing:
         print(f"grading: error: {spec}: no such file or folder", file=sys.stderr)
     sources = [s for s in args.sources if s not in missing]
     if args.sources and not sources:
         return EXIT_USAGE
+    if args.dask_address and args.task_runner != "dask":
+        print("grading: error: --dask-address needs --task-runner dask", file=sys.stderr)
+        return EXIT_USAGE
+    progress = ProgressLine(sys.stderr, rate=10.0 if os.environ.get("NCBI_API_KEY") else 3.0)
+    try:
+        if args.prefect or args.task_runner == "dask" or os.environ.get("PREFECT_API_URL"):
+            summary = run_as_flow(args, sources, progress)
+        else:
+            summary = run_library(args, sources, progress)
+    finally:
+        progress.close()
+    return say_run(summary, missing)
+
+
+def run_library(args: argparse.Namespace, sources: list[str], progress: ProgressLine) -> dict:
+    """The pass in this process, no Prefect: fast start, same warehouse and reports."""
+    from grading.run import grade_corpus
+    from grading.settings import Settings
+
+    settings = Settings.from_env(warehouse=args.warehouse, reports=args.reports, offline=args.offline or None,
+                                 eutils_url=args.eutils_url, lock_wait=args.wait)
+    return grade_corpus(settings, sources or None, progress=progress).as_dict()
+
+
+def run_as_flow(args: argparse.Namespace, sources: list[str], progress: ProgressLine) -> dict:
+    """The pass as a Prefect flow run (visible in the UI at PREFECT_API_URL; else a temporary server)."""
+    from grading.settings import Settings
+    from grading.warehouse.database import check_file, upgrade
+
+    # A wrong --warehouse is refused here, in one line, before Prefect starts (and logs a traceback).
+    settings = Settings.from_env(warehouse=args.warehouse, lock_wait=args.wait)
+    check_file(settings.warehouse)
+    upgrade(settings.warehouse, settings.lock_wait)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from grading.flows.grade_corpus import grade_corpus
+    from grading.flows.grade_corpus import PROGRESS, grade_corpus
     from grading.flows.runners import make_task_runner
 
     runner = make_task_runner(args.task_runner, workers=args.workers, address=args.dask_address)
-    summary = grade_corpus.with_options(task_runner=runner)(sources=sources or None,
-                           warehouse=str(args.warehouse) if args.warehouse else None,
-                           reports=str(args.reports) if args.reports else None,
-                           offline=args.offline, eutils_url=args.eutils_url, wait=args.wait)
+    token = PROGRESS.set(progress)
+    try:
+        return grade_corpus.with_options(task_runner=runner)(
+            sources=sources or None, warehouse=str(args.warehouse) if args.warehouse else None,
+            reports=str(args.reports) if args.reports else None, offline=args.offline,
+            eutils_url=args.eutils_url, wait=args.wait)
+    finally:
+        PROGRESS.reset(token)
+
+
+def say_run(summary: dict, missing: list[str]) -> int:
     for message in summary["failures"]:
         print(f"grading: error: {message}", file=sys.stderr)
     for message in summary.get("warnings", []):
@@ -148,6 +192,41 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in summary["reports"]:
         print(f"report: {path}")
     return EXIT_PARTIAL if summary["failures"] or missing else 0
+
+
+class ProgressLine:
+    """The run's progress on stderr: one line rewritten in place on a terminal, else a plain
+    `grading: info:` line as each stage completes. Fetch shows an estimate at the rate limit (`rate` requests/s,
+    200 PMIDs per request)."""
+
+    NOUNS: ClassVar[dict[str, str]] = {"read": "documents read", "extract": "documents extracted", "resolve": "citations resolved",
+             "fetch": "PMIDs fetched", "grade": "claims graded", "load": "loaded"}
+
+    def __init__(self, stream, rate: float = 3.0):
+        self.stream, self.rate = stream, rate
+        self.live = bool(getattr(stream, "isatty", lambda: False)())
+        self.shown = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage == "load":
+            text = "loading the warehouse" if done < total else "loaded; writing reports"
+        else:
+            text = f"{self.NOUNS.get(stage, stage)} {done}/{total}"
+            if stage == "fetch" and done < total:
+                left = -(-(total - done) // 200) / self.rate
+                text += f" (about {left:.0f} s left at {self.rate:g} requests/s)"
+        if self.live:
+            self.stream.write("\r" + text.ljust(len(self.shown)))
+            self.stream.flush()
+            self.shown = text
+        elif done >= total and text != self.shown:
+            print(f"grading: info: {text}", file=self.stream)
+            self.shown = text
+
+    def close(self) -> None:
+        if self.live and self.shown:
+            self.stream.write("\r" + " " * len(self.shown) + "\r")
+            self.stream.flush()
 
 
 def cmd_regrade(args: argparse.Namespace) -> int:

@@ -34,7 +34,7 @@ from grading.pubmed.mirror import held_mirror
 from grading.pubmed.resolve import pmids_to_fetch
 from grading.pubmed.retrieval import Retrieval
 from grading.pubmed.snapshot import SnapshotSource
-from grading.pubmed.source import FallbackSource, PubmedSource
+from grading.pubmed.source import FETCH_PROGRESS, FallbackSource, PubmedSource
 from grading.reports.write import write_reports
 from grading.settings import Settings
 from grading.warehouse import tables
@@ -50,10 +50,11 @@ from grading.warehouse.database import (
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 STAGES = ("read", "extract", "resolve", "fetch", "read records", "grade", "frames", "load", "reports")
-FETCH_CHUNK = 1000  # PMIDs per fetch call, so progress moves (5 efetch batches of 200 each)
 LOAD_WAIT = 60.0  # seconds the load waits for readers (grading sql/report) or another run's load
 
 log = logging.getLogger("grading.run")
+log.addHandler(logging.NullHandler())  # the CLI says each failure itself; the flow passes Prefect's logger
+log.propagate = False
 
 
 def _quiet(stage: str, done: int, total: int) -> None:
@@ -119,28 +120,34 @@ class Stages:
 
 
 class Counted:
-    """A PubmedSource whose fetches go in chunks, saying after each how many PMIDs are done."""
+    """A PubmedSource that says how many of a fetch's PMIDs are answered, as its source tells
+    (grading.pubmed.source.FETCH_PROGRESS: Entrez after each batch), else when it returns."""
 
-    def __init__(self, source: PubmedSource, progress: Progress, chunk: int = FETCH_CHUNK):
-        self.source, self.progress, self.chunk = source, progress, chunk
+    def __init__(self, source: PubmedSource, progress: Progress):
+        self.source, self.progress = source, progress
 
     @property
     def name(self) -> str:
         return self.source.name
 
     def fetch(self, pmids: Sequence[int]) -> FetchResult:
-        pmids = list(pmids)
-        out = FetchResult()
-        self.progress("fetch", 0, len(pmids))
-        for start in range(0, len(pmids), self.chunk):
-            part = self.source.fetch(pmids[start:start + self.chunk])
-            out.records.update(part.records)
-            out.not_found |= part.not_found
-            out.unavailable.update(part.unavailable)
-            out.origin.update(part.origin)
-            out.requests += part.requests
-            self.progress("fetch", min(start + self.chunk, len(pmids)), len(pmids))
-        return out
+        total = len(set(pmids))
+        done = 0
+        self.progress("fetch", 0, total)
+
+        def heard(n: int) -> None:
+            nonlocal done
+            done = min(total, done + n)
+            self.progress("fetch", done, total)
+
+        token = FETCH_PROGRESS.set(heard)
+        try:
+            result = self.source.fetch(pmids)
+        finally:
+            FETCH_PROGRESS.reset(token)
+        if done < total:
+            self.progress("fetch", total, total)
+        return result
 
     def search(self, term: str, retmax: int = 20):
         return self.source.search(term, retmax)
@@ -266,9 +273,8 @@ def grade_corpus(settings: Settings, specs: Sequence[str] | None = None, *, pubm
                           rubric_version=rubric.version)
     with timer("read"):
         known = read_known(settings, now_utc())  # also refuses a file that is not a warehouse, at once
-        tick("read", 0, len(specs))
         sources, failures = stages.read(specs, settings)
-        tick("read", len(sources), len(specs))
+        tick("read", len(sources), len(sources) + len(failures))
     for f in failures:
         logger.error(f.message)
     if not sources:

@@ -47,7 +47,14 @@ from grading.pubmed.replies import (
     parse_epost_reply,
     parse_esearch_reply,
 )
-from grading.pubmed.source import CitationMatch, CitationQuery, PubmedUnreachable, SearchAnswer, SourceStats
+from grading.pubmed.source import (
+    FETCH_PROGRESS,
+    CitationMatch,
+    CitationQuery,
+    PubmedUnreachable,
+    SearchAnswer,
+    SourceStats,
+)
 from grading.settings import NCBI_EUTILS_URL
 
 log = logging.getLogger(__name__)
@@ -151,9 +158,12 @@ class EntrezSource:
         result, tally = FetchResult(), Counter[str]()
         rest = self._fetch_by_history(ids, result, tally) if len(ids) > self.history_threshold else ids
         batches = [rest[start:start + self.batch_size] for start in range(0, len(rest), self.batch_size)]
+        heard = FETCH_PROGRESS.get()
         for part, part_tally in self._in_parallel(self._fetch_batch, batches):
             _merge(result, part)
             tally.update(part_tally)
+            if heard:
+                heard(len(part.records) + len(part.not_found) + len(part.unavailable))
         result.requests = sum(tally.values())
         return result
 
@@ -246,6 +256,8 @@ class EntrezSource:
             for records, window_tally, failure in windows:
                 tally.update(window_tally)
                 self._accept(records, pending, result)
+                if (heard := FETCH_PROGRESS.get()) is not None:
+                    heard(len(records))
                 expired |= isinstance(failure, _Expired)
                 failed |= isinstance(failure, _GaveUp)
             if not expired or failed:

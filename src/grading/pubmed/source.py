@@ -8,10 +8,15 @@ Bio.Entrez, or any mirror/stand-in at `GRADING_EUTILS_URL`) and
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from grading.models import FetchResult
+
+# Who hears, during a long fetch, how many more PMIDs have been answered (grading.run's progress
+# line). A source that fetches in batches calls it after each; others need not.
+FETCH_PROGRESS: ContextVar[Callable[[int], None] | None] = ContextVar("fetch_progress", default=None)
 
 
 class PubmedUnreachable(Exception):
