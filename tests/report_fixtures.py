@@ -18,6 +18,7 @@ import pytest
 from lxml import etree
 
 from grading.testing.standin import EutilsStandin
+from tests.runs import grade
 
 HOSTILE_DIR = Path(__file__).resolve().parent / "fixtures" / "hostile"
 # A file name is document data too: it becomes the source's name on every page.
@@ -67,9 +68,7 @@ def pick_removable_claim(warehouse: Path, seeds: set[str]) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="session")
-def two_runs(tmp_path_factory, prefect_harness, seeds_dir: Path, snapshot_path: Path) -> TwoRuns:
-    from grading.flows.grade_corpus import grade_corpus
-
+def two_runs(tmp_path_factory, seeds_dir: Path, snapshot_path: Path) -> TwoRuns:
     root = tmp_path_factory.mktemp("report-runs")
     corpus, warehouse, reports = root / "corpus", root / "w.duckdb", root / "reports"
     corpus.mkdir()
@@ -79,8 +78,7 @@ def two_runs(tmp_path_factory, prefect_harness, seeds_dir: Path, snapshot_path: 
         shutil.copy(path, corpus / (HOSTILE_STEM + path.suffix))
 
     with EutilsStandin([snapshot_path]) as standin:
-        first = grade_corpus(sources=[str(corpus)], warehouse=str(warehouse), reports=str(reports),
-                             eutils_url=standin.base_url)
+        first = grade([corpus], warehouse, reports, eutils_url=standin.base_url)
     source, removed = pick_removable_claim(warehouse, {p.name for p in seeds_dir.iterdir()})
     path = Path(source)
     path.write_text(path.read_text(encoding="utf-8").replace(removed, "", 1) + "\n\n" + ADDED_CLAIM + "\n",
@@ -90,7 +88,6 @@ def two_runs(tmp_path_factory, prefect_harness, seeds_dir: Path, snapshot_path: 
     mark_retracted(snapshot_path, pmid, root / "retracted.xml")
     with pytest.MonkeyPatch.context() as mp, EutilsStandin([root / "retracted.xml"]) as standin:
         mp.setenv("GRADING_RECORD_MAX_AGE_DAYS", "0")  # re-fetch every record: PubMed changed
-        second = grade_corpus(sources=[str(corpus)], warehouse=str(warehouse), reports=str(reports),
-                              eutils_url=standin.base_url)
+        second = grade([corpus], warehouse, reports, eutils_url=standin.base_url)
     return TwoRuns(warehouse=warehouse, reports=reports, corpus=corpus, edited_source=source, removed_claim=removed,
                    retracted_pmid=pmid, run_ids=(first["run_id"], second["run_id"]))

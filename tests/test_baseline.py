@@ -26,6 +26,7 @@ from grading.warehouse.baseline import (
     parse_baseline_file,
 )
 from grading.warehouse.database import RECORD_CHILD_TABLES, open_warehouse
+from tests.runs import grade
 
 REAL_FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
 NOW = datetime(2026, 1, 2, 3, 4, 5)
@@ -370,16 +371,14 @@ def test_no_workers_is_a_usage_error(tmp_path, capsys):
 # --- the fetch stage ---------------------------------------------------------------------------
 
 
-def test_a_run_takes_records_from_the_mirror(tmp_path, prefect_harness, snapshot_path):
+def test_a_run_takes_records_from_the_mirror(tmp_path, snapshot_path):
     """The bundled snapshot loaded as a baseline file: an offline run gets the cited records from
     the mirror (origin baseline), reads them, and writes their design."""
-    from grading.flows.grade_corpus import grade_corpus
-
     warehouse = tmp_path / "w.duckdb"
     mirror_file = tmp_path / "pubmed99n0001.xml"
     mirror_file.write_bytes(snapshot_path.read_bytes())
     assert ingest(warehouse, mirror_file).failures == []
-    summary = grade_corpus(warehouse=str(warehouse), reports=str(tmp_path / "reports"), offline=True)
+    summary = grade(None, warehouse, tmp_path / "reports", offline=True)
     assert summary["claims"] > 0
     origins = one(warehouse, "SELECT origin, count(*) FROM fetch_log WHERE outcome = 'fetched' GROUP BY origin")
     assert origins == [("baseline", 8)]

@@ -10,6 +10,7 @@ import pytest
 
 from grading.cli import main
 
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("cli")

@@ -35,6 +35,7 @@ from tests.reliability import (
     rows,
     warehouse_state,
 )
+from tests.runs import grade
 
 pytestmark = pytest.mark.e2e
 
@@ -48,14 +49,11 @@ Vitamin K lowers fracture risk in older adults (PMID: 15088389).
 
 
 @pytest.fixture(scope="module")
-def previous(tmp_path_factory, prefect_harness) -> Path:  # type: ignore[no-untyped-def]
+def previous(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
     """A folder with a warehouse and reports holding one complete (offline) run of FIRST."""
-    from grading.flows.grade_corpus import grade_corpus
-
     out = tmp_path_factory.mktemp("previous")
     (out / "first.md").write_text(FIRST, encoding="utf-8")
-    grade_corpus(sources=[str(out / "first.md")], warehouse=str(out / "w.duckdb"), reports=str(out / "reports"),
-                 offline=True)
+    grade([out / "first.md"], out / "w.duckdb", out / "reports", offline=True)
     return out
 
 
@@ -69,12 +67,9 @@ def workdir(previous: Path, tmp_path: Path) -> Path:
 
 
 def start_run(workdir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """`grading run second.md` in a child process reporting to the session's Prefect harness
-    (so callers need `prefect_harness`); its stderr goes to workdir/stderr.txt."""
-    from prefect.settings import PREFECT_API_URL
-
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADING_", "NCBI_"))}
-    child_env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())  # the harness's server: no start-up in the child
+    """`grading run second.md` in a child process (the library run: no Prefect); its stderr goes
+    to workdir/stderr.txt."""
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADING_", "NCBI_", "PREFECT_API_"))}
     child_env.update(env or {})
     stderr = (workdir / "stderr.txt").open("w")
     return subprocess.Popen(
@@ -101,10 +96,7 @@ def paused_at(workdir: Path, point: str) -> Callable[[], bool]:
 
 
 def rerun(workdir: Path, **options: object) -> dict:
-    from grading.flows.grade_corpus import grade_corpus
-
-    return grade_corpus(sources=[str(workdir / "second.md")], warehouse=str(workdir / "w.duckdb"),
-                        reports=str(workdir / "reports"), **options)
+    return grade([workdir / "second.md"], workdir / "w.duckdb", workdir / "reports", **options)
 
 
 def assert_whole(path: Path, runs_before: int, record_property) -> None:  # type: ignore[no-untyped-def]
@@ -186,7 +178,7 @@ def test_killed_during_report_writing_leaves_complete_files_and_the_new_run(
     assert not list(workdir.glob(".reports-*"))  # the dead run's folder was cleared away
 
 
-def test_paused_run_carries_on_unchanged(tmp_path: Path, prefect_harness, monkeypatch: pytest.MonkeyPatch,
+def test_paused_run_carries_on_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                          capsys) -> None:  # type: ignore[no-untyped-def]
     """A forgotten GRADING_PAUSE_AT only delays a run; an unknown point is a one-line error."""
     import grading.pausepoints

@@ -25,6 +25,7 @@ import pytest
 from grading.pubmed.entrez import EntrezSource
 from grading.testing.standin import EutilsStandin
 from tests.reliability import latest_run_id, ledger_problems, rows
+from tests.runs import grade
 
 pytestmark = pytest.mark.e2e
 
@@ -51,10 +52,8 @@ RunFlow = Callable[..., tuple[dict, duckdb.DuckDBPyConnection]]
 
 
 @pytest.fixture()
-def run_flow(tmp_path: Path, prefect_harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunFlow]:
-    """Run the grading flow over DOC against `base_url`; returns (summary, read-only warehouse)."""
-    from grading.flows.grade_corpus import grade_corpus
-
+def run_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunFlow]:
+    """Run a grading pass over DOC against `base_url`; returns (summary, read-only warehouse)."""
     opened: list[duckdb.DuckDBPyConnection] = []
     doc = tmp_path / "claims.md"
     doc.write_text(DOC, encoding="utf-8")
@@ -63,9 +62,8 @@ def run_flow(tmp_path: Path, prefect_harness, monkeypatch: pytest.MonkeyPatch) -
     def run(base_url: str, timeout: float | None = None, **client: object) -> tuple[dict, duckdb.DuckDBPyConnection]:
         if timeout is not None:
             monkeypatch.setenv("GRADING_HTTP_TIMEOUT", str(timeout))  # the flow passes settings.http_timeout
-        monkeypatch.setattr("grading.flows.grade_corpus.EntrezSource", functools.partial(EntrezSource, **{**QUICK, **client}))
-        summary = grade_corpus(sources=[str(doc)], warehouse=str(tmp_path / "w.duckdb"),
-                               reports=str(tmp_path / "reports"), eutils_url=base_url)
+        summary = grade([doc], tmp_path / "w.duckdb", tmp_path / "reports", eutils_url=base_url,
+                        entrez=functools.partial(EntrezSource, **{**QUICK, **client}))
         con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
         opened.append(con)
         return summary, con
@@ -101,18 +99,15 @@ def nothing_lost(con: duckdb.DuckDBPyConnection, run_id: str, record_property) -
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory, prefect_harness) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def clean(tmp_path_factory) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """The outcomes of a fault-free run: what every survived fault must leave too."""
-    from grading.flows.grade_corpus import grade_corpus
-
     from grading.settings import bundled_path
 
     out = tmp_path_factory.mktemp("clean")
     (out / "claims.md").write_text(DOC, encoding="utf-8")
-    with pytest.MonkeyPatch.context() as mp, EutilsStandin([bundled_path("snapshot.xml")], rate=None) as s:
-        mp.setattr("grading.flows.grade_corpus.EntrezSource", functools.partial(EntrezSource, **QUICK))
-        grade_corpus(sources=[str(out / "claims.md")], warehouse=str(out / "w.duckdb"), reports=str(out / "r"),
-                     eutils_url=s.base_url)
+    with EutilsStandin([bundled_path("snapshot.xml")], rate=None) as s:
+        grade([out / "claims.md"], out / "w.duckdb", out / "r", eutils_url=s.base_url,
+              entrez=functools.partial(EntrezSource, **QUICK))
     con = duckdb.connect(str(out / "w.duckdb"), read_only=True)
     try:
         return outcomes(con, latest_run_id(con))

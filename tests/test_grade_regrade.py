@@ -12,18 +12,17 @@ import pytest
 from grading.cli import main
 from grading.settings import bundled_path
 from grading.testing.standin import EutilsStandin
+from tests.runs import grade
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, prefect_harness):
+def graded(tmp_path_factory, prefect_harness):  # the re-grade runs as a Prefect flow
     """An offline run of the bundled corpus (records from the snapshot), and a stand-in that any
     E-utilities request during a regrade would reach (GRADING_EUTILS_URL points at it)."""
-    from grading.flows.grade_corpus import grade_corpus
-
     out = tmp_path_factory.mktemp("regrade")
-    summary = grade_corpus(warehouse=str(out / "w.duckdb"), reports=str(out / "reports"), offline=True)
+    summary = grade(None, out / "w.duckdb", out / "reports", offline=True)
     with EutilsStandin([bundled_path("snapshot.xml")]) as standin, pytest.MonkeyPatch.context() as mp:
         mp.setenv("GRADING_EUTILS_URL", standin.base_url)
         yield summary, out, standin

@@ -30,6 +30,7 @@ from grading.pubmed.refresh import (
 from grading.pubmed.snapshot import SnapshotSource
 from grading.settings import bundled_path
 from grading.testing.standin import EutilsStandin
+from tests.runs import grade
 from tests.standin_fixtures import revised_record
 
 pytest_plugins = ("tests.standin_fixtures",)
@@ -127,10 +128,9 @@ REVISED, RETRACTED, UNCHANGED, ABSENT, NEW = 16996037, 28885585, 27158238, 15088
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, prefect_harness, records):  # type: ignore[no-untyped-def]
-    """Four flow runs against one stand-in and warehouse; yields per-run (summary, requests,
+def runs(tmp_path_factory, records):  # type: ignore[no-untyped-def]
+    """Four runs against one stand-in and warehouse; yields per-run (summary, requests,
     efetch id lists) and a read-only connection to the warehouse."""
-    from grading.flows.grade_corpus import grade_corpus
 
     out = tmp_path_factory.mktemp("refresh")
     (out / "cited.md").write_text(CITED, encoding="utf-8")
@@ -140,13 +140,11 @@ def runs(tmp_path_factory, prefect_harness, records):  # type: ignore[no-untyped
             EutilsStandin([SNAPSHOT], rate_with_key=None, retry_after=0.1) as standin:
         mp.setenv("NCBI_API_KEY", "refresh-test-key")
         mp.setenv("GRADING_REVISION_CHECK_HOURS", "0")  # records fetched seconds ago are asked about too
-        mp.setattr("grading.flows.grade_corpus.EntrezSource",
-                   functools.partial(EntrezSource, backoff=0.01, backoff_cap=0.05, max_tries=3))
 
         def run(name: str, doc: str) -> None:
             before, seen = Counter(standin.requests), len(standin.seen)
-            summary = grade_corpus(sources=[str(out / doc)], warehouse=str(out / "w.duckdb"),
-                                   reports=str(out / "reports"), eutils_url=standin.base_url)
+            summary = grade([out / doc], out / "w.duckdb", out / "reports", eutils_url=standin.base_url,
+                            entrez=functools.partial(EntrezSource, backoff=0.01, backoff_cap=0.05, max_tries=3))
             new = list(standin.seen)[seen:]
             results[name] = (summary, Counter(standin.requests) - before,
                              [set(map(int, s.params["id"].split(","))) for s in new if s.endpoint == "efetch"],

@@ -35,7 +35,7 @@ def normalise(data: bytes) -> str:
 
 
 @pytest.fixture(scope="module")
-def seeds_reported(tmp_path_factory, prefect_harness) -> tuple[Path, Path]:
+def seeds_reported(tmp_path_factory) -> tuple[Path, Path]:
     """The seeds as `make run` names them (data/sources/…): relative paths keep the files
     independent of where the repository is checked out."""
     out = tmp_path_factory.mktemp("golden")

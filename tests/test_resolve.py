@@ -22,6 +22,7 @@ from grading.pubmed.snapshot import SnapshotSource
 from grading.settings import bundled_path
 from grading.testing.standin import EutilsStandin
 from tests.factories import make_record
+from tests.runs import grade
 from tests.standin_fixtures import TEST_EMAIL
 
 pytest_plugins = ("tests.standin_fixtures",)
@@ -144,17 +145,15 @@ def test_the_snapshot_resolves_what_it_holds_and_cannot_rule_anything_out() -> N
 
 # --- into the warehouse ------------------------------------------------------------------------------
 
-def test_the_warehouse_lists_an_ambiguous_citations_candidates(tmp_path: Path, prefect_harness, standin,  # type: ignore[no-untyped-def]
+def test_the_warehouse_lists_an_ambiguous_citations_candidates(tmp_path: Path, standin,  # type: ignore[no-untyped-def]
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from grading.flows.grade_corpus import grade_corpus
 
     doc = tmp_path / "botulism.md"
     doc.write_text("Clostridium botulinum toxin causes infant botulism (Smith et al., 1979).\n"
                    "Phagosome fusion is needed for BCG to enhance antibody responses "
                    "(Brown et al., 1979, Phagosome/lysosome fusion).\n", encoding="utf-8")
     monkeypatch.setenv("NCBI_API_KEY", "resolve-test-key")
-    grade_corpus(sources=[str(doc)], warehouse=str(tmp_path / "w.duckdb"), reports=str(tmp_path / "r"),
-                 eutils_url=standin.base_url)
+    grade([doc], tmp_path / "w.duckdb", tmp_path / "r", eutils_url=standin.base_url)
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         got = con.execute("SELECT value, resolution, method, candidates, pmid, fetch_outcome, detail "
                           "FROM citations WHERE kind = 'author_year' ORDER BY char_start").fetchall()

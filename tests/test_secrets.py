@@ -97,7 +97,8 @@ def keyed_runs(tmp_path_factory, prefect_harness) -> Iterator[dict[str, object]]
     out = tmp_path_factory.mktemp("secrets")
     (out / "doc.md").write_text(DOC, encoding="utf-8")
     warehouse, reports = out / "w.duckdb", out / "reports"
-    args = ["run", str(out / "doc.md"), "--warehouse", str(warehouse), "--reports", str(reports)]
+    # --prefect: the key must not reach Prefect's API logs or persisted results either.
+    args = ["run", str(out / "doc.md"), "--warehouse", str(warehouse), "--reports", str(reports), "--prefect"]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{s.getsockname()[1]}/entrez/eutils/"
@@ -107,7 +108,7 @@ def keyed_runs(tmp_path_factory, prefect_harness) -> Iterator[dict[str, object]]
                                                             rate_with_key=None) as standin,
           all_logs_at_debug() as records, contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed)):
         mp.setenv("NCBI_API_KEY", SECRET)
-        mp.setattr("grading.flows.grade_corpus.EntrezSource", functools.partial(EntrezSource, **QUICK))
+        mp.setattr("grading.run.EntrezSource", functools.partial(EntrezSource, **QUICK))
         # Error pages that echo the request URL (api_key=… in it) on every efetch and esearch.
         standin.faults.set_rate(1.0, kinds=["html"], endpoints=["efetch", "esearch"])
         standin.faults.script("rate_limit", endpoint="ecitmatch")

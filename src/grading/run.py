@@ -188,9 +188,10 @@ def default_sources(settings: Settings) -> list[ListedSource]:
     return [ListedSource(str(settings.sources_dir))]
 
 
-def make_pubmed_source(settings: Settings, entrez: Callable[..., PubmedSource] = EntrezSource
+def make_pubmed_source(settings: Settings, entrez: Callable[..., PubmedSource] | None = None
                        ) -> tuple[PubmedSource, str]:
-    """The snapshot offline; else Entrez with the snapshot behind it (mode "online")."""
+    """The snapshot offline; else Entrez (or `entrez(...)`) with the snapshot behind it (mode "online")."""
+    entrez = entrez or EntrezSource
     snapshot = lambda: SnapshotSource(settings.snapshot_path)
     if settings.offline:
         return snapshot(), "offline"

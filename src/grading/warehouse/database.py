@@ -340,6 +340,9 @@ def upgrade(path: Path, wait: float = 0.0) -> None:
     con = connect_waiting(path, True, wait)
     try:
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if tables and "grading_meta" not in tables:  # what a run would say when it came to write
+            raise WarehouseError(f"{path}: a DuckDB file holding other tables, not a grading warehouse; "
+                                 "refusing to modify it")
         outdated = "grading_meta" in tables and schema_version(con) in MIGRATES_FROM
     finally:
         con.close()
