@@ -5,10 +5,18 @@ installed wheel as well as from the checkout. Stages validate lazily at their bo
 failing rows go to the quarantine table (grading.warehouse.validate), never a crash, never silence.
 """
 
-# tables before records: schemas.records builds on schemas.tables, which adds records' schemas to
-# TABLE_SCHEMAS at its end (so the order is not alphabetical).
-from grading.schemas.tables import (  # noqa: I001
-    TABLE_SCHEMAS,
+from grading.schemas.records import (
+    RECORD_SCHEMAS,
+    IngestedFileSchema,
+    MirrorRecordSchema,
+    PubmedArticleIdSchema,
+    PubmedAuthorSchema,
+    PubmedCommentCorrectionSchema,
+    PubmedMeshHeadingSchema,
+    PubmedPublicationTypeSchema,
+)
+from grading.schemas.tables import (
+    RUN_SCHEMAS,
     CitationLinkSchema,
     CitationMentionSchema,
     ClaimSchema,
@@ -23,15 +31,9 @@ from grading.schemas.tables import (  # noqa: I001
     RunSourceSchema,
     SourceVersionSchema,
 )
-from grading.schemas.records import (
-    IngestedFileSchema,
-    MirrorRecordSchema,
-    PubmedArticleIdSchema,
-    PubmedAuthorSchema,
-    PubmedCommentCorrectionSchema,
-    PubmedMeshHeadingSchema,
-    PubmedPublicationTypeSchema,
-)
+
+# Every table's model: a run's tables, then the record child tables and the mirror's.
+TABLE_SCHEMAS = {**RUN_SCHEMAS, **RECORD_SCHEMAS}
 
 __all__ = [
     "TABLE_SCHEMAS",

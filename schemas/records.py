@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from grading.schemas.tables import HEX64, MAX_PMID, _Strict
+from grading.schemas.base import HEX64, MAX_PMID, _Strict
 from pandera.typing import Series
 
 ID_TYPE = r"^[a-z]+$"  # PubMed's ArticleId IdType values: doi, pii, pmc, pubmed, mid, bookaccession, ...

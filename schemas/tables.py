@@ -6,6 +6,7 @@ from typing import get_args
 
 import pandas as pd
 import pandera.pandas as pa
+from grading.schemas.base import HEX64, MAX_PMID, _Strict
 from pandera.typing import Series
 
 from grading.models import Certainty, ClaimStatus, ClaimType, Population
@@ -22,16 +23,6 @@ ORIGINS = ["entrez", "snapshot", "baseline", "warehouse"]
 DESIGNS = ["systematic_review", "rct", "nonrandomized_trial", "observational", "case_report", "animal",
            "in_vitro", "review", "opinion", "unknown"]
 SPAN_PLACES = ["claim", "abstract", "title", "citation", "none"]
-HEX64 = r"^[0-9a-f]{64}$"
-MAX_PMID = 99_999_999  # PMIDs have at most 8 digits
-
-
-class _Strict(pa.DataFrameModel):
-    class Config:
-        strict = True
-        coerce = True
-
-
 class RunSchema(_Strict):
     """runs: one row per completed run."""
 
@@ -229,7 +220,7 @@ class QuarantineSchema(_Strict):
     raw: Series[str]
 
 
-TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
+RUN_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "runs": RunSchema,
     "run_issues": RunIssueSchema,
     "run_sources": RunSourceSchema,
@@ -244,8 +235,5 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "grade_reasons": GradeReasonSchema,
     "quarantine": QuarantineSchema,
 }
-
-# The record child tables and the mirror's tables (schemas/records.py, which imports the above).
-from grading.schemas.records import RECORD_SCHEMAS
-
-TABLE_SCHEMAS.update(RECORD_SCHEMAS)
+# The record child tables and the mirror's tables are in schemas/records.py; grading.schemas
+# joins both into its TABLE_SCHEMAS.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,11 +87,27 @@ def check_revisions_stage(due: dict, pubmed: PubmedSource) -> refresh.RevisionCh
 
 def fetch_stage(pmids: Sequence[int], pubmed: PubmedSource, stored: dict, absent: set[int], revised: set[int],
                 progress: Progress = _quiet) -> Retrieval:
-    return pipeline.fetch_records(pmids, Counted(pubmed, progress), stored, absent, revised)
+    """Fetch what the warehouse cannot answer; each batch's records are read (grading.engine)
+    on a second thread while the next batch waits for the rate limit."""
+    with ThreadPoolExecutor(1, thread_name_prefix="read-records") as reader:
+        reading: list[Future] = []
+        counted = Counted(pubmed, progress, lambda records: reading.append(reader.submit(read_batch, records)))
+        retrieval = pipeline.fetch_records(pmids, counted, stored, absent, revised)
+        for future in reading:
+            retrieval.read.update(future.result())
+    return retrieval
+
+
+def read_batch(records: Sequence) -> dict[int, object]:
+    return pipeline.read_records({r.pmid: r for r in records})
 
 
 def read_records_stage(retrieval: Retrieval) -> dict[int, object]:
-    return pipeline.read_records(retrieval.result.records)
+    """Every record's reading: those made during the fetch, the rest (stored, mirror, snapshot) now."""
+    result = retrieval.result
+    done = {p: e for p, e in retrieval.read.items() if p in result.records and result.origin.get(p) == "entrez"
+            and p not in retrieval.reused}
+    return {**done, **pipeline.read_records({p: r for p, r in result.records.items() if p not in done})}
 
 
 def grade_stage(docs: Sequence[Document], resolutions: dict, retrieval: Retrieval, evidence: dict, rubric: Rubric,
@@ -121,10 +138,12 @@ class Stages:
 
 class Counted:
     """A PubmedSource that says how many of a fetch's PMIDs are answered, as its source tells
-    (grading.pubmed.source.FETCH_PROGRESS: Entrez after each batch), else when it returns."""
+    (grading.pubmed.source.FETCH_PROGRESS: Entrez after each batch), else when it returns;
+    `arrived` gets each batch's records."""
 
-    def __init__(self, source: PubmedSource, progress: Progress):
-        self.source, self.progress = source, progress
+    def __init__(self, source: PubmedSource, progress: Progress,
+                 arrived: Callable[[Sequence], None] | None = None):
+        self.source, self.progress, self.arrived = source, progress, arrived
 
     @property
     def name(self) -> str:
@@ -135,9 +154,11 @@ class Counted:
         done = 0
         self.progress("fetch", 0, total)
 
-        def heard(n: int) -> None:
+        def heard(records: Sequence, answered: int) -> None:
             nonlocal done
-            done = min(total, done + n)
+            done = min(total, done + answered)
+            if self.arrived is not None and records:
+                self.arrived(records)
             self.progress("fetch", done, total)
 
         token = FETCH_PROGRESS.set(heard)

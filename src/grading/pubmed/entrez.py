@@ -163,7 +163,7 @@ class EntrezSource:
             _merge(result, part)
             tally.update(part_tally)
             if heard:
-                heard(len(part.records) + len(part.not_found) + len(part.unavailable))
+                heard(list(part.records.values()), len(part.records) + len(part.not_found) + len(part.unavailable))
         result.requests = sum(tally.values())
         return result
 
@@ -257,7 +257,7 @@ class EntrezSource:
                 tally.update(window_tally)
                 self._accept(records, pending, result)
                 if (heard := FETCH_PROGRESS.get()) is not None:
-                    heard(len(records))
+                    heard(records, len(records))
                 expired |= isinstance(failure, _Expired)
                 failed |= isinstance(failure, _GaveUp)
             if not expired or failed:

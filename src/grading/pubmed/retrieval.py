@@ -14,3 +14,4 @@ class Retrieval:
     result: FetchResult
     reused: set[int] = field(default_factory=set)  # taken from the warehouse, not fetched
     stale: dict[int, str] = field(default_factory=dict)  # reused although PubMed has newer: why
+    read: dict[int, object] = field(default_factory=dict)  # readings made while the fetch waited (grading.run)

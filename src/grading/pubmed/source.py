@@ -12,11 +12,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from grading.models import FetchResult
+from grading.models import FetchResult, PubmedRecord
 
-# Who hears, during a long fetch, how many more PMIDs have been answered (grading.run's progress
-# line). A source that fetches in batches calls it after each; others need not.
-FETCH_PROGRESS: ContextVar[Callable[[int], None] | None] = ContextVar("fetch_progress", default=None)
+# Who hears, during a long fetch, each batch as it arrives: (its records, how many PMIDs it
+# answered). grading.run shows progress and reads the records while the next batch is awaited.
+# A source that fetches in batches calls it after each; others need not.
+FETCH_PROGRESS: ContextVar[Callable[[Sequence[PubmedRecord], int], None] | None] = ContextVar(
+    "fetch_progress", default=None)
 
 
 class PubmedUnreachable(Exception):

@@ -18,14 +18,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, get_args
+from typing import Any, get_args
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from grading.models import Certainty, ClaimStatus, ClaimType
-
-if TYPE_CHECKING:
-    from grading.reports.write import Marts
+from grading.reports.marts import Marts
 
 CERTAINTY_ORDER = list(get_args(Certainty))
 STATUS_ORDER = list(get_args(ClaimStatus))
