@@ -20,9 +20,10 @@ browser:
 testdata: $(STAMP)
 	scripts/fetch-test-data
 
-# Style (pyproject.toml's [tool.ruff]); `make test` runs it first.
+# Style (pyproject.toml's [tool.ruff]) and the layers contract ([tool.importlinter]); `make test` runs it first.
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # The venv: exactly the versions and hashes of requirements.lock (uv checks every hash; pip's
 # hash mode trips over prefect's sqlalchemy[asyncio] extra), then this package without deps.

@@ -15,7 +15,7 @@ def write_large_case(folder: Path, snapshot: Path, n: int = 10_000) -> tuple[Pat
     """(page.md, records.xml): one claim per cited id, each id's record a clone of a snapshot record."""
     folder.mkdir(parents=True, exist_ok=True)
     text = snapshot.read_text(encoding="utf-8")
-    articles = re.findall(r"<PubmedArticle>.*?</PubmedArticle>", text, re.S)
+    articles = re.findall(r"<PubmedArticle>.*?</PubmedArticle>", text, re.DOTALL)
     out = ["<?xml version=\"1.0\" ?>\n<PubmedArticleSet>\n"]
     lines = ["# Supplements and outcomes\n\n"]
     for i in range(n):

@@ -49,6 +49,7 @@ from typing import Self
 import duckdb
 import pandas as pd
 
+from grading.errors import describe  # one-line messages, as the CLI prints them
 from grading.models import PubmedRecord
 from grading.pubmed.parser import (
     WHOLE,
@@ -462,7 +463,6 @@ def ingest_baseline(warehouse: Path, files: Sequence[str | os.PathLike[str]], *,
     Memory is bounded per worker (CHUNK_RECORDS); parsed parts wait on disk beside the
     warehouse until loaded, then go.
     """
-    from grading.errors import describe  # one-line messages, as the CLI prints them
 
     started = time.perf_counter()
     report = IngestReport(ingest_id)
