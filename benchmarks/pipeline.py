@@ -11,7 +11,13 @@
    each; the medians are compared, and so are the runs pair by pair (this machine's speed
    drifts by up to 30% within one benchmark run; a pair's two runs are half a minute apart).
 
-    .venv/bin/python benchmarks/pipeline.py [--repeat 3] [--skip-dask]
+4. The run's shape (issue 16), each as its own process: an empty Prefect flow with its
+   temporary server; `grading run` on the seeds, warm (a second run, nothing changed) as the
+   library and as `--prefect`; a page citing 10,000 PMIDs through the stand-in at 3 requests/s
+   against the fetch floor ceil(10,000/200)/3 s, with a per-stage table (the library's own
+   timings), and the same page with `--prefect` against the library run plus Prefect's start-up.
+
+    .venv/bin/python benchmarks/pipeline.py [--repeat 3] [--skip-dask] [--shape-only] [--citations N]
 
 Prints a table; asserts nothing (the figures go into the issue notes).
 """
@@ -35,7 +41,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each bulk ingest (median reported)")
     parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask ingest runs")
+    parser.add_argument("--shape-only", action="store_true", help="only part 4: the run's shape")
+    parser.add_argument("--citations", type=int, default=10_000, help="PMIDs the large page cites")
     args = parser.parse_args()
+    if args.shape_only:
+        os.chdir(ROOT)
+        rows = run_shape(Path(tempfile.mkdtemp(prefix="grading-bench-")), args.citations)
+        width = max(len(k) for k, _ in rows)
+        for k, v in rows:
+            print(f"{k.ljust(width)}  {v}")
+        return 0
     tmp = Path(tempfile.mkdtemp(prefix="grading-bench-"))
     os.environ.update(PREFECT_HOME=str(tmp / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                       PREFECT_LOGGING_LEVEL="WARNING")
@@ -89,6 +104,59 @@ def main() -> int:
     for k, v in rows:
         print(f"{k.ljust(width)}  {v}")
     return 0
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    done = subprocess.run(command, check=False, capture_output=True, text=True, env=env)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return time.perf_counter() - t0, done.stdout
+
+
+def run_shape(tmp: Path, citations: int) -> list[tuple[str, str]]:
+    """Part 4: library run vs Prefect, seeds and a large page; stage table from the library."""
+    import math
+
+    from large_page import write_large_case
+
+    from grading import run
+    from grading.settings import Settings, bundled_path
+    from grading.testing.standin import EutilsStandin
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API_", "GRADING_", "NCBI_"))}
+    env.update(PREFECT_HOME=str(tmp / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_LOGGING_LEVEL="WARNING")
+    grading_cmd = [sys.executable, "-m", "grading.cli", "run"]
+    rows: list[tuple[str, str]] = []
+    empty, _ = timed([sys.executable, "-c", "from prefect import flow\nflow(name='empty')(lambda: 0)()"], env)
+    rows.append(("empty Prefect flow with its temporary server (process wall)", f"{empty:.2f} s"))
+    with EutilsStandin([bundled_path("snapshot.xml")]) as standin:
+        seeds = ["--eutils-url", standin.base_url, "--reports", str(tmp / "seed-reports")]
+        timed([*grading_cmd, "--warehouse", str(tmp / "seeds.duckdb"), *seeds], env)  # cold: fills the warehouse
+        warm, _ = timed([*grading_cmd, "--warehouse", str(tmp / "seeds.duckdb"), *seeds], env)
+        rows.append(("grading run, seeds, warm (library)",
+                     f"{warm:.2f} s = {warm / empty:.2f}x the empty flow (target <= 0.3x)"))
+        timed([*grading_cmd, "--prefect", "--warehouse", str(tmp / "seeds-p.duckdb"), *seeds], env)
+        warm_p, _ = timed([*grading_cmd, "--prefect", "--warehouse", str(tmp / "seeds-p.duckdb"), *seeds], env)
+        rows.append(("grading run --prefect, seeds, warm", f"{warm_p:.2f} s"))
+    page, records = write_large_case(tmp / "large", bundled_path("snapshot.xml"), citations)
+    floor = math.ceil(citations / 200) / 3
+    with EutilsStandin([records], rate=3.0) as standin:
+        settings = Settings.from_env({}, warehouse=tmp / "large.duckdb", reports=tmp / "large-reports",
+                                     eutils_url=standin.base_url)
+        t0 = time.perf_counter()
+        summary = run.grade_corpus(settings, [str(page)])
+        library = time.perf_counter() - t0
+        rows.append((f"{citations}-citation page, library: {summary.claims} claims, {summary.requests} requests",
+                     f"{library:.1f} s = {library / floor:.2f}x the fetch floor {floor:.1f} s (target <= 2x)"))
+        for stage, seconds in summary.seconds.items():
+            rows.append((f"  {stage}", f"{seconds:.2f} s"))
+        prefect, _ = timed([*grading_cmd, str(page), "--prefect", "--warehouse", str(tmp / "large-p.duckdb"),
+                            "--reports", str(tmp / "large-p-reports"), "--eutils-url", standin.base_url], env)
+        rows.append((f"{citations}-citation page, --prefect (process wall)",
+                     f"{prefect:.1f} s = {prefect / (library + empty):.2f}x (library + empty flow) (target <= 1.3x)"))
+    return rows
 
 
 def bulk_files() -> list[Path] | None:

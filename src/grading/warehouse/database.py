@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -33,7 +34,7 @@ class WarehouseError(GradingError):
     """The warehouse cannot be used; the message is one line."""
 
 
-DDL = """
+TABLES_DDL = """
 CREATE TABLE IF NOT EXISTS grading_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
@@ -90,95 +91,12 @@ CREATE TABLE IF NOT EXISTS ingested_files (file_sha VARCHAR PRIMARY KEY, file_na
     parse_seconds DOUBLE);
 CREATE TABLE IF NOT EXISTS quarantine (run_id VARCHAR, table_name VARCHAR, row_key VARCHAR,
     check_name VARCHAR, failure VARCHAR, raw VARCHAR);
-
-CREATE OR REPLACE VIEW latest_run AS
-    SELECT * FROM runs WHERE status = 'completed' ORDER BY finished_at DESC, run_id DESC LIMIT 1;
-CREATE OR REPLACE VIEW claim_grades AS
-    SELECT c.source, c.claim_id, c.claim_text, c.char_start, c.char_end, c.claim_type, c.population,
-           g.certainty, g.status, g.pmids, g.reasons, g.rubric_version, g.run_id
-    FROM grades g JOIN claims_all c USING (claim_id)
-    WHERE g.run_id = (SELECT run_id FROM latest_run)
-    ORDER BY c.source, c.char_start;
-CREATE OR REPLACE VIEW citations AS
-    SELECT m.source, l.claim_id, m.raw, m.kind, m.value, l.pmid, l.method, l.resolution, l.link,
-           m.footnote, m.in_reference_list, l.fetch_outcome, l.candidates, l.detail, m.char_start,
-           m.char_end, m.citation_id, l.run_id
-    FROM citation_links l JOIN citation_mentions m USING (citation_id)
-    WHERE l.run_id = (SELECT run_id FROM latest_run)
-    ORDER BY m.source, m.char_start, l.claim_id;
-CREATE OR REPLACE VIEW reasons AS
-    SELECT c.source, r.claim_id, r.seq, r.pmid, r.domain, r.rule_id, r.change, r.explanation,
-           r.span_in, r.span_start, r.span_end, r.span_text, r.run_id
-    FROM grade_reasons r JOIN claims_all c USING (claim_id)
-    WHERE r.run_id = (SELECT run_id FROM latest_run)
-    ORDER BY c.source, c.char_start, r.seq;
-
--- Report marts (docs/reports.md): what a reader of the latest run needs, and what changed.
-CREATE OR REPLACE VIEW previous_run AS
-    SELECT * FROM runs WHERE status = 'completed' ORDER BY finished_at DESC, run_id DESC LIMIT 1 OFFSET 1;
-CREATE OR REPLACE VIEW source_texts AS
-    SELECT s.source, s.content_hash, v.media_type, v.encoding, v.n_chars, v.text, v.url, v.title, v.body_start,
-           s.run_id
-    FROM run_sources s JOIN source_versions v USING (source, content_hash)
-    WHERE s.run_id = (SELECT run_id FROM latest_run)
-    ORDER BY s.source;
-CREATE OR REPLACE VIEW cited_records AS
-    WITH cited AS (
-        SELECT pmid, min(fetch_outcome) AS fetch_outcome, count(DISTINCT claim_id) AS n_claims,
-               count(DISTINCT source) AS n_sources
-        FROM citations WHERE pmid IS NOT NULL GROUP BY pmid)
-    SELECT c.pmid, r.title, r.journal, r.year, r.design, r.species, r.sample_size, r.retracted,
-           r.publication_types, r.doi, r.pmcid, c.fetch_outcome, r.origin, c.n_claims, c.n_sources,
-           (SELECT run_id FROM latest_run) AS run_id
-    FROM cited c LEFT JOIN pubmed_records r USING (pmid)
-    ORDER BY c.pmid;
-CREATE OR REPLACE VIEW claim_changes AS
-    -- Claims are matched by (source, claim_text, occurrence): claim_ids change with the text.
-    WITH now_claims AS (
-        SELECT c.source, c.claim_text, c.claim_id, c.char_start, c.claim_type, g.certainty, g.status,
-               row_number() OVER (PARTITION BY c.source, c.claim_text ORDER BY c.char_start) AS occurrence
-        FROM grades g JOIN claims_all c USING (claim_id) WHERE g.run_id = (SELECT run_id FROM latest_run)),
-    before_claims AS (
-        SELECT c.source, c.claim_text, c.claim_id, c.char_start, c.claim_type, g.certainty, g.status,
-               row_number() OVER (PARTITION BY c.source, c.claim_text ORDER BY c.char_start) AS occurrence
-        FROM grades g JOIN claims_all c USING (claim_id) WHERE g.run_id = (SELECT run_id FROM previous_run)),
-    source_change AS (
-        SELECT source, CASE WHEN b.content_hash IS NULL THEN 'added' WHEN n.content_hash IS NULL THEN 'dropped'
-                            WHEN n.content_hash <> b.content_hash THEN 'edited' ELSE 'unchanged' END AS source_change
-        FROM (SELECT * FROM run_sources WHERE run_id = (SELECT run_id FROM latest_run)) n
-        FULL JOIN (SELECT * FROM run_sources WHERE run_id = (SELECT run_id FROM previous_run)) b USING (source))
-    SELECT CASE WHEN b.claim_id IS NULL THEN 'new' WHEN n.claim_id IS NULL THEN 'removed' ELSE 'regraded' END
-               AS change,
-           coalesce(n.source, b.source) AS source, s.source_change, coalesce(n.claim_text, b.claim_text) AS claim_text,
-           coalesce(n.occurrence, b.occurrence) AS occurrence, coalesce(n.claim_type, b.claim_type) AS claim_type,
-           n.certainty, n.status, b.certainty AS previous_certainty, b.status AS previous_status,
-           n.claim_id, b.claim_id AS previous_claim_id, n.char_start, b.char_start AS previous_char_start,
-           (SELECT run_id FROM latest_run) AS run_id, (SELECT run_id FROM previous_run) AS previous_run_id
-    FROM now_claims n
-    FULL JOIN before_claims b ON n.source = b.source AND n.claim_text = b.claim_text AND n.occurrence = b.occurrence
-    JOIN source_change s ON s.source = coalesce(n.source, b.source)
-    WHERE EXISTS (SELECT 1 FROM previous_run)
-      AND (n.claim_id IS NULL OR b.claim_id IS NULL OR n.certainty <> b.certainty OR n.status <> b.status)
-    ORDER BY source, coalesce(n.char_start, b.char_start), change;
-CREATE OR REPLACE VIEW newly_retracted AS
-    -- Retracted now, but not in the previous run: the record was not cited then, or the version
-    -- in effect when that run finished carried no retraction (PubMed's two markers, as models.py reads them).
-    WITH before_version AS (
-        SELECT pmid, arg_max(raw_xml, first_seen_at) AS raw_xml FROM pubmed_record_versions
-        WHERE first_seen_at <= (SELECT finished_at FROM previous_run) GROUP BY pmid),
-    before_cited AS (
-        SELECT DISTINCT pmid FROM citation_links
-        WHERE run_id = (SELECT run_id FROM previous_run) AND pmid IS NOT NULL AND fetch_outcome = 'fetched')
-    SELECT r.pmid, r.title, r.journal, r.year, r.design, r.n_claims, r.n_sources,
-           (b.pmid IS NOT NULL) AS previously_cited, r.run_id, (SELECT run_id FROM previous_run) AS previous_run_id
-    FROM cited_records r
-    LEFT JOIN before_cited b USING (pmid)
-    LEFT JOIN before_version v USING (pmid)
-    WHERE r.retracted AND EXISTS (SELECT 1 FROM previous_run)
-      AND NOT (b.pmid IS NOT NULL AND coalesce(regexp_matches(v.raw_xml,
-          '<PublicationType[^>]*>\\s*Retracted Publication\\s*</PublicationType>|RefType=["'']RetractionIn["'']'), false))
-    ORDER BY r.pmid;
 """
+
+# The views (marts) in their own file: SQL reads better as SQL.
+VIEWS = (resources.files("grading.warehouse") / "views.sql").read_text(encoding="utf-8")
+DDL = TABLES_DDL + "\n" + VIEWS
+
 
 # Run-scoped tables are appended; these are keyed and only gain rows they lack.
 # Replaced with their record: a fetched version's rows replace the old version's (grading.warehouse.record_rows).
