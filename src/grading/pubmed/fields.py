@@ -12,18 +12,24 @@ through ElementPath in Python. Measured by benchmarks/parse.py.
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 
 from grading.models import AbstractSection, Author, CommentCorrection, MeshHeading, PubmedRecord
-
-_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
-_DAY_NUMBERS = {**{str(d): f"{d:02d}" for d in range(1, 32)}, **{f"{d:02d}": f"{d:02d}" for d in range(1, 10)}}
-_MONTH_NUMBERS = {text: padded for text, padded in _DAY_NUMBERS.items() if int(text) <= 12}
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
-
+from grading.pubmed.dates import (
+    parse_fallback_year,
+    parse_history,
+    parse_iso_date,
+    parse_pub_date,
+)
+from grading.pubmed.xml_text import (
+    _child,
+    _child_text,
+    _clean,
+    _first_children,
+    _int,
+    _mixed_text,
+    _text,
+)
 
 # --- records -----------------------------------------------------------------------------------
 
@@ -218,32 +224,6 @@ def parse_abstract(abstract: etree._Element | None) -> tuple[AbstractSection, ..
     return tuple(sections)
 
 
-def parse_pub_date(pub_date: etree._Element | None) -> tuple[int | None, str | None]:
-    """(year, MedlineDate). The year is `Year`, else the first 4-digit year in `MedlineDate`
-    ("1998 Dec-1999 Jan" -> 1998); MedlineDate is kept only when there is no `Year`."""
-    if pub_date is None:
-        return None, None
-    parts = _first_children(pub_date)
-    year = _year(_text(parts.get("Year")))
-    if year is not None:
-        return year, None
-    medline_date = _text(parts.get("MedlineDate"))
-    return _year(medline_date), medline_date
-
-
-def parse_fallback_year(article_dates: list, history: tuple[tuple[str, str], ...]) -> int | None:
-    """The year when PubDate gives none: `ArticleDate` (electronic), else the history dates,
-    preferring the date the record entered PubMed."""
-    for date in article_dates:
-        if (year := _year(_child_text(date, "Year"))) is not None:
-            return year
-    years = {status: int(date[:4]) for status, date in history}
-    for status in ("pubmed", "entrez", "medline"):
-        if status in years:
-            return years[status]
-    return min(years.values(), default=None)
-
-
 def parse_pubmed_data(pubmed_data: etree._Element | None) -> tuple[etree._Element | None, etree._Element | None]:
     """(History, the record's own ArticleIdList) of a `PubmedData` or `PubmedBookData`.
     ReferenceList is not read: the references are not the record."""
@@ -256,47 +236,6 @@ def parse_pubmed_data(pubmed_data: etree._Element | None) -> tuple[etree._Elemen
             elif tag == "ArticleIdList":
                 id_list = id_list if id_list is not None else child
     return history, id_list
-
-
-def parse_history(history: etree._Element | None) -> tuple[tuple[str, str], ...]:
-    """(PubStatus, date) of each `PubMedPubDate`: "yyyy-mm-dd", or "yyyy-mm"/"yyyy" when less
-    is valid; dates without a status or a year are left out."""
-    if history is None:
-        return ()
-    dates = list(history.iterchildren("PubMedPubDate"))
-    # Year, Month, Day are required and in this order (DTD): read all their texts in one C-level
-    # pass; go date by date only when some are missing.
-    texts = list(history.itertext("Year", "Month", "Day", with_tail=False))
-    if len(texts) == 3 * len(dates):
-        parts = iter(texts)
-        triples = zip(parts, parts, parts)
-    else:
-        triples = ((_child_text(d, "Year"), _child_text(d, "Month"), _child_text(d, "Day")) for d in dates)
-    out = []
-    for date, (year, month, day) in zip(dates, triples):
-        status = date.get("PubStatus")
-        if not status:
-            continue
-        mm, dd = _MONTH_NUMBERS.get(month), _DAY_NUMBERS.get(day)  # the common case: all numeric
-        if mm and dd and year and len(year) == 4 and year.isdigit() and year.isascii() and year[0] != "0":
-            out.append((status, f"{year}-{mm}-{dd}"))
-        elif text := _partial_date(year, month, day):
-            out.append((status, text))
-    return tuple(out)
-
-
-def _partial_date(year: str | None, month: str | None, day: str | None) -> str | None:
-    """"yyyy-mm-dd" from numeric or named parts, as far as they are valid; None without a year."""
-    if not year:
-        return None
-    y = _int(year)
-    if y is None or not 1000 <= y <= 9999:
-        return None
-    m = _month(month)
-    if m is None:
-        return f"{y:04d}"
-    d = _int(day)
-    return f"{y:04d}-{m:02d}" if d is None or not 1 <= d <= 31 else f"{y:04d}-{m:02d}-{d:02d}"
 
 
 def parse_pages(pagination: etree._Element | None) -> str | None:
@@ -460,119 +399,3 @@ def parse_comments_corrections(cc_list: etree._Element | None) -> tuple[CommentC
     return tuple(links)
 
 
-def parse_iso_date(date: etree._Element | None) -> str | None:
-    """A numeric Year/Month/Day element (DateRevised) as "yyyy-mm-dd"; None unless all are valid."""
-    if date is None:
-        return None
-    texts = list(date.itertext("Year", "Month", "Day", with_tail=False))  # in this order (DTD)
-    if len(texts) == 3 and texts[0].isdigit() and (mm := _MONTH_NUMBERS.get(texts[1])) \
-            and (dd := _DAY_NUMBERS.get(texts[2])) and len(texts[0]) == 4 and texts[0].isascii() and texts[0][0] != "0":
-        return f"{texts[0]}-{mm}-{dd}"  # the common case
-    parts = _first_children(date)
-    year, month, day = (_int(parts[p].text) if p in parts else None for p in ("Year", "Month", "Day"))
-    if year is None or month is None or day is None:
-        return None
-    if not (1000 <= year <= 9999 and 1 <= month <= 12 and 1 <= day <= 31):
-        return None
-    return f"{year:04d}-{month:02d}-{day:02d}"
-
-
-# --- text helpers ------------------------------------------------------------------------------
-
-
-def _child(parent: etree._Element | None, tag: str) -> etree._Element | None:
-    return next(parent.iterchildren(tag), None) if parent is not None else None
-
-
-def _first_children(elem: etree._Element) -> dict:
-    """Direct children by tag, the first of each tag winning."""
-    found: dict = {}
-    for child in elem:
-        found.setdefault(child.tag, child)
-    return found
-
-
-def _text(elem: etree._Element | None) -> str | None:
-    """The cleaned text of a plain-text element; None when absent or blank."""
-    if elem is None:
-        return None
-    return _clean(elem.text)
-
-
-def _child_text(parent: etree._Element | None, tag: str) -> str | None:
-    """The cleaned text of the first child `tag`; None when absent or blank."""
-    return _text(_child(parent, tag))
-
-
-def _clean(text: str | None) -> str | None:
-    """Whitespace collapsed and trimmed, as `" ".join(text.split())`; None for missing or blank.
-
-    Most texts are clean already, and splitting a 2,000-character abstract into words to join
-    them again costs more than the rest of its record: printable text holds no whitespace but
-    the ASCII space (tabs, newlines, NBSP and other Unicode spaces are not printable), so it is
-    clean unless a space doubles or ends it."""
-    if not text:
-        return None
-    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
-        return text
-    return " ".join(text.split()) or None
-
-
-def _int(text: str | None) -> int | None:
-    text = (text or "").strip()
-    return int(text) if text.isascii() and text.isdigit() else None
-
-
-def _year(text: str | None) -> int | None:
-    """The first 4-digit year in a text ("1998 Dec-1999 Jan" -> 1998)."""
-    if text and len(text) == 4 and text.isdigit() and text.isascii():
-        return int(text)  # the common case: a Year element
-    match = _YEAR.search(text) if text else None
-    return int(match.group(1)) if match else None
-
-
-def _month(text: str | None) -> int | None:
-    """A month as 1-12 from "02", "2" or "Feb"; None otherwise."""
-    if not text:
-        return None
-    text = text.strip()
-    month = _int(text) if text.isdigit() else _MONTHS.get(text[:3].lower())
-    return month if month and 1 <= month <= 12 else None
-
-
-def _is_math(tag: str) -> bool:
-    return tag.rpartition("}")[2].rpartition(":")[2] == "math"
-
-
-def _mixed_text(elem: etree._Element | None) -> str | None:
-    """All text of an element with inline markup, in document order, whitespace normalised.
-
-    Like `"".join(elem.itertext())`, but whitespace-only text inside MathML is dropped: it is
-    layout between tokens (`<mi>x</mi>\\n<mn>2</mn>` reads "x2", not "x 2"). Iterative, because
-    deeply nested junk must not hit the recursion limit. Comments and PIs are skipped; an
-    unresolved entity keeps its literal "&name;".
-    """
-    if elem is None:
-        return None
-    if not len(elem):  # the common case: no markup at all
-        return _clean(elem.text)
-    parts: list[str] = []
-    stack: list = [(elem, False)]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            parts.append(item)
-            continue
-        node, in_math = item
-        tag = node.tag
-        if isinstance(tag, str):
-            in_math = in_math or _is_math(tag)
-            if node.text and not (in_math and node.text.isspace()):
-                parts.append(node.text)
-            for child in reversed(node):
-                if child.tail and not (in_math and child.tail.isspace()):
-                    stack.append(child.tail)
-                stack.append((child, in_math))
-        elif tag is etree.Entity:
-            parts.append(node.text)
-    return _clean("".join(parts))

@@ -43,11 +43,11 @@ from lxml import etree
 
 from grading.models import PubmedRecord
 from grading.pubmed.fields import (
-    _mixed_text,
     parse_deleted_pmids,
     parse_pubmed_article,
     parse_pubmed_book_article,
 )
+from grading.pubmed.xml_text import _mixed_text
 
 log = logging.getLogger(__name__)
 
