@@ -16,14 +16,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from grading.clock import new_run_id, now_utc
-from grading.warehouse.baseline import (
-    IngestBatch,
-    IngestReport,
-    Outcome,
-    ParseJob,
-    ingest_baseline,
-    parse_job,
-)
+from grading.warehouse.baseline import IngestReport, Outcome, ingest_baseline
+from grading.warehouse.baseline_parse import IngestBatch, ParseJob, parse_job
 
 
 @task(name="parse-baseline-shard", cache_policy=NO_CACHE)

@@ -23,8 +23,8 @@ from grading.warehouse.baseline import (
     already_ingested,
     ingest_baseline,
     load_batches,
-    parse_baseline_file,
 )
+from grading.warehouse.baseline_parse import parse_baseline_file
 from grading.warehouse.database import RECORD_CHILD_TABLES, open_warehouse
 from tests.runs import grade
 
