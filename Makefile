@@ -4,13 +4,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean testdata lock browser
+.PHONY: run test test-fast lint clean testdata lock browser
 
 run: $(STAMP)
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(VENV)/bin/grading run $(ARGS)
 
 test: $(STAMP) lint testdata browser
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(PY) -m pytest $(PYTEST_ARGS)
+
+# The inner loop: lint, then every test but the slow `integration` ones (Prefect, browser, end to end).
+test-fast: $(STAMP) lint testdata
+	PREFECT_SERVER_ANALYTICS_ENABLED=false $(PY) -m pytest -q -m "not integration" $(PYTEST_ARGS)
 
 # Debian's chromium for the browser tests (tests/test_browser.py), installed when missing (needs root).
 browser:

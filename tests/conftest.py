@@ -17,6 +17,14 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 pytest_plugins = ("tests.standin_fixtures", "tests.report_fixtures")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`integration`: every end-to-end, browser or Prefect test (make test-fast leaves them out)."""
+    for item in items:
+        if (item.get_closest_marker("e2e") or item.get_closest_marker("browser")
+                or "prefect_harness" in getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return SEEDS

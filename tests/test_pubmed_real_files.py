@@ -15,6 +15,8 @@ import pytest
 from grading.models import PubmedRecord
 from grading.pubmed.parser import DeletedCitations, ParseStats, iter_pubmed_xml, parse_efetch_reply
 
+pytestmark = pytest.mark.integration  # 50,000 real records parsed
+
 FILES = {"pubmed20n0014.xml.gz": 30_000, "pubmed21n1298.xml.gz": 20_788}
 
 
