@@ -13,14 +13,9 @@ from pathlib import Path
 import duckdb
 
 from grading.pubmed.parser import PubmedXmlError, parse_efetch_reply
+from tests.helpers import latest_run_id, rows
 
-
-def rows(con: duckdb.DuckDBPyConnection, sql: str, *params: object) -> list[tuple]:
-    return con.execute(sql, list(params)).fetchall()
-
-
-def latest_run_id(con: duckdb.DuckDBPyConnection) -> str:
-    return rows(con, "SELECT run_id FROM latest_run")[0][0]
+__all__ = ["latest_run_id", "rows"]  # as the reliability tests import them
 
 
 def ledger_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:

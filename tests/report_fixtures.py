@@ -13,11 +13,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
 from lxml import etree
 
 from grading.testing.standin import EutilsStandin
+from tests.helpers import query
 from tests.runs import grade
 
 HOSTILE_DIR = Path(__file__).resolve().parent / "fixtures" / "hostile"
@@ -36,14 +36,6 @@ class TwoRuns:
     removed_claim: str
     retracted_pmid: int
     run_ids: tuple[str, str]
-
-
-def query(warehouse: Path, sql: str, *params: object) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def mark_retracted(snapshot: Path, pmid: int, out: Path) -> None:

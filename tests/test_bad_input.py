@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import http.server
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ from grading.engine.record_reading import Effect, TextSpan, read_record
 from grading.pubmed.parser import parse_efetch_reply
 from grading.testing.standin import EutilsStandin
 from grading.warehouse.database import insert_frame, open_warehouse
+from tests.helpers import local_web
 from tests.reliability import latest_run_id, ledger_problems, rows
 
 CLAIM = "Melatonin shortens jet lag in adult travellers (PMID: 16996037)."
@@ -99,13 +99,8 @@ class _Pages(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def web() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with local_web(_Pages) as url:
+        yield url
 
 
 @pytest.mark.parametrize("path", ["/to-ftp", "/to-file", "/to-data", "/to-javascript"])

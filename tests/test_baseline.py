@@ -26,6 +26,7 @@ from grading.warehouse.baseline import (
 )
 from grading.warehouse.baseline_parse import parse_baseline_file
 from grading.warehouse.database import RECORD_CHILD_TABLES, open_warehouse
+from tests.helpers import query
 from tests.runs import grade
 
 REAL_FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
@@ -74,9 +75,7 @@ def dump(warehouse: Path) -> dict[str, list[tuple]]:
         return out
 
 
-def one(warehouse: Path, sql: str, *params):
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, list(params)).fetchall()
+one = query  # one query on a read-only open
 
 
 # --- the two real files ------------------------------------------------------------------------

@@ -34,6 +34,7 @@ REVIEW = ("D016454", "Review")
 LETTER = ("D016422", "Letter")
 RETRACTED = ("D016441", "Retracted Publication")
 JOURNAL_ARTICLE = ("D016428", "Journal Article")
+from tests.helpers import snapshot_records
 
 
 def record(title: str | None = "A study", abstract: str | tuple[tuple[str | None, str], ...] = "", *,
@@ -69,9 +70,7 @@ def assert_spans_point_into(rec: PubmedRecord, ev: RecordEvidence) -> None:
 
 @pytest.fixture(scope="module")
 def snapshot() -> dict[int, PubmedRecord]:
-    from grading.pubmed.parser import iter_pubmed_xml
-
-    return {r.pmid: r for r in iter_pubmed_xml(SNAPSHOT)}
+    return snapshot_records()
 
 
 # --- the bundled snapshot ---------------------------------------------------------------------

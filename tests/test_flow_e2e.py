@@ -10,6 +10,7 @@ import pytest
 
 from grading.settings import bundled_path
 from grading.testing.standin import EutilsStandin
+from tests.helpers import rows
 
 pytestmark = pytest.mark.e2e
 
@@ -30,10 +31,6 @@ def online_run(tmp_path_factory, prefect_harness, standin):
     con = duckdb.connect(str(out / "w.duckdb"), read_only=True)
     yield summary, con, out
     con.close()
-
-
-def rows(con, sql, *params):
-    return con.execute(sql, list(params)).fetchall()
 
 
 def test_flow_went_through_entrez(online_run, standin) -> None:

@@ -29,6 +29,7 @@ from grading.pubmed.parser import (
     iter_pubmed_xml,
     parse_efetch_reply,
 )
+from tests.helpers import snapshot_records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pubmed"
 SNAPSHOT = Path(__file__).resolve().parents[1] / "src" / "grading" / "data" / "snapshot.xml"
@@ -45,7 +46,7 @@ def records_of(name: str) -> dict[int, PubmedRecord]:
 
 @pytest.fixture(scope="module")
 def snapshot() -> dict[int, PubmedRecord]:
-    return {r.pmid: r for r in parse_efetch_reply(SNAPSHOT.read_bytes())}
+    return snapshot_records()
 
 
 @pytest.fixture

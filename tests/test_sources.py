@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import http.server
-import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from grading.documents.sources import SourceError, read_source, read_sources
+from tests.helpers import local_web
 
 
 def test_seed_text_kept_exactly(seeds_dir: Path) -> None:
@@ -118,12 +119,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture()
-def web() -> str:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+def web() -> Iterator[str]:
+    with local_web(_Handler) as url:
+        yield url
 
 
 def test_url_source(web: str) -> None:
