@@ -38,6 +38,7 @@ from grading.pubmed.snapshot import SnapshotSource
 from grading.pubmed.source import FETCH_PROGRESS, FallbackSource, PubmedSource
 from grading.reports.write import write_reports
 from grading.settings import Settings
+from grading.vocabulary import load_vocabularies
 from grading.warehouse import tables
 from grading.warehouse.database import (
     check_file,
@@ -283,6 +284,7 @@ def grade_corpus(settings: Settings, specs: Sequence[str] | None = None, *, pubm
     warehouse and the reports. `pubmed`: where records come from (default: Entrez with the
     snapshot behind it, or the snapshot offline). `progress(stage, done, total)` is called as
     documents are extracted, PMIDs fetched and claims graded."""
+    load_vocabularies()  # a broken vocabulary file is one line now, before any work
     stages = stages or Stages()
     tick = progress or _quiet
     logger = logger or log
