@@ -8,12 +8,13 @@ walk cost more than the work). The cache keys still see the values themselves.
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from pathlib import Path
 
 from grading.flows.cache_keys import extract_key, grade_key
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from grading import pipeline, run
@@ -74,9 +75,17 @@ def extract_tasks(sources: list[Source], progress: run.Progress) -> list[Documen
     return docs
 
 
+def in_process() -> bool:
+    """Whether tasks run in this process (the thread pool): there `quote` spares Prefect the walk;
+    Dask ships the parameters to workers, and its path does not unwrap the annotation."""
+    context = FlowRunContext.get()
+    return context is None or isinstance(context.task_runner, ThreadPoolTaskRunner)
+
+
 def grade_tasks(docs: list[Document], resolutions: dict, retrieval: Retrieval, evidence: dict, rubric,
                 progress: run.Progress):
-    futures = [grade_task.submit(quote(doc), *map(quote, pipeline.evidence_for(doc, resolutions, retrieval, evidence)),
+    wrap = quote if in_process() else (lambda value: value)
+    futures = [grade_task.submit(wrap(doc), *map(wrap, pipeline.evidence_for(doc, resolutions, retrieval, evidence)),
                                  rubric) for doc in docs]
     rows, grades = [], []
     total = sum(len(d.claims) for d in docs)
@@ -101,10 +110,6 @@ TASKS = run.Stages(
 )
 
 
-# Who hears the run's progress (grading run --prefect sets it): a flow parameter would go to the API.
-PROGRESS: ContextVar[run.Progress | None] = ContextVar("grading_progress", default=None)
-
-
 @flow(name="grade-corpus", log_prints=False)
 def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None, reports: str | None = None,
                  offline: bool = False, eutils_url: str | None = None, wait: float | None = None) -> dict:
@@ -113,5 +118,5 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
     settings = Settings.from_env(warehouse=Path(warehouse) if warehouse else None,
                                  reports=Path(reports) if reports else None, offline=offline or None,
                                  eutils_url=eutils_url, lock_wait=wait)
-    summary = run.grade_corpus(settings, sources, stages=TASKS, progress=PROGRESS.get(), logger=get_run_logger())
+    summary = run.grade_corpus(settings, sources, stages=TASKS, progress=run.FLOW_PROGRESS.get(), logger=get_run_logger())
     return summary.as_dict()

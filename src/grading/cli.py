@@ -156,18 +156,19 @@ def run_as_flow(args: argparse.Namespace, sources: list[str], progress: Progress
     upgrade(settings.warehouse, settings.lock_wait)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from grading.flows.grade_corpus import PROGRESS, grade_corpus
+    from grading.flows.grade_corpus import grade_corpus
     from grading.flows.runners import make_task_runner
+    from grading.run import FLOW_PROGRESS
 
     runner = make_task_runner(args.task_runner, workers=args.workers, address=args.dask_address)
-    token = PROGRESS.set(progress)
+    token = FLOW_PROGRESS.set(progress)
     try:
         return grade_corpus.with_options(task_runner=runner)(
             sources=sources or None, warehouse=str(args.warehouse) if args.warehouse else None,
             reports=str(args.reports) if args.reports else None, offline=args.offline,
             eutils_url=args.eutils_url, wait=args.wait)
     finally:
-        PROGRESS.reset(token)
+        FLOW_PROGRESS.reset(token)
 
 
 def say_run(summary: dict, missing: list[str]) -> int:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +54,10 @@ from grading.warehouse.database import (
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 STAGES = ("read", "extract", "resolve", "fetch", "read records", "grade", "frames", "load", "reports")
 LOAD_WAIT = 60.0  # seconds the load waits for readers (grading sql/report) or another run's load
+
+# Who hears a flow run's progress (grading run --prefect sets it): a flow parameter would go to
+# Prefect's API. Here, not in the flow's module: Dask pickles the flow's function with its globals.
+FLOW_PROGRESS: ContextVar[Progress | None] = ContextVar("grading_flow_progress", default=None)
 
 log = logging.getLogger("grading.run")
 log.addHandler(logging.NullHandler())  # the CLI says each failure itself; the flow passes Prefect's logger
