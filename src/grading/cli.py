@@ -7,8 +7,6 @@ non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
 import signal
 import sys
@@ -55,11 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="regenerate the reports from the warehouse without re-running")
     rep.add_argument("--warehouse", type=Path)
     rep.add_argument("--reports", type=Path)
+    rep.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="if a run holds the warehouse, wait this long for it (default: exit at once)")
 
-    sql = sub.add_parser("sql", help="run a SQL query against the warehouse (read-only)")
-    sql.add_argument("query")
+    sql = sub.add_parser("sql", help="run a query against the warehouse (read-only: queries only, nothing "
+                                     "outside the warehouse file is reachable)")
+    sql.add_argument("query", nargs="?", help="one SELECT, WITH, DESCRIBE, SHOW, EXPLAIN or PRAGMA table_info")
+    sql.add_argument("--describe", metavar="TABLE", help="list a table's or view's columns, types and comments")
     sql.add_argument("--warehouse", type=Path)
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql.add_argument("--wide", action="store_true", help="do not cut long text in table output")
+    sql.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="if a run holds the warehouse, wait this long for it (default: exit at once)")
 
     ing = sub.add_parser("ingest-baseline", help="load PubMed baseline/update files (plain or .gz) into the "
                                                  "warehouse as a local mirror that runs consult before Entrez")
@@ -202,7 +207,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from grading.warehouse.database import open_warehouse
 
     settings = settings_for(args)
-    with open_warehouse(settings.warehouse, read_only=True) as con:
+    with open_warehouse(settings.warehouse, read_only=True, wait=args.wait) as con:
         for path in write_reports(con, settings.reports):
             print(f"report: {path}")
     return 0
@@ -250,43 +255,19 @@ def cmd_ingest_baseline(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from grading.warehouse.database import open_warehouse
+    from grading.warehouse.console import describe_table, open_contained, run_query, write_result
 
+    if (args.query is None) == (args.describe is None):
+        print("grading: error: give a QUERY or --describe TABLE (one of them)", file=sys.stderr)
+        return EXIT_USAGE
     settings = settings_for(args)
-    with open_warehouse(settings.warehouse, read_only=True) as con:
-        cur = con.execute(args.query)
-        columns = [d[0] for d in cur.description] if cur.description else []
-        rows = cur.fetchall() if columns else []
-    out = sys.stdout
-    if args.format == "csv":
-        w = csv.writer(out)
-        w.writerow(columns)
-        w.writerows([[format_cell(v) for v in r] for r in rows])
-    elif args.format == "json":
-        json.dump([dict(zip(columns, r)) for r in rows], out, default=str, ensure_ascii=False, indent=1)
-        out.write("\n")
-    else:
-        out.write(format_table(columns, rows))
+    con = open_contained(settings.warehouse, wait=args.wait)
+    try:
+        columns, rows = describe_table(con, args.describe) if args.describe else run_query(con, args.query)
+    finally:
+        con.close()
+    write_result(sys.stdout, columns, rows, args.format, wide=args.wide)
     return 0
-
-
-def format_cell(v: object) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, list):
-        return "[" + ", ".join(format_cell(x) for x in v) + "]"
-    return str(v)
-
-
-def format_table(columns: list[str], rows: list[tuple], max_width: int = 60) -> str:
-    """Aligned columns, long cells cut with an ellipsis, a row count at the end."""
-    cells = [[format_cell(v).replace("\n", " ") for v in r] for r in rows]
-    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in r] for r in cells]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(columns)]
-    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()
-    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":
