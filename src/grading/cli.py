@@ -122,6 +122,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     sources = [s for s in args.sources if s not in missing]
     if args.sources and not sources:
         return EXIT_USAGE
+    from grading.reports.ownership import ReportsFolderError, claim_reports_folder
+
+    try:  # before anything runs: a folder holding the user's files is refused, not half-replaced after the load
+        claim_reports_folder(settings_for(args).reports)
+    except ReportsFolderError as exc:
+        print(f"grading: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from grading.flows.grade_corpus import grade_corpus
