@@ -368,6 +368,7 @@ def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame],
                 continue  # written with their records, above
             elif table != "runs":
                 insert_frame(con, table, df)
+        note_moved_sources(con, str(frames["runs"]["run_id"].iloc[0]))
         insert_frame(con, "runs", frames["runs"])  # last: a run row means a complete run
         if pause is not None:
             pause("load")
@@ -375,6 +376,20 @@ def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame],
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def note_moved_sources(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """A source whose exact content the previous run read under another name, now gone from
+    the run, was renamed or moved: say so in run_issues. Claim ids include the source's name,
+    so its claims are new rows under the new name; the old rows stay as history."""
+    con.execute("""
+        INSERT INTO run_issues
+        SELECT ?, 'sources', n.source, 'same content as ' || string_agg(DISTINCT b.source, ', ' ORDER BY b.source)
+               || ' in the previous run: read as renamed or moved; its claims now carry this name'
+        FROM run_sources n JOIN run_sources b ON b.content_hash = n.content_hash AND b.source <> n.source
+        WHERE n.run_id = ? AND b.run_id = (SELECT run_id FROM latest_run)
+          AND b.source NOT IN (SELECT source FROM run_sources WHERE run_id = ?)
+        GROUP BY n.source""", [run_id, run_id, run_id])
 
 
 def stored_records(con: duckdb.DuckDBPyConnection, pmids: list[int]) -> pd.DataFrame:

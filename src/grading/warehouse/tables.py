@@ -44,7 +44,7 @@ def source_frames(docs: Sequence[Document], run_id: str) -> dict[str, pd.DataFra
         columns=["claim_id", "source", "content_hash", "char_start", "char_end", "claim_text", "claim_type",
                  "population"])
     mentions = pd.DataFrame([{
-        "citation_id": citation_id(d.source.content_hash, m), "source": d.source.source,
+        "citation_id": citation_id(d.source.content_hash, m, source=d.source.source), "source": d.source.source,
         "content_hash": d.source.content_hash, "char_start": m.char_start, "char_end": m.char_end, "raw": m.raw,
         "kind": m.kind, "value": m.value, "footnote": m.footnote, "in_reference_list": m.in_reference_list,
         "authors": list(m.authors), "year": m.year, "title": m.title} for d in docs for m in d.mentions],
@@ -55,7 +55,8 @@ def source_frames(docs: Sequence[Document], run_id: str) -> dict[str, pd.DataFra
 
 def link_frame(rows: Sequence[LinkRow], run_id: str) -> pd.DataFrame:
     return pd.DataFrame([{
-        "run_id": run_id, "citation_id": citation_id(r.doc.source.content_hash, r.mention), "claim_id": r.claim_id,
+        "run_id": run_id, "citation_id": citation_id(r.doc.source.content_hash, r.mention, source=r.doc.source.source),
+        "claim_id": r.claim_id,
         "link": r.link, "resolution": r.resolution.status, "pmid": r.resolution.pmid, "method": r.resolution.method,
         "candidates": list(r.resolution.candidates), "fetch_outcome": r.fetch_outcome,
         "detail": "; ".join(x for x in (r.resolution.detail, r.fetch_cause, r.link_reason) if x) or None}
