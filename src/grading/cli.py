@@ -113,12 +113,13 @@ def settings_for(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from grading.documents.sources import is_url
+    from grading.documents.sources import is_url, local_problem, shown_name
 
     # Refuse at once, before Prefect starts, when no named source exists at all.
-    missing = [s for s in args.sources if not is_url(s) and not Path(s).exists()]
+    problems = {s: local_problem(s) for s in args.sources if not is_url(s)}
+    missing = [s for s, problem in problems.items() if problem]
     for spec in missing:
-        print(f"grading: error: {spec}: no such file or folder", file=sys.stderr)
+        print(f"grading: error: {shown_name(spec)}: {problems[spec]}", file=sys.stderr)
     sources = [s for s in args.sources if s not in missing]
     if args.sources and not sources:
         return EXIT_USAGE
