@@ -14,7 +14,9 @@ from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
+from grading.errors import GradingError
 from grading.pausepoints import check_points
+from grading.validation import non_negative, positive, positive_int
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 API_KEY_PARAM = re.compile(r"(api[_-]?key=)(?!\*\*\*)[^&\s'\"<>;]+", re.IGNORECASE)
@@ -43,16 +45,20 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], object]]] = {
     "NCBI_API_KEY": ("api_key", str),
     "GRADING_SNAPSHOT": ("snapshot", Path),
     "GRADING_RUBRIC": ("rubric", Path),
-    "GRADING_HTTP_TIMEOUT": ("http_timeout", float),
+    "GRADING_HTTP_TIMEOUT": ("http_timeout", positive),
     "GRADING_SCHEDULE_CRON": ("schedule_cron", str),
     "GRADING_SCHEDULE_TIMEZONE": ("schedule_timezone", str),
-    "GRADING_LOCK_WAIT": ("lock_wait", float),
+    "GRADING_LOCK_WAIT": ("lock_wait", non_negative),
     "GRADING_SOURCES_LIST": ("sources_list", Path),
-    "GRADING_RECORD_MAX_AGE_DAYS": ("record_max_age_days", float),
-    "GRADING_REVISION_CHECK_HOURS": ("revision_check_hours", float),
-    "GRADING_MAX_SOURCE_BYTES": ("max_source_bytes", int),
+    "GRADING_RECORD_MAX_AGE_DAYS": ("record_max_age_days", non_negative),
+    "GRADING_REVISION_CHECK_HOURS": ("revision_check_hours", non_negative),
+    "GRADING_MAX_SOURCE_BYTES": ("max_source_bytes", positive_int),
     "GRADING_PAUSE_AT": ("pause_at", _points),
 }
+
+
+class SettingsError(GradingError, ValueError):
+    """An environment variable or flag with an unusable value; one line naming it."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,11 @@ class Settings:
         values: dict[str, object] = {}
         for name, (attr, convert) in ENV_SETTINGS.items():
             if env.get(name):
-                values[attr] = convert(env[name])
+                try:
+                    values[attr] = convert(env[name])
+                except (ValueError, TypeError) as exc:  # one line naming the variable and the value
+                    first = (str(exc).splitlines() or [""])[0]
+                    raise SettingsError(f"{name}={env[name][:40]!r}: {first}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)  # type: ignore[arg-type]
 
