@@ -15,6 +15,7 @@ from grading.engine.rubric import load_rubric
 from grading.models import Source
 from grading.pausepoints import pauser
 from grading.pubmed import refresh
+from grading.pubmed.counts import request_counts
 from grading.pubmed.entrez import EntrezSource
 from grading.pubmed.mirror import mirror_first
 from grading.pubmed.resolve import pmids_to_fetch
@@ -146,7 +147,8 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
                   **tables.grade_frames(grades, info.run_id)}
         frames = tables.validate_frames(frames, info.run_id)
         tags = {d.source.source: tags_for(d.source.source, listed) for d in docs}
-        frames = tables.run_frames(info, docs, failures, frames, retrieval.result.requests, pipeline.now_utc(), tags)
+        requests = request_counts(pubmed)  # every E-utilities request of the run, by endpoint
+        frames = tables.run_frames(info, docs, failures, frames, requests, pipeline.now_utc(), tags)
         if settings.api_key:  # causes quote error pages, which may echo the key
             frames = tables.redact_frames(frames, settings.redact)
         pause = pauser(settings.pause_at)  # GRADING_PAUSE_AT, for crash tests; does nothing by default
@@ -161,4 +163,4 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
             "certainty": counts, "status": statuses, "quarantined": len(frames["quarantine"]), "failures": [f.message for f in failures],
             "warnings": [f"{subject}: {message}" for stage, subject, message in info.issues if stage == "resolve"],
             "warehouse": str(settings.warehouse), "reports": [str(p) for p in written],
-            "requests": retrieval.result.requests}
+            "requests": sum(requests.values()), "requests_by_endpoint": requests}

@@ -134,6 +134,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from grading.flows.grade_corpus import grade_corpus
     from grading.flows.runners import make_task_runner
+    from grading.pubmed.counts import describe_counts
 
     runner = make_task_runner(args.task_runner, workers=args.workers, address=args.dask_address)
     summary = grade_corpus.with_options(task_runner=runner)(sources=sources or None,
@@ -152,7 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     ungraded = ", ".join(f"{n} {s}" for s, n in sorted(summary["status"].items()) if s != "graded")
     print(f"run {summary['run_id']} ({summary['mode']}): {summary['sources']} sources, {summary['claims']} claims: "
           f"{graded or 'none graded'}; not graded: {ungraded or 'none'}; "
-          f"{summary['requests']} E-utilities requests")
+          f"{describe_counts(summary.get('requests_by_endpoint') or {'efetch': summary['requests']})}")
     if summary["mode"] == "offline-fallback":
         print("note: NCBI E-utilities could not be reached; records came from the bundled snapshot")
     if summary["quarantined"]:

@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
     mode VARCHAR, eutils_url VARCHAR, rubric_version VARCHAR, n_sources INTEGER, n_claims INTEGER,
     n_citations INTEGER, n_records INTEGER, eutils_requests INTEGER, note VARCHAR);
+-- Requests by endpoint (grading.pubmed.counts); eutils_requests is their total.
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS eutils_esearch INTEGER;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS eutils_efetch INTEGER;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS eutils_epost INTEGER;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS eutils_ecitmatch INTEGER;
 CREATE TABLE IF NOT EXISTS run_issues (run_id VARCHAR, stage VARCHAR, subject VARCHAR, message VARCHAR);
 CREATE TABLE IF NOT EXISTS run_sources (run_id VARCHAR, source VARCHAR, content_hash VARCHAR, tags VARCHAR[],
     PRIMARY KEY (run_id, source));

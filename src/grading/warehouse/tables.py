@@ -141,8 +141,11 @@ def validate_frames(frames: dict[str, pd.DataFrame], run_id: str) -> dict[str, p
 
 
 def run_frames(info: RunInfo, docs: Sequence[Document], failures: Sequence[SourceFailure], frames: dict[str, pd.DataFrame],
-               requests: int, finished_at: datetime, tags: dict[str, tuple[str, ...]] | None = None
-               ) -> dict[str, pd.DataFrame]:
+               requests: int | dict[str, int], finished_at: datetime,
+               tags: dict[str, tuple[str, ...]] | None = None) -> dict[str, pd.DataFrame]:
+    """The run's own rows. `requests`: E-utilities requests by endpoint (grading.pubmed.counts),
+    or a bare total."""
+    by_endpoint = requests if isinstance(requests, dict) else {}
     issues = [(info.run_id, "sources", f.source, f.message) for f in failures]
     issues += [(info.run_id, stage, subject, message) for stage, subject, message in info.issues]
     frames["run_issues"] = pd.DataFrame(issues, columns=["run_id", "stage", "subject", "message"])
@@ -155,7 +158,8 @@ def run_frames(info: RunInfo, docs: Sequence[Document], failures: Sequence[Sourc
         "mode": info.mode, "eutils_url": info.eutils_url, "rubric_version": info.rubric_version,
         "n_sources": len(docs), "n_claims": len(frames["grades"]), "n_citations": len(frames["citation_links"]),
         "n_records": int((frames["fetch_log"]["outcome"] == "fetched").sum()) if len(frames["fetch_log"]) else 0,
-        "eutils_requests": requests, "note": info.note}])
+        "eutils_requests": sum(by_endpoint.values()) if by_endpoint else requests,
+        **{f"eutils_{endpoint}": n for endpoint, n in by_endpoint.items()}, "note": info.note}])
     for table in ("runs", "run_issues", "run_sources"):
         good, bad = validate_table(table, frames[table], info.run_id)
         if bad and table == "runs":
