@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from grading import pipeline
+from grading.documents.id_warnings import id_warnings
 from grading.documents.sources import SourceFailure, read_sources
 from grading.documents.sources_list import ListedSource, read_sources_list, tags_for
 from grading.engine.rubric import load_rubric
@@ -110,6 +111,9 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
     if not docs_read:
         return {"run_id": None, "failures": [f.message for f in failures], "claims": 0}
     docs = [extract_task(s) for s in docs_read]
+    for doc in docs:  # ids that cannot be PubMed's are warned about, never dropped in silence
+        info.issues.extend(("resolve", subject, message)
+                           for subject, message in id_warnings(doc.source.source, doc.source.text, doc.mentions))
     pubmed, info.mode = make_pubmed_source(settings)
     with open_warehouse(settings.warehouse, wait=settings.lock_wait) as con:  # held for the run: one writer
         # Searches answered cleanly within the record age are reused: no E-utilities request.

@@ -154,6 +154,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"run {summary['run_id']} ({summary['mode']}): {summary['sources']} sources, {summary['claims']} claims: "
           f"{graded or 'none graded'}; not graded: {ungraded or 'none'}; "
           f"{describe_counts(summary.get('requests_by_endpoint') or {'efetch': summary['requests']})}")
+    if summary["claims"] == 0:  # not an error (a page may assert nothing), but rarely what was meant
+        print(f"grading: hint: no claim was found in the {summary['sources']} source(s) read; a claim is a sentence "
+              "asserting an effect on health (e.g. 'X lowers blood pressure in adults'); a page of navigation, "
+              "a list or a script's output has none (docs/architecture.md)", file=sys.stderr)
     if summary["mode"] == "offline-fallback":
         print("note: NCBI E-utilities could not be reached; records came from the bundled snapshot")
     if summary["quarantined"]:

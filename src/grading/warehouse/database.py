@@ -281,15 +281,33 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A new file gets the schema now. An existing warehouse gets DDL here only when it lacks a
+    table, column or view the run reads; otherwise the DDL (views refreshed, columns added) is
+    part of the load's transaction (load_run), so a run that fails before its load, on a
+    damaged warehouse say, writes nothing to it: no DDL, no checkpoint."""
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if tables and "grading_meta" not in tables:
         raise WarehouseError(f"{path}: a DuckDB file holding other tables, not a grading warehouse; refusing to modify it")
     if "grading_meta" in tables:
         check_schema(con, path)
+        if not missing_schema(con):
+            return
     con.execute("BEGIN")
     con.execute(DDL)
     con.execute("INSERT OR IGNORE INTO grading_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     con.execute("COMMIT")
+
+
+DDL_NAMES = re.compile(r"CREATE (?:TABLE IF NOT EXISTS|OR REPLACE VIEW) (\w+)", re.IGNORECASE)
+DDL_COLUMNS = re.compile(r"ALTER TABLE (\w+) ADD COLUMN IF NOT EXISTS (\w+)", re.IGNORECASE)
+
+
+def missing_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tables, views and added columns of DDL that the open warehouse lacks."""
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    columns = set(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
+    missing = [name for name in DDL_NAMES.findall(DDL) if name not in have]
+    return missing + [f"{t}.{c}" for t, c in DDL_COLUMNS.findall(DDL) if (t, c) not in columns]
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> int:
@@ -365,6 +383,7 @@ def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame],
     """
     con.execute("BEGIN TRANSACTION")
     try:
+        con.execute(DDL)  # views and added columns brought up to date with the run, or not at all
         for table, df in frames.items():
             if table == "pubmed_records":
                 upsert_records(con, df)
