@@ -132,9 +132,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # A busy host starts Prefect's temporary server slowly: allow 2 minutes, not Prefect's 20 s.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from grading.flows.grade_corpus import grade_corpus
     from grading.flows.runners import make_task_runner
+    from grading.lifeline import tie_prefect_temporary_server
     from grading.pubmed.counts import describe_counts
+
+    tie_prefect_temporary_server()  # a temporary server dies with this run, even on kill -9
 
     runner = make_task_runner(args.task_runner, workers=args.workers, address=args.dask_address)
     summary = grade_corpus.with_options(task_runner=runner)(sources=sources or None,
@@ -175,6 +180,9 @@ def cmd_regrade(args: argparse.Namespace) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from grading.flows.regrade import regrade_corpus
+    from grading.lifeline import tie_prefect_temporary_server
+
+    tie_prefect_temporary_server()
 
     summary = regrade_corpus(rubric=str(args.rubric) if args.rubric else None,
                              warehouse=str(args.warehouse) if args.warehouse else None,
@@ -192,7 +200,7 @@ def cmd_regrade(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from grading.schedule import prefect_server
+    from grading.schedule import keep_serving, prefect_server
     from grading.settings import Settings
 
     settings = Settings.from_env()
@@ -206,12 +214,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    with prefect_server(home=args.prefect_home) as api_url:
-        from grading.flows.serve import serve_grading
 
-        when = f"every {args.interval:g} s" if args.interval else f"cron {cron!r} ({timezone})"
-        print(f"serving grade-corpus/scheduled {when}; Prefect API {api_url} (UI: {api_url[:-4]})", flush=True)
-        serve_grading(cron=cron, timezone=timezone, interval=args.interval, parameters=parameters)
+    def serve_once() -> None:
+        with prefect_server(home=args.prefect_home) as api_url:
+            from grading.flows.serve import serve_grading
+
+            when = f"every {args.interval:g} s" if args.interval else f"cron {cron!r} ({timezone})"
+            print(f"serving grade-corpus/scheduled {when}; Prefect API {api_url} (UI: {api_url[:-4]})", flush=True)
+            serve_grading(cron=cron, timezone=timezone, interval=args.interval, parameters=parameters)
+
+    keep_serving(serve_once)  # an unreachable API is said and retried, not a missed night
     return 0
 
 
