@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from grading import pipeline
+from grading.documents.caps import cap_document
 from grading.documents.id_warnings import id_warnings
 from grading.documents.sources import SourceFailure, read_sources
 from grading.documents.sources_list import ListedSource, read_sources_list, tags_for
@@ -87,7 +88,7 @@ def make_pubmed_source(settings: Settings) -> tuple[PubmedSource, str]:
     if settings.offline:
         return snapshot(), "offline"
     entrez = EntrezSource(base_url=settings.eutils_url, email=settings.email, api_key=settings.api_key,
-                          tool=settings.tool, timeout=settings.http_timeout)
+                          tool=settings.tool, timeout=settings.http_timeout, breaker_after=settings.eutils_breaker)
     return FallbackSource(entrez, snapshot), "online"
 
 
@@ -111,6 +112,10 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
     if not docs_read:
         return {"run_id": None, "failures": [f.message for f in failures], "claims": 0}
     docs = [extract_task(s) for s in docs_read]
+    for i, doc in enumerate(docs):  # bounded work per document (grading.documents.caps)
+        docs[i], cut = cap_document(doc, settings.max_claims, settings.max_citations)
+        if cut:
+            info.issues.append(("caps", doc.source.source, cut))
     for doc in docs:  # ids that cannot be PubMed's are warned about, never dropped in silence
         info.issues.extend(("resolve", subject, message)
                            for subject, message in id_warnings(doc.source.source, doc.source.text, doc.mentions))
@@ -165,6 +170,7 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
         statuses[g.status] = statuses.get(g.status, 0) + 1
     return {"run_id": info.run_id, "mode": info.mode, "sources": len(docs), "claims": len(grades),
             "certainty": counts, "status": statuses, "quarantined": len(frames["quarantine"]), "failures": [f.message for f in failures],
-            "warnings": [f"{subject}: {message}" for stage, subject, message in info.issues if stage == "resolve"],
+            "warnings": [f"{subject}: {message}" for stage, subject, message in info.issues
+                         if stage in ("resolve", "caps")],
             "warehouse": str(settings.warehouse), "reports": [str(p) for p in written],
             "requests": sum(requests.values()), "requests_by_endpoint": requests}

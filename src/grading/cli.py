@@ -140,6 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from grading.pubmed.counts import describe_counts
 
     tie_prefect_temporary_server()  # a temporary server dies with this run, even on kill -9
+    prune_prefect_results()
 
     runner = make_task_runner(args.task_runner, workers=args.workers, address=args.dask_address)
     summary = grade_corpus.with_options(task_runner=runner)(sources=sources or None,
@@ -171,6 +172,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in summary["reports"]:
         print(f"report: {path}")
     return EXIT_PARTIAL if summary["failures"] or missing else 0
+
+
+def prune_prefect_results() -> None:
+    """Prefect's persisted task results, bounded at each run's start (grading.prefect_results)."""
+    from grading.prefect_results import prune_results, storage_path
+    from grading.settings import Settings
+
+    settings = Settings.from_env()
+    prune_results(storage_path(), settings.prefect_results_days, settings.prefect_results_mb)
 
 
 def cmd_regrade(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from grading.errors import GradingError
 from grading.pausepoints import check_points
-from grading.validation import non_negative, positive, positive_int
+from grading.validation import non_negative, non_negative_int, positive, positive_int
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 API_KEY_PARAM = re.compile(r"(api[_-]?key=)(?!\*\*\*)[^&\s'\"<>;]+", re.IGNORECASE)
@@ -54,6 +54,11 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], object]]] = {
     "GRADING_REVISION_CHECK_HOURS": ("revision_check_hours", non_negative),
     "GRADING_MAX_SOURCE_BYTES": ("max_source_bytes", positive_int),
     "GRADING_PAUSE_AT": ("pause_at", _points),
+    "GRADING_MAX_CLAIMS": ("max_claims", positive_int),
+    "GRADING_MAX_CITATIONS": ("max_citations", positive_int),
+    "GRADING_EUTILS_BREAKER": ("eutils_breaker", non_negative_int),
+    "GRADING_PREFECT_RESULTS_DAYS": ("prefect_results_days", non_negative),
+    "GRADING_PREFECT_RESULTS_MB": ("prefect_results_mb", non_negative),
 }
 
 
@@ -82,6 +87,12 @@ class Settings:
     record_max_age_days: float = 7.0  # GRADING_RECORD_MAX_AGE_DAYS: re-fetch stored records older than this
     revision_check_hours: float = 12.0  # GRADING_REVISION_CHECK_HOURS: ask PubMed about revisions of older ones
     pause_at: tuple[str, ...] = ()  # GRADING_PAUSE_AT: crash tests only (grading.pausepoints); off
+    max_claims: int = 2000  # GRADING_MAX_CLAIMS: claims graded per document (the first ones; the cut is noted)
+    max_citations: int = 5000  # GRADING_MAX_CITATIONS: citations read per document
+    eutils_breaker: int = 3  # GRADING_EUTILS_BREAKER: given-up requests of one kind in a row before the rest
+    #                          are not tried (grading.pubmed.breaker); 0: off
+    prefect_results_days: float = 14.0  # GRADING_PREFECT_RESULTS_DAYS: Prefect task results older are removed
+    prefect_results_mb: float = 500.0  # GRADING_PREFECT_RESULTS_MB: and the oldest beyond this total
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
