@@ -67,3 +67,18 @@ def test_prefect_results_are_pruned_by_age_then_size(tmp_path: Path) -> None:
     assert left == ["r3", "r4", "r5"]  # two too old, then the oldest beyond 1 MB
     assert pruned.files == 3 and pruned.bytes == 400_020
     assert prune_results(tmp_path / "missing", 1, 1).files == 0
+
+
+def test_a_source_page_folds_a_huge_text_after_its_last_claim() -> None:
+    from grading.reports.html import PAGE_TEXT_CHARS, highlight_rows, shown_text
+
+    text = "Zinc lowers colds in adults. " * (PAGE_TEXT_CHARS // 10)
+    claim = {"claim_id": "c1", "char_start": 0, "char_end": 27, "certainty": "low", "number": 1}
+    shown = shown_text(text, [claim])
+    assert len(shown) < PAGE_TEXT_CHARS + 200 and shown.startswith(text[:PAGE_TEXT_CHARS])
+    assert shown.endswith("more characters of this document are not shown here; the full text is in the "
+                          "warehouse: source_versions.text]")
+    late = {**claim, "char_start": len(text) - 60, "char_end": len(text) - 33}
+    assert shown_text(text, [late]) == text  # never cut before a claim
+    assert highlight_rows(shown, [claim])
+    assert shown_text("short", []) == "short"
