@@ -104,7 +104,9 @@ class Settings:
                     values[attr] = convert(env[name])
                 except (ValueError, TypeError) as exc:  # one line naming the variable and the value
                     first = (str(exc).splitlines() or [""])[0]
-                    raise SettingsError(f"{name}={env[name][:40]!r}: {first}") from None
+                    if not first.startswith(name):  # a converter that names the variable itself is kept as is
+                        first = f"{name}={env[name][:40]!r}: {first}"
+                    raise SettingsError(first) from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)  # type: ignore[arg-type]
 
