@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import get_args
+from typing import Optional, get_args
 
 import pandas as pd
 import pandera.pandas as pa
@@ -37,7 +37,11 @@ class RunSchema(_Strict):
     n_claims: Series[int] = pa.Field(ge=0)
     n_citations: Series[int] = pa.Field(ge=0)
     n_records: Series[int] = pa.Field(ge=0)
-    eutils_requests: Series[int] = pa.Field(ge=0)
+    eutils_requests: Series[int] = pa.Field(ge=0)  # all endpoints' total
+    eutils_esearch: Optional[Series[pd.Int64Dtype]] = pa.Field(ge=0, nullable=True)  # noqa: UP045 - pandera
+    eutils_efetch: Optional[Series[pd.Int64Dtype]] = pa.Field(ge=0, nullable=True)  # noqa: UP045
+    eutils_epost: Optional[Series[pd.Int64Dtype]] = pa.Field(ge=0, nullable=True)  # noqa: UP045
+    eutils_ecitmatch: Optional[Series[pd.Int64Dtype]] = pa.Field(ge=0, nullable=True)  # noqa: UP045
     note: Series[str] = pa.Field(nullable=True)
 
 

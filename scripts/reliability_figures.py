@@ -56,6 +56,23 @@ def matches(wanted: str, ran: dict[str, tuple[str, int | None]]) -> list[tuple[s
     return [v for k, v in ran.items() if k == wanted or (("[" not in wanted) and k.startswith(wanted + "["))]
 
 
+RECORDED = {  # figures of the long runs, as last recorded (re-run the command to refresh them)
+    "SIGKILL loop (scripts/sigkill_loop.py)": ROOT / "benchmarks" / "results" / "sigkill_loop.txt",
+    "peak memory (benchmarks/memory.py)": ROOT / "benchmarks" / "results" / "memory.txt",
+}
+
+
+def print_recorded_figures() -> None:
+    for title, path in RECORDED.items():
+        if not path.exists():
+            print(f"{title}: not recorded yet")
+            continue
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        totals = [line for line in lines if line.startswith(("totals:", "2 MB", "20 MB"))] or lines[-1:]
+        for line in totals:
+            print(f"{title}: {line}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--junit", type=Path, help="read this junit XML instead of running the tests")
@@ -83,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"scenario {number} not survived: {why}")
     print(f"scenarios tested: {len(table)}; survived: {survived}; records lost: {lost} "
           f"(ledger checked after {ledgers} runs)")
+    print_recorded_figures()
     return 0 if survived == len(table) and lost == 0 else 1
 
 

@@ -70,7 +70,7 @@ def test_demo_offsets_exact_sorted_and_ids(demo):
         for c in claims:
             assert src.text[c.char_start:c.char_end] == c.text
             assert c.text == c.text.strip() and c.text
-            assert c.claim_id == hashlib.sha256(f"{src.content_hash}:{c.char_start}:{c.char_end}"
+            assert c.claim_id == hashlib.sha256(f"{src.source}\0{src.content_hash}:{c.char_start}:{c.char_end}"
                                                 .encode()).hexdigest()[:16]
             assert (c.source, c.content_hash) == (src.source, src.content_hash)
         assert all(a.char_end <= b.char_start for a, b in itertools.pairwise(claims)), key

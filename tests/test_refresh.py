@@ -211,7 +211,9 @@ def test_the_claim_on_the_retracted_record_becomes_retracted(runs) -> None:  # t
 def test_a_run_with_nothing_changed_makes_no_efetch(runs) -> None:  # type: ignore[no-untyped-def]
     results, con = runs
     summary, requests, efetched, terms = results["unchanged"]
-    assert efetched == [] and requests == {"esearch": 1} and summary["requests"] == 0
+    # Every request is counted: the summary says the one revision-check esearch the server saw.
+    assert efetched == [] and requests == {"esearch": 1} and summary["requests"] == 1
+    assert summary["requests_by_endpoint"] == {"esearch": 1, "efetch": 0, "epost": 0, "ecitmatch": 0}
     assert len(terms) == 1 and '"retracted publication"[pt]' in terms[0]  # the revision check, answered: none
     assert q(con, "SELECT outcome, count(*) FROM fetch_log WHERE run_id = ? GROUP BY ALL ORDER BY 1",
              summary["run_id"]) == [("fetched", 3), ("not_found", 1)]

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"
-BUNDLED = {"report.css", "report.js"}  # package files, versioned as themselves
+BUNDLED = {"report.css", "report.js", ".grading-reports"}  # package files and the folder marker, versioned as themselves
 RUN_ID = re.compile(r"\b\d{8}T\d{6}Z-[0-9a-f]{6}\b")
 TIME = re.compile(r"\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\b")
 

@@ -7,8 +7,6 @@ non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
 import signal
 import sys
@@ -59,11 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="regenerate the reports from the warehouse without re-running")
     rep.add_argument("--warehouse", type=Path)
     rep.add_argument("--reports", type=Path)
+    rep.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="if a run holds the warehouse, wait this long for it (default: exit at once)")
 
-    sql = sub.add_parser("sql", help="run a SQL query against the warehouse (read-only)")
-    sql.add_argument("query")
+    sql = sub.add_parser("sql", help="run a query against the warehouse (read-only: queries only, nothing "
+                                     "outside the warehouse file is reachable)")
+    sql.add_argument("query", nargs="?", help="one SELECT, WITH, DESCRIBE, SHOW, EXPLAIN or PRAGMA table_info")
+    sql.add_argument("--describe", metavar="TABLE", help="list a table's or view's columns, types and comments")
     sql.add_argument("--warehouse", type=Path)
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql.add_argument("--wide", action="store_true", help="do not cut long text in table output")
+    sql.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="if a run holds the warehouse, wait this long for it (default: exit at once)")
 
     ing = sub.add_parser("ingest-baseline", help="load PubMed baseline/update files (plain or .gz) into the "
                                                  "warehouse as a local mirror that runs consult before Entrez")
@@ -112,17 +117,25 @@ def settings_for(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from grading.documents.sources import is_url
+    from grading.documents.sources import is_url, local_problem, shown_name
 
     # Refuse at once, before any work, when no named source exists at all.
-    missing = [s for s in args.sources if not is_url(s) and not Path(s).exists()]
+    problems = {s: local_problem(s) for s in args.sources if not is_url(s)}
+    missing = [s for s, problem in problems.items() if problem]
     for spec in missing:
-        print(f"grading: error: {spec}: no such file or folder", file=sys.stderr)
+        print(f"grading: error: {shown_name(spec)}: {problems[spec]}", file=sys.stderr)
     sources = [s for s in args.sources if s not in missing]
     if args.sources and not sources:
         return EXIT_USAGE
     if args.dask_address and args.task_runner != "dask":
         print("grading: error: --dask-address needs --task-runner dask", file=sys.stderr)
+        return EXIT_USAGE
+    from grading.reports.ownership import ReportsFolderError, claim_reports_folder
+
+    try:  # before anything runs: a folder holding the user's files is refused, not half-replaced after the load
+        claim_reports_folder(settings_for(args).reports)
+    except ReportsFolderError as exc:
+        print(f"grading: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     progress = ProgressLine(sys.stderr, rate=10.0 if os.environ.get("NCBI_API_KEY") else 3.0)
     try:
@@ -156,9 +169,15 @@ def run_as_flow(args: argparse.Namespace, sources: list[str], progress: Progress
     upgrade(settings.warehouse, settings.lock_wait)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # A busy host starts Prefect's temporary server slowly: allow 2 minutes, not Prefect's 20 s.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from grading.flows.grade_corpus import grade_corpus
     from grading.flows.runners import make_task_runner
+    from grading.lifeline import tie_prefect_temporary_server
     from grading.run import FLOW_PROGRESS
+
+    tie_prefect_temporary_server()  # a temporary server dies with this run, even on kill -9
+    prune_prefect_results()
 
     runner = make_task_runner(args.task_runner, workers=args.workers, address=args.dask_address)
     token = FLOW_PROGRESS.set(progress)
@@ -172,6 +191,8 @@ def run_as_flow(args: argparse.Namespace, sources: list[str], progress: Progress
 
 
 def say_run(summary: dict, missing: list[str]) -> int:
+    from grading.pubmed.counts import describe_counts
+
     for message in summary["failures"]:
         print(f"grading: error: {message}", file=sys.stderr)
     for message in summary.get("warnings", []):
@@ -184,7 +205,11 @@ def say_run(summary: dict, missing: list[str]) -> int:
     ungraded = ", ".join(f"{n} {s}" for s, n in sorted(summary["status"].items()) if s != "graded")
     print(f"run {summary['run_id']} ({summary['mode']}): {summary['sources']} sources, {summary['claims']} claims: "
           f"{graded or 'none graded'}; not graded: {ungraded or 'none'}; "
-          f"{summary['requests']} E-utilities requests")
+          f"{describe_counts(summary.get('requests_by_endpoint') or {'efetch': summary['requests']})}")
+    if summary["claims"] == 0:  # not an error (a page may assert nothing), but rarely what was meant
+        print(f"grading: hint: no claim was found in the {summary['sources']} source(s) read; a claim is a sentence "
+              "asserting an effect on health (e.g. 'X lowers blood pressure in adults'); a page of navigation, "
+              "a list or a script's output has none (docs/architecture.md)", file=sys.stderr)
     if summary["mode"] == "offline-fallback":
         print("note: NCBI E-utilities could not be reached; records came from the bundled snapshot")
     if summary["quarantined"]:
@@ -230,6 +255,15 @@ class ProgressLine:
             self.stream.flush()
 
 
+def prune_prefect_results() -> None:
+    """Prefect's persisted task results, bounded at each run's start (grading.prefect_results)."""
+    from grading.prefect_results import prune_results, storage_path
+    from grading.settings import Settings
+
+    settings = Settings.from_env()
+    prune_results(storage_path(), settings.prefect_results_days, settings.prefect_results_mb)
+
+
 def cmd_regrade(args: argparse.Namespace) -> int:
     if args.rubric is not None and not args.rubric.exists():
         print(f"grading: error: {args.rubric}: no such rubric file", file=sys.stderr)
@@ -237,6 +271,9 @@ def cmd_regrade(args: argparse.Namespace) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from grading.flows.regrade import regrade_corpus
+    from grading.lifeline import tie_prefect_temporary_server
+
+    tie_prefect_temporary_server()
 
     summary = regrade_corpus(rubric=str(args.rubric) if args.rubric else None,
                              warehouse=str(args.warehouse) if args.warehouse else None,
@@ -254,7 +291,7 @@ def cmd_regrade(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from grading.schedule import prefect_server
+    from grading.schedule import keep_serving, prefect_server
     from grading.settings import Settings
 
     settings = Settings.from_env()
@@ -268,12 +305,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    with prefect_server(home=args.prefect_home) as api_url:
-        from grading.flows.serve import serve_grading
 
-        when = f"every {args.interval:g} s" if args.interval else f"cron {cron!r} ({timezone})"
-        print(f"serving grade-corpus/scheduled {when}; Prefect API {api_url} (UI: {api_url[:-4]})", flush=True)
-        serve_grading(cron=cron, timezone=timezone, interval=args.interval, parameters=parameters)
+    def serve_once() -> None:
+        with prefect_server(home=args.prefect_home) as api_url:
+            from grading.flows.serve import serve_grading
+
+            when = f"every {args.interval:g} s" if args.interval else f"cron {cron!r} ({timezone})"
+            print(f"serving grade-corpus/scheduled {when}; Prefect API {api_url} (UI: {api_url[:-4]})", flush=True)
+            serve_grading(cron=cron, timezone=timezone, interval=args.interval, parameters=parameters)
+
+    keep_serving(serve_once)  # an unreachable API is said and retried, not a missed night
     return 0
 
 
@@ -282,7 +323,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from grading.warehouse.database import open_warehouse
 
     settings = settings_for(args)
-    with open_warehouse(settings.warehouse, read_only=True) as con:
+    with open_warehouse(settings.warehouse, read_only=True, wait=args.wait) as con:
         for path in write_reports(con, settings.reports):
             print(f"report: {path}")
     return 0
@@ -330,43 +371,19 @@ def cmd_ingest_baseline(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from grading.warehouse.database import open_warehouse
+    from grading.warehouse.console import describe_table, open_contained, run_query, write_result
 
+    if (args.query is None) == (args.describe is None):
+        print("grading: error: give a QUERY or --describe TABLE (one of them)", file=sys.stderr)
+        return EXIT_USAGE
     settings = settings_for(args)
-    with open_warehouse(settings.warehouse, read_only=True) as con:
-        cur = con.execute(args.query)
-        columns = [d[0] for d in cur.description] if cur.description else []
-        rows = cur.fetchall() if columns else []
-    out = sys.stdout
-    if args.format == "csv":
-        w = csv.writer(out)
-        w.writerow(columns)
-        w.writerows([[format_cell(v) for v in r] for r in rows])
-    elif args.format == "json":
-        json.dump([dict(zip(columns, r)) for r in rows], out, default=str, ensure_ascii=False, indent=1)
-        out.write("\n")
-    else:
-        out.write(format_table(columns, rows))
+    con = open_contained(settings.warehouse, wait=args.wait)
+    try:
+        columns, rows = describe_table(con, args.describe) if args.describe else run_query(con, args.query)
+    finally:
+        con.close()
+    write_result(sys.stdout, columns, rows, args.format, wide=args.wide)
     return 0
-
-
-def format_cell(v: object) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, list):
-        return "[" + ", ".join(format_cell(x) for x in v) + "]"
-    return str(v)
-
-
-def format_table(columns: list[str], rows: list[tuple], max_width: int = 60) -> str:
-    """Aligned columns, long cells cut with an ellipsis, a row count at the end."""
-    cells = [[format_cell(v).replace("\n", " ") for v in r] for r in rows]
-    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in r] for r in cells]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(columns)]
-    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()
-    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":

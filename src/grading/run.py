@@ -24,13 +24,16 @@ from pathlib import Path
 
 from grading import pipeline
 from grading.clock import new_run_id, now_utc
+from grading.documents.caps import cap_document
 from grading.documents.document import Document, LinkRow
+from grading.documents.id_warnings import id_warnings
 from grading.documents.sources import SourceFailure, read_sources
 from grading.documents.sources_list import ListedSource, read_sources_list, tags_for
 from grading.engine.rubric import Rubric, load_rubric
 from grading.models import FetchResult, Grade, Resolution, Source
 from grading.pausepoints import pauser
 from grading.pubmed import refresh
+from grading.pubmed.counts import request_counts
 from grading.pubmed.entrez import EntrezSource
 from grading.pubmed.mirror import held_mirror
 from grading.pubmed.resolve import pmids_to_fetch
@@ -203,6 +206,7 @@ class RunSummary:
     reports: list[str] = field(default_factory=list)
     requests: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # per stage, wall clock
+    requests_by_endpoint: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -223,7 +227,7 @@ def make_pubmed_source(settings: Settings, entrez: Callable[..., PubmedSource] |
     if settings.offline:
         return snapshot(), "offline"
     live = entrez(base_url=settings.eutils_url, email=settings.email, api_key=settings.api_key,
-                  tool=settings.tool, timeout=settings.http_timeout)
+                  tool=settings.tool, timeout=settings.http_timeout, breaker_after=settings.eutils_breaker)
     return FallbackSource(live, snapshot), "online"
 
 
@@ -310,6 +314,13 @@ def grade_corpus(settings: Settings, specs: Sequence[str] | None = None, *, pubm
         return RunSummary(None, failures=[f.message for f in failures], warehouse=str(settings.warehouse))
     with timer("extract"):
         docs = stages.extract(sources, tick)
+    for i, doc in enumerate(docs):  # bounded work per document (grading.documents.caps)
+        docs[i], cut = cap_document(doc, settings.max_claims, settings.max_citations)
+        if cut:
+            info.issues.append(("caps", doc.source.source, cut))
+    for doc in docs:  # ids that cannot be PubMed's are warned about, never dropped in silence
+        info.issues.extend(("resolve", subject, message)
+                           for subject, message in id_warnings(doc.source.source, doc.source.text, doc.mentions))
     if pubmed is None:
         pubmed, info.mode = make_pubmed_source(settings)
     else:
@@ -340,7 +351,7 @@ def grade_corpus(settings: Settings, specs: Sequence[str] | None = None, *, pubm
     with timer("grade"):
         rows, grades = stages.grade(docs, resolutions, retrieval, evidence, rubric, tick)
     with timer("frames"):
-        frames = run_frames(settings, info, docs, failures, rows, grades, retrieval, evidence, listed)
+        frames = run_frames(settings, info, docs, failures, rows, grades, retrieval, evidence, listed, pubmed)
     pause = pauser(settings.pause_at)  # GRADING_PAUSE_AT, for crash tests; does nothing by default
     with open_warehouse(settings.warehouse, wait=max(settings.lock_wait, LOAD_WAIT)) as con:  # the one writer
         with timer("load"):
@@ -349,12 +360,12 @@ def grade_corpus(settings: Settings, specs: Sequence[str] | None = None, *, pubm
             tick("load", 1, 1)
         with timer("reports"):
             written = write_reports(con, settings.reports, pause=pause)
-    return summarize(settings, info, docs, grades, frames, failures, retrieval, written, timer.seconds)
+    return summarize(settings, info, docs, grades, frames, failures, retrieval, written, timer.seconds, pubmed)
 
 
 def run_frames(settings: Settings, info: tables.RunInfo, docs: list[Document], failures: list[SourceFailure],
                rows: list[LinkRow], grades: list[Grade], retrieval: Retrieval, evidence: dict,
-               listed: list[ListedSource]) -> dict:
+               listed: list[ListedSource], pubmed: PubmedSource) -> dict:
     """The run's rows for every table, validated (failures quarantined) and redacted."""
     now = now_utc()
     frames = {**tables.source_frames(docs, info.run_id), "citation_links": tables.link_frame(rows, info.run_id),
@@ -362,7 +373,7 @@ def run_frames(settings: Settings, info: tables.RunInfo, docs: list[Document], f
               **tables.grade_frames(grades, info.run_id)}
     frames = tables.validate_frames(frames, info.run_id)
     tags = {d.source.source: tags_for(d.source.source, listed) for d in docs}
-    frames = tables.run_frames(info, docs, failures, frames, retrieval.result.requests, now_utc(), tags)
+    frames = tables.run_frames(info, docs, failures, frames, request_counts(pubmed), now_utc(), tags)
     if settings.api_key:  # causes quote error pages, which may echo the key
         frames = tables.redact_frames(frames, settings.redact)
     return frames
@@ -370,7 +381,8 @@ def run_frames(settings: Settings, info: tables.RunInfo, docs: list[Document], f
 
 def summarize(settings: Settings, info: tables.RunInfo, docs: list[Document], grades: list[Grade], frames: dict,
               failures: list[SourceFailure], retrieval: Retrieval, written: list[Path],
-              seconds: dict[str, float]) -> RunSummary:
+              seconds: dict[str, float], pubmed: PubmedSource) -> RunSummary:
+    requests = request_counts(pubmed)  # every E-utilities request of the run, by endpoint
     counts: dict[str, int] = {}
     statuses: dict[str, int] = {}
     for g in grades:
@@ -378,5 +390,7 @@ def summarize(settings: Settings, info: tables.RunInfo, docs: list[Document], gr
         statuses[g.status] = statuses.get(g.status, 0) + 1
     return RunSummary(info.run_id, info.mode, len(docs), len(grades), counts, statuses, len(frames["quarantine"]),
                       [f.message for f in failures],
-                      [f"{subject}: {message}" for stage, subject, message in info.issues if stage == "resolve"],
-                      str(settings.warehouse), [str(p) for p in written], retrieval.result.requests, seconds)
+                      [f"{subject}: {message}" for stage, subject, message in info.issues
+                       if stage in ("resolve", "caps")],
+                      str(settings.warehouse), [str(p) for p in written], sum(requests.values()), seconds,
+                      requests)

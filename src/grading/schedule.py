@@ -13,9 +13,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from grading.lifeline import kept_popen
 
 # NCBI asks that large jobs run at night US Eastern (21:00-05:00) or at weekends.
 DEFAULT_CRON = "0 2 * * *"
@@ -59,26 +61,53 @@ def prefect_server(*, home: Path | None = None, startup_timeout: float = 90.0,
     if home is not None:
         home.mkdir(parents=True, exist_ok=True)
         env["PREFECT_HOME"] = str(home)
-    with ExitStack() as files:
-        out = files.enter_context(open(log, "ab")) if log else subprocess.DEVNULL
-        proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                 "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    # Under a keeper (grading.lifeline): the server ends when this process does, even on kill -9.
+    proc = kept_popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                       "--port", str(port)], env=env, log=log)
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while not healthy(api_url):
+            if proc.poll() is not None:
+                raise ServerError(f"`prefect server start` exited with {proc.returncode} before answering")
+            if time.monotonic() > deadline:
+                raise ServerError(f"Prefect server did not answer within {startup_timeout:g} s")
+            time.sleep(0.5)
+        os.environ["PREFECT_API_URL"] = api_url
+        yield api_url
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        proc.terminate()
         try:
-            deadline = time.monotonic() + startup_timeout
-            while not healthy(api_url):
-                if proc.poll() is not None:
-                    raise ServerError(f"`prefect server start` exited with {proc.returncode} before answering")
-                if time.monotonic() > deadline:
-                    raise ServerError(f"Prefect server did not answer within {startup_timeout:g} s")
-                time.sleep(0.5)
-            os.environ["PREFECT_API_URL"] = api_url
-            yield api_url
-        finally:
-            os.environ.pop("PREFECT_API_URL", None)
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def keep_serving(serve_once: Callable[[], None], *, first_wait: float = 5.0, max_wait: float = 300.0,
+                 attempts: int | None = None, say: Callable[[str], None] | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+    """Run `serve_once` until it returns; when the Prefect API cannot be reached or started
+    (a busy host, a restarted server), say so in one line and try again after a growing wait,
+    so a night's run is late rather than silently missing. Ctrl-C and SIGTERM still stop it."""
+    import httpx
+
+    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    failures = 0
+    while True:
+        try:
+            serve_once()
+            return
+        except (ServerError, httpx.HTTPError, ConnectionError, TimeoutError) as exc:
+            failures += 1
+            if attempts is not None and failures >= attempts:
+                raise ServerError(f"the Prefect API could not be reached after {failures} attempts: "
+                                  f"{_first_line(exc)}") from None
+            wait = min(max_wait, first_wait * 2 ** (failures - 1))
+            say(f"grading: warning: the Prefect API cannot be reached ({_first_line(exc)}); "
+                f"trying again in {wait:g} s (attempt {failures + 1})")
+            sleep(wait)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]

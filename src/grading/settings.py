@@ -14,7 +14,9 @@ from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
+from grading.errors import GradingError
 from grading.pausepoints import check_points
+from grading.validation import non_negative, non_negative_int, positive, positive_int
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 API_KEY_PARAM = re.compile(r"(api[_-]?key=)(?!\*\*\*)[^&\s'\"<>;]+", re.IGNORECASE)
@@ -43,16 +45,25 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], object]]] = {
     "NCBI_API_KEY": ("api_key", str),
     "GRADING_SNAPSHOT": ("snapshot", Path),
     "GRADING_RUBRIC": ("rubric", Path),
-    "GRADING_HTTP_TIMEOUT": ("http_timeout", float),
+    "GRADING_HTTP_TIMEOUT": ("http_timeout", positive),
     "GRADING_SCHEDULE_CRON": ("schedule_cron", str),
     "GRADING_SCHEDULE_TIMEZONE": ("schedule_timezone", str),
-    "GRADING_LOCK_WAIT": ("lock_wait", float),
+    "GRADING_LOCK_WAIT": ("lock_wait", non_negative),
     "GRADING_SOURCES_LIST": ("sources_list", Path),
-    "GRADING_RECORD_MAX_AGE_DAYS": ("record_max_age_days", float),
-    "GRADING_REVISION_CHECK_HOURS": ("revision_check_hours", float),
-    "GRADING_MAX_SOURCE_BYTES": ("max_source_bytes", int),
+    "GRADING_RECORD_MAX_AGE_DAYS": ("record_max_age_days", non_negative),
+    "GRADING_REVISION_CHECK_HOURS": ("revision_check_hours", non_negative),
+    "GRADING_MAX_SOURCE_BYTES": ("max_source_bytes", positive_int),
     "GRADING_PAUSE_AT": ("pause_at", _points),
+    "GRADING_MAX_CLAIMS": ("max_claims", positive_int),
+    "GRADING_MAX_CITATIONS": ("max_citations", positive_int),
+    "GRADING_EUTILS_BREAKER": ("eutils_breaker", non_negative_int),
+    "GRADING_PREFECT_RESULTS_DAYS": ("prefect_results_days", non_negative),
+    "GRADING_PREFECT_RESULTS_MB": ("prefect_results_mb", non_negative),
 }
+
+
+class SettingsError(GradingError, ValueError):
+    """An environment variable or flag with an unusable value; one line naming it."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,12 @@ class Settings:
     record_max_age_days: float = 7.0  # GRADING_RECORD_MAX_AGE_DAYS: re-fetch stored records older than this
     revision_check_hours: float = 12.0  # GRADING_REVISION_CHECK_HOURS: ask PubMed about revisions of older ones
     pause_at: tuple[str, ...] = ()  # GRADING_PAUSE_AT: crash tests only (grading.pausepoints); off
+    max_claims: int = 2000  # GRADING_MAX_CLAIMS: claims graded per document (the first ones; the cut is noted)
+    max_citations: int = 5000  # GRADING_MAX_CITATIONS: citations read per document
+    eutils_breaker: int = 3  # GRADING_EUTILS_BREAKER: given-up requests of one kind in a row before the rest
+    #                          are not tried (grading.pubmed.breaker); 0: off
+    prefect_results_days: float = 14.0  # GRADING_PREFECT_RESULTS_DAYS: Prefect task results older are removed
+    prefect_results_mb: float = 500.0  # GRADING_PREFECT_RESULTS_MB: and the oldest beyond this total
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -83,7 +100,13 @@ class Settings:
         values: dict[str, object] = {}
         for name, (attr, convert) in ENV_SETTINGS.items():
             if env.get(name):
-                values[attr] = convert(env[name])
+                try:
+                    values[attr] = convert(env[name])
+                except (ValueError, TypeError) as exc:  # one line naming the variable and the value
+                    first = (str(exc).splitlines() or [""])[0]
+                    if not first.startswith(name):  # a converter that names the variable itself is kept as is
+                        first = f"{name}={env[name][:40]!r}: {first}"
+                    raise SettingsError(first) from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)  # type: ignore[arg-type]
 

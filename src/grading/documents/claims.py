@@ -395,9 +395,12 @@ def _labelled(text: str, voc: Vocabulary) -> bool:
     return bool(m) and classify_type(m.group("label"), voc) not in (None, "other")
 
 
-def claim_id(content_hash: str, start: int, end: int) -> str:
-    """First 16 hex digits of sha256("{content_hash}:{start}:{end}")."""
-    return hashlib.sha256(f"{content_hash}:{start}:{end}".encode()).hexdigest()[:16]
+def claim_id(content_hash: str, start: int, end: int, *, source: str) -> str:
+    """First 16 hex digits of sha256("{source}\\0{content_hash}:{start}:{end}"): the same text at
+    two sources (a mirror, a saved copy) is two sets of claims, and a renamed source gets new
+    ids, so the warehouse's current rows carry its new name (history keeps the old ones)."""
+    key = f"{source}\0{content_hash}:{start}:{end}"
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def extract_claims(source: Source, mentions: Sequence[CitationMention] = ()) -> list[Claim]:
@@ -422,7 +425,7 @@ def extract_claims(source: Source, mentions: Sequence[CitationMention] = ()) -> 
             if kind is None:
                 continue
             claims.append(Claim(
-                claim_id=claim_id(source.content_hash, s, e), source=source.source,
+                claim_id=claim_id(source.content_hash, s, e, source=source.source), source=source.source,
                 content_hash=source.content_hash, char_start=s, char_end=e, text=chunk,
                 claim_type=kind, population=classify_population(chunk, voc)))
     claims.sort(key=lambda c: (c.char_start, c.char_end))

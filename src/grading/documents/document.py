@@ -11,8 +11,10 @@ from grading.documents.links import has_inline_scholarly
 from grading.models import CitationMention, Claim, Resolution, Source
 
 
-def citation_id(content_hash: str, m: CitationMention) -> str:
-    return hashlib.sha256(f"{content_hash}:{m.char_start}:{m.char_end}".encode()).hexdigest()[:16]
+def citation_id(content_hash: str, m: CitationMention, *, source: str) -> str:
+    """Like claim_id: the source's name is part of the id, so identical texts never collide."""
+    key = f"{source}\0{content_hash}:{m.char_start}:{m.char_end}"
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass

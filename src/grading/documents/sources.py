@@ -7,8 +7,10 @@ targets, because citations in pages are usually hyperlinks.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import html.parser
+import os
 import re
 import time
 import urllib.error
@@ -39,23 +41,59 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def expand_specs(specs: Iterable[str]) -> list[str]:
-    """Folders become their text/Markdown/HTML files (sorted, recursive); URLs and files stay."""
+def shown_name(spec: str) -> str:
+    """A name safe to print and store: bytes of a file name that are not UTF-8 shown as \\xNN."""
+    return spec.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def local_problem(spec: str) -> str | None:
+    """Why a local path cannot be read at all ("no such file or folder", "symlink loop", "name
+    too long"), or None when it is there. Never raises: one bad name must not fail the run."""
+    try:
+        os.stat(spec)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        if exc.errno == errno.ENAMETOOLONG:
+            return "file name too long"
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "no such file or folder"
+        return exc.strerror or type(exc).__name__
+    except ValueError:  # an embedded NUL
+        return "not a valid file name"
+    return None
+
+
+def expand_specs(specs: Iterable[str]) -> tuple[list[str], list[SourceFailure]]:
+    """Folders become their text/Markdown/HTML files (sorted, recursive, symlinked folders not
+    followed); URLs and files stay. What cannot be listed is a failure of its own, one line each."""
     out: list[str] = []
+    failures: list[SourceFailure] = []
     for spec in specs:
-        p = Path(spec)
-        if not is_url(spec) and p.is_dir():
-            files = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in TEXT_SUFFIXES)
-            if not files:
-                raise SourceError(f"{spec}: folder holds no .txt, .md or .html documents")
-            out.extend(files)
-        else:
+        if is_url(spec) or not os.path.isdir(spec):
             out.append(spec)
-    return out
+            continue
+        found: list[str] = []
+
+        def failed(exc: OSError, spec: str = spec) -> None:
+            where = shown_name(exc.filename if isinstance(exc.filename, str) else spec)
+            why = "file name too long" if exc.errno == errno.ENAMETOOLONG else (exc.strerror or str(exc))
+            failures.append(SourceFailure(source=where, message=f"{where}: folder could not be listed ({why})"))
+
+        for folder, dirs, files in os.walk(spec, onerror=failed):
+            dirs.sort()
+            found.extend(os.path.join(folder, f) for f in files if Path(f).suffix.lower() in TEXT_SUFFIXES)
+        if not found and not failures:
+            failures.append(SourceFailure(source=shown_name(spec),
+                                          message=f"{shown_name(spec)}: folder holds no .txt, .md or .html documents"))
+        out.extend(sorted(found))
+    return out, failures
 
 
 def is_url(spec: str) -> bool:
-    return urllib.parse.urlsplit(spec).scheme.lower() in {"http", "https"}
+    """http(s) with a host: `http:notes.txt` is a local file name, not an address."""
+    parts = urllib.parse.urlsplit(spec)
+    return parts.scheme.lower() in {"http", "https"} and spec[len(parts.scheme) + 1:].startswith("//")
 
 
 def read_source(spec: str, *, timeout: float = 30.0, max_bytes: int = 20_000_000) -> Source:
@@ -63,11 +101,14 @@ def read_source(spec: str, *, timeout: float = 30.0, max_bytes: int = 20_000_000
     if is_url(spec):
         data, media_type = fetch_url(spec, timeout=timeout, max_bytes=max_bytes)
     else:
-        if "://" in spec:
-            raise SourceError(f"{spec}: only local files and http(s) URLs are read")
         path = Path(spec)
-        if not path.exists():
-            raise SourceError(f"{spec}: no such file")
+        problem = local_problem(spec)
+        if problem and "://" in spec:
+            raise SourceError(f"{shown_name(spec)}: only local files and http(s) URLs are read")
+        if problem:
+            raise SourceError(f"{shown_name(spec)}: {problem}")
+        if shown_name(spec) != spec:  # the warehouse, reports and terminals need text
+            raise SourceError(f"{shown_name(spec)}: file name is not valid UTF-8; rename the file to read it")
         if not path.is_file():
             raise SourceError(f"{spec}: not a regular file")
         size = path.stat().st_size
@@ -134,10 +175,7 @@ def read_sources(specs: Iterable[str], *, timeout: float = 30.0,
     sources: list[Source] = []
     failures: list[SourceFailure] = []
     seen: set[str] = set()
-    try:
-        expanded = expand_specs(specs)
-    except SourceError as exc:
-        return [], [SourceFailure(source=str(exc).split(":")[0], message=str(exc))]
+    expanded, failures = expand_specs(specs)
     for spec in expanded:
         if spec in seen:
             continue
@@ -145,13 +183,13 @@ def read_sources(specs: Iterable[str], *, timeout: float = 30.0,
         try:
             sources.append(read_source(spec, timeout=timeout, max_bytes=max_bytes))
         except SourceError as exc:
-            failures.append(SourceFailure(source=spec, message=str(exc)))
+            failures.append(SourceFailure(source=shown_name(spec), message=shown_name(str(exc))))
         except (OSError, RecursionError, MemoryError, ValueError, LookupError) as exc:
             # An unreadable file, or a hostile document tripping a library (a parser, a decoder):
             # it fails alone, named, and the others are still read.
-            first = (str(exc).strip().splitlines() or [""])[0][:200]
-            failures.append(SourceFailure(source=spec, message=f"{spec}: could not be read "
-                                                                  f"({type(exc).__name__}: {first})"))
+            first = shown_name((str(exc).strip().splitlines() or [""])[0][:200])
+            failures.append(SourceFailure(source=shown_name(spec), message=f"{shown_name(spec)}: could not be read "
+                                                                              f"({type(exc).__name__}: {first})"))
     return sources, failures
 
 

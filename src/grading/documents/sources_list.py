@@ -16,7 +16,6 @@ directory when the list lives in data/), so the same list works from `make run` 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +33,10 @@ class ListedSource:
 
 
 def read_sources_list(path: Path) -> list[ListedSource]:
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise SourcesListError(f"{path}: no such sources list") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SourcesListError(f"{path}: not valid TOML ({exc})") from None
+    from grading.validation import check_sources_list, read_toml
+
+    data = read_toml(path, "sources list", SourcesListError)
+    check_sources_list(data, str(path), SourcesListError)  # shapes and types, one line (grading.validation)
     entries = data.get("source")
     if not isinstance(entries, list) or not entries:
         raise SourcesListError(f"{path}: needs at least one [[source]] entry")

@@ -4,7 +4,6 @@ stored claims without re-fetching (`grading regrade`)."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,19 +49,16 @@ class Rubric:
 
 def load_rubric(path: Path) -> Rubric:
     """Read and validate a rubric file; RubricError (one line) on anything wrong."""
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise RubricError(f"{path}: no such rubric file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RubricError(f"{path}: not valid TOML ({exc})") from None
-    return parse_rubric(data, str(path))
+    from grading.validation import read_toml
+
+    return parse_rubric(read_toml(path, "rubric file", RubricError), str(path))
 
 
 def parse_rubric(data: dict, where: str = "rubric") -> Rubric:
     from grading.engine.rules import REGISTRY  # the rule functions register themselves on import
+    from grading.validation import check_rubric_shape
 
+    check_rubric_shape(data, where, RubricError)  # types, lists, each rule once (grading.validation)
     if unknown := set(data) - TOP_LEVEL:
         raise RubricError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     version = data.get("version")

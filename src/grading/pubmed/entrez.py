@@ -31,6 +31,7 @@ from urllib.parse import quote, quote_plus
 from Bio import Entrez
 
 from grading.models import FetchResult, PubmedRecord
+from grading.pubmed.breaker import CircuitBreaker
 from grading.pubmed.opener import (
     DEFAULT_TIMEOUT,
     Route,
@@ -124,7 +125,7 @@ class EntrezSource:
     def __init__(self, base_url: str | None, email: str, api_key: str | None = None, *, tool: str = "grading",
                  timeout: float = DEFAULT_TIMEOUT, batch_size: int = 200, max_tries: int = 6,
                  rate: float | None = None, history_threshold: int = 1000, backoff: float = 1.0,
-                 backoff_cap: float = 30.0, seed: int | None = None, workers: int = 3):
+                 backoff_cap: float = 30.0, seed: int | None = None, workers: int = 3, breaker_after: int = 3):
         self.base_url = (base_url or NCBI_EUTILS_URL).rstrip("/") + "/"
         self.email, self.tool, self._api_key = email, tool, api_key or None
         self.timeout, self.batch_size, self.max_tries = timeout, max(1, batch_size), max(1, max_tries)
@@ -135,6 +136,7 @@ class EntrezSource:
         self._random = random.Random(seed)
         self._reached = False  # any HTTP reply seen: later connection failures are mid-run failures
         self.stats = EntrezStats()
+        self.breaker = CircuitBreaker(breaker_after)  # N given-up requests of one kind in a row: stop trying
         install_eutils_opener()
         # Bio.Entrez reads these globals; every call also passes them explicitly so that sources
         # with different settings do not mix. Retries are ours: Bio.Entrez's skip the wait on 429.
@@ -361,9 +363,14 @@ class EntrezSource:
         `stop_on`: failures passed straight to the caller, which knows better than to repeat.
         """
         started, causes = time.monotonic(), Counter[str]()
+        if (refused := self.breaker.refusal()) is not None:
+            self.stats.add("gave_up")
+            raise _GaveUp(refused)
         while True:
             try:
-                return attempt()
+                result = attempt()
+                self.breaker.succeeded()
+                return result
             except _Failed as exc:
                 if stop_on is not None and isinstance(exc, stop_on):
                     raise
@@ -372,6 +379,8 @@ class EntrezSource:
                 if not exc.retryable or n >= self.max_tries:
                     self.stats.add("gave_up")
                     cause = _gave_up_cause(exc, causes, time.monotonic() - started)
+                    if exc.retryable:  # an outage, not a request the service refuses on its own merits
+                        self.breaker.failed(_label(exc.cause), cause)
                     log.warning("E-utilities request given up: %s", cause)
                     raise _GaveUp(cause) from None
                 log.info("E-utilities attempt %d of %d failed (%s); retrying", n, self.max_tries, exc.cause)

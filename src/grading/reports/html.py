@@ -223,6 +223,19 @@ def certainty_counts(claims: list[Row]) -> dict[str, int]:
     return counts
 
 
+PAGE_TEXT_CHARS = 500_000  # a source page shows the text up to here, or a little past its last claim
+
+
+def shown_text(text: str, claims: list[Row]) -> str:
+    """The text a source page shows: folded after PAGE_TEXT_CHARS (or just after its last claim) with
+    a note, so a 20 MB dump does not make a page no browser opens; the warehouse keeps it whole."""
+    end = max([PAGE_TEXT_CHARS] + [c["char_end"] + 1000 for c in claims])
+    if len(text) <= end:
+        return text
+    return (text[:end] + f"\n\n[… {len(text) - end:,} more characters of this document are not shown here; "
+            "the full text is in the warehouse: source_versions.text]")
+
+
 def source_contexts(marts: Marts) -> dict[str, Row]:
     """One context per source page, keyed by the page's file name."""
     cards = claim_cards(marts)
@@ -243,7 +256,8 @@ def source_contexts(marts: Marts) -> dict[str, Row]:
         claims = by_source.get(doc["source"], [])
         counts = certainty_counts(claims)
         pages[page_name(doc["source"])] = {
-            "source": doc, "href": safe_url(doc["source"]), "rows": highlight_rows(doc["text"] or "", claims),
+            "source": doc, "href": safe_url(doc["source"]), "rows": highlight_rows(shown_text(doc["text"] or "", claims),
+                                                                               claims),
             "n_claims": len(claims), "unlinked": unlinked.get(doc["source"], []),
             "chart": bar_chart([{"label": "all claims", "href": None, "counts": counts}]),
             "filters": [filter_group("certainty", "Certainty", [c["certainty"] for c in claims], CERTAINTY_ORDER),

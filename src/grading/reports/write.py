@@ -24,11 +24,9 @@ import duckdb
 from grading.reports.csv import EXPORTS, write_csv
 from grading.reports.html import render_pages
 from grading.reports.marts import Marts, ReportError, read_marts
+from grading.reports.ownership import SOURCE_PAGES, STATIC_FILES, claim_reports_folder
 
 __all__ = ["Marts", "ReportError", "read_marts", "write_reports"]
-
-STATIC_FILES = ("report.css", "report.js")
-SOURCE_PAGES = "sources"
 
 
 def write_reports(con: duckdb.DuckDBPyConnection, out_dir: Path,
@@ -37,8 +35,8 @@ def write_reports(con: duckdb.DuckDBPyConnection, out_dir: Path,
     half-written files, a crash leaves the previous reports, and pages of sources the latest run
     no longer has are removed. Returns the main files (the source pages are linked from index.html)."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     marts = read_marts(con)
+    claim_reports_folder(out_dir)  # never into a folder holding what we did not write (grading.reports.ownership)
     remove_abandoned_temporaries(out_dir.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".reports-{os.getpid()}-", dir=out_dir.parent))
     try:

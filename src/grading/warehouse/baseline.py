@@ -404,5 +404,27 @@ class ProcessParser:
 
 
 def _file_error(path: Path, exc: BaseException, describe: Callable[[BaseException], str]) -> str:
+    if gzip_truncated(path):  # the parser's error would name a line inside the last block read
+        return f"{path}: truncated: the gzip data ends before its end marker (an interrupted download?); fetch it again"
     message = describe(exc)
     return message if message.startswith((str(path), path.name)) else f"{path}: {message}"
+
+
+def gzip_truncated(path: Path) -> bool:
+    """True when `path` is gzip whose compressed stream stops before its end (checked only after
+    a failure: it reads the whole file)."""
+    import zlib
+
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(2) != b"\x1f\x8b":
+                return False
+            fh.seek(0)
+            inflater = zlib.decompressobj(wbits=31)
+            while not inflater.eof and (block := fh.read(1 << 20)):
+                inflater.decompress(block, 1 << 16)
+                while inflater.unconsumed_tail and not inflater.eof:
+                    inflater.decompress(inflater.unconsumed_tail, 1 << 16)
+            return not inflater.eof
+    except (OSError, zlib.error):
+        return False

@@ -40,6 +40,11 @@ CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
     mode VARCHAR, eutils_url VARCHAR, rubric_version VARCHAR, n_sources INTEGER, n_claims INTEGER,
     n_citations INTEGER, n_records INTEGER, eutils_requests INTEGER, note VARCHAR);
+-- Requests by endpoint (grading.pubmed.counts); eutils_requests is their total.
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS eutils_esearch INTEGER;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS eutils_efetch INTEGER;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS eutils_epost INTEGER;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS eutils_ecitmatch INTEGER;
 CREATE TABLE IF NOT EXISTS run_issues (run_id VARCHAR, stage VARCHAR, subject VARCHAR, message VARCHAR);
 CREATE TABLE IF NOT EXISTS run_sources (run_id VARCHAR, source VARCHAR, content_hash VARCHAR, tags VARCHAR[],
     PRIMARY KEY (run_id, source));
@@ -201,11 +206,17 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: Path, *, migratable: bool
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A new file gets the schema now. An existing warehouse gets DDL here only when it lacks a
+    table, column or view the run reads; otherwise the DDL (views refreshed, columns added) is
+    part of the load's transaction (load_run), so a run that fails before its load, on a
+    damaged warehouse say, writes nothing to it: no DDL, no checkpoint."""
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if tables and "grading_meta" not in tables:
         raise WarehouseError(f"{path}: a DuckDB file holding other tables, not a grading warehouse; refusing to modify it")
     if "grading_meta" in tables:
         check_schema(con, path, migratable=True)
+        if schema_version(con) == SCHEMA_VERSION and not missing_schema(con):
+            return
     con.execute("BEGIN")
     if "grading_meta" in tables and schema_version(con) != SCHEMA_VERSION:
         migrate(con)
@@ -267,6 +278,18 @@ def upgrade(path: Path, wait: float = 0.0) -> None:
     if outdated:
         with open_warehouse(path, wait=wait):
             pass
+
+
+DDL_NAMES = re.compile(r"CREATE (?:TABLE IF NOT EXISTS|OR REPLACE VIEW) (\w+)", re.IGNORECASE)
+DDL_COLUMNS = re.compile(r"ALTER TABLE (\w+) ADD COLUMN IF NOT EXISTS (\w+)", re.IGNORECASE)
+
+
+def missing_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tables, views and added columns of DDL that the open warehouse lacks."""
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    columns = set(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
+    missing = [name for name in DDL_NAMES.findall(DDL) if name not in have]
+    return missing + [f"{t}.{c}" for t, c in DDL_COLUMNS.findall(DDL) if (t, c) not in columns]
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> int:
@@ -342,6 +365,7 @@ def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame],
     """
     con.execute("BEGIN TRANSACTION")
     try:
+        con.execute(DDL)  # views and added columns brought up to date with the run, or not at all
         for table, df in frames.items():
             if table == "pubmed_records":
                 upsert_records(con, df)
@@ -350,6 +374,7 @@ def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame],
                 continue  # written with their records, above
             elif table != "runs":
                 insert_frame(con, table, df)
+        note_moved_sources(con, str(frames["runs"]["run_id"].iloc[0]))
         insert_frame(con, "runs", frames["runs"])  # last: a run row means a complete run
         if pause is not None:
             pause("load")
@@ -357,6 +382,20 @@ def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame],
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def note_moved_sources(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """A source whose exact content the previous run read under another name, now gone from
+    the run, was renamed or moved: say so in run_issues. Claim ids include the source's name,
+    so its claims are new rows under the new name; the old rows stay as history."""
+    con.execute("""
+        INSERT INTO run_issues
+        SELECT ?, 'sources', n.source, 'same content as ' || string_agg(DISTINCT b.source, ', ' ORDER BY b.source)
+               || ' in the previous run: read as renamed or moved; its claims now carry this name'
+        FROM run_sources n JOIN run_sources b ON b.content_hash = n.content_hash AND b.source <> n.source
+        WHERE n.run_id = ? AND b.run_id = (SELECT run_id FROM latest_run)
+          AND b.source NOT IN (SELECT source FROM run_sources WHERE run_id = ?)
+        GROUP BY n.source""", [run_id, run_id, run_id])
 
 
 def stored_records(con: duckdb.DuckDBPyConnection, pmids: list[int]) -> pd.DataFrame:

@@ -45,7 +45,7 @@ def source_frames(docs: Sequence[Document], run_id: str) -> dict[str, pd.DataFra
         columns=["claim_id", "source", "content_hash", "char_start", "char_end", "claim_text", "claim_type",
                  "population"])
     mentions = pd.DataFrame([{
-        "citation_id": citation_id(d.source.content_hash, m), "source": d.source.source,
+        "citation_id": citation_id(d.source.content_hash, m, source=d.source.source), "source": d.source.source,
         "content_hash": d.source.content_hash, "char_start": m.char_start, "char_end": m.char_end, "raw": m.raw,
         "kind": m.kind, "value": m.value, "footnote": m.footnote, "in_reference_list": m.in_reference_list,
         "authors": list(m.authors), "year": m.year, "title": m.title} for d in docs for m in d.mentions],
@@ -56,7 +56,8 @@ def source_frames(docs: Sequence[Document], run_id: str) -> dict[str, pd.DataFra
 
 def link_frame(rows: Sequence[LinkRow], run_id: str) -> pd.DataFrame:
     return pd.DataFrame([{
-        "run_id": run_id, "citation_id": citation_id(r.doc.source.content_hash, r.mention), "claim_id": r.claim_id,
+        "run_id": run_id, "citation_id": citation_id(r.doc.source.content_hash, r.mention, source=r.doc.source.source),
+        "claim_id": r.claim_id,
         "link": r.link, "resolution": r.resolution.status, "pmid": r.resolution.pmid, "method": r.resolution.method,
         "candidates": list(r.resolution.candidates), "fetch_outcome": r.fetch_outcome,
         "detail": "; ".join(x for x in (r.resolution.detail, r.fetch_cause, r.link_reason) if x) or None}
@@ -141,8 +142,11 @@ def validate_frames(frames: dict[str, pd.DataFrame], run_id: str) -> dict[str, p
 
 
 def run_frames(info: RunInfo, docs: Sequence[Document], failures: Sequence[SourceFailure], frames: dict[str, pd.DataFrame],
-               requests: int, finished_at: datetime, tags: dict[str, tuple[str, ...]] | None = None
-               ) -> dict[str, pd.DataFrame]:
+               requests: int | dict[str, int], finished_at: datetime,
+               tags: dict[str, tuple[str, ...]] | None = None) -> dict[str, pd.DataFrame]:
+    """The run's own rows. `requests`: E-utilities requests by endpoint (grading.pubmed.counts),
+    or a bare total."""
+    by_endpoint = requests if isinstance(requests, dict) else {}
     issues = [(info.run_id, "sources", f.source, f.message) for f in failures]
     issues += [(info.run_id, stage, subject, message) for stage, subject, message in info.issues]
     frames["run_issues"] = pd.DataFrame(issues, columns=["run_id", "stage", "subject", "message"])
@@ -155,7 +159,8 @@ def run_frames(info: RunInfo, docs: Sequence[Document], failures: Sequence[Sourc
         "mode": info.mode, "eutils_url": info.eutils_url, "rubric_version": info.rubric_version,
         "n_sources": len(docs), "n_claims": len(frames["grades"]), "n_citations": len(frames["citation_links"]),
         "n_records": int((frames["fetch_log"]["outcome"] == "fetched").sum()) if len(frames["fetch_log"]) else 0,
-        "eutils_requests": requests, "note": info.note}])
+        "eutils_requests": sum(by_endpoint.values()) if by_endpoint else requests,
+        **{f"eutils_{endpoint}": n for endpoint, n in by_endpoint.items()}, "note": info.note}])
     for table in ("runs", "run_issues", "run_sources"):
         good, bad = validate_table(table, frames[table], info.run_id)
         if bad and table == "runs":
