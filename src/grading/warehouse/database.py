@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS citation_mentions (
     in_reference_list BOOLEAN, authors VARCHAR[], year INTEGER, title VARCHAR);
 CREATE TABLE IF NOT EXISTS citation_links (
     run_id VARCHAR, citation_id VARCHAR, claim_id VARCHAR, link VARCHAR, resolution VARCHAR,
-    pmid INTEGER, method VARCHAR, candidates INTEGER[], fetch_outcome VARCHAR, detail VARCHAR);
+    pmid INTEGER, method VARCHAR, candidates INTEGER[], fetch_outcome VARCHAR, detail VARCHAR,
+    link_method VARCHAR, confidence DOUBLE);
 CREATE TABLE IF NOT EXISTS pubmed_record_versions (
     pmid INTEGER, version INTEGER, date_revised VARCHAR, xml_sha VARCHAR, raw_xml VARCHAR,
     origin VARCHAR, first_seen_at TIMESTAMP, first_run_id VARCHAR, PRIMARY KEY (pmid, xml_sha));
@@ -101,7 +102,7 @@ CREATE OR REPLACE VIEW claim_grades AS
 CREATE OR REPLACE VIEW citations AS
     SELECT m.source, l.claim_id, m.raw, m.kind, m.value, l.pmid, l.method, l.resolution, l.link,
            m.footnote, m.in_reference_list, l.fetch_outcome, l.candidates, l.detail, m.char_start,
-           m.char_end, m.citation_id, l.run_id
+           m.char_end, m.citation_id, l.run_id, l.link_method, l.confidence
     FROM citation_links l JOIN citation_mentions m USING (citation_id)
     WHERE l.run_id = (SELECT run_id FROM latest_run)
     ORDER BY m.source, m.char_start, l.claim_id;

@@ -1,0 +1,307 @@
+"""Citation scope: which claims each citation supports, by explicit rules, each link explained.
+
+Rules, strongest first; a claim takes the first rule that links it, and a claim with its own
+marker uses only its markers:
+- inline: a marker or link inside or right after the sentence (grading.documents.links);
+- numbered-list: a numbered marker ("[2]", "¹", "bacteria.1, 2") -> the list entry it numbers;
+- block: a citation standing as its own line in a card ("Title / Authors (year) • Journal /
+  findings", or findings then "Study details" / "Source:") -> the claims of that card;
+- paragraph: a citation closing a paragraph -> the paragraph's other claims, where nothing
+  else is cited there;
+- anaphora: "the study", "this trial", "the researchers" -> the most recent cited work in
+  the section; "both studies", "these three trials" -> the most recent two or three;
+- single-study: a page about one paper (one cited work, or a page whose own URL names the
+  paper) -> the sentences that report the study (from the first that shows a study cue to the
+  last, the page's title before them), never outside facts or editorial asides.
+A sentence none of these reach stays uncited: nothing is linked by guess. The words live in
+data/document_vocabulary.toml.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from grading.documents.links import GAP_RE
+from grading.documents.markers import marker_links
+from grading.documents.structure import Page, document_vocabulary
+from grading.models import CitationMention, Claim
+
+CONFIDENCE = {"inline": 0.95, "numbered-list": 0.9, "block": 0.85, "paragraph": 0.7, "anaphora": 0.65,
+              "single-study": 0.6, "inferred": 0.4}
+NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+@dataclass(frozen=True)
+class ScopeLink:
+    mention: int  # index into the document's mentions
+    claim_id: str
+    method: str  # inline | numbered-list | block | paragraph | anaphora | single-study
+    confidence: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScopeVocabulary:
+    study: re.Pattern
+    outside: re.Pattern
+    singular: re.Pattern
+    plural: re.Pattern
+
+
+@cache
+def scope_vocabulary() -> ScopeVocabulary:
+    with (resources.files("grading") / "data" / "document_vocabulary.toml").open("rb") as fh:
+        data = tomllib.load(fh)["scope"]
+
+    def rx(key: str) -> re.Pattern:
+        return re.compile("|".join(f"(?:{p})" for p in data[key]), re.IGNORECASE)
+
+    return ScopeVocabulary(rx("study_cues"), rx("outside_facts"), rx("anaphora_singular"), rx("anaphora_plural"))
+
+
+class Scope:
+    """The links of one document, built rule by rule."""
+
+    def __init__(self, page: Page, claims: Sequence[Claim], mentions: Sequence[CitationMention],
+                 work_of: Callable[[int], str | None]):
+        self.page, self.mentions, self.work_of = page, mentions, work_of
+        self.claims = sorted(claims, key=lambda c: c.char_start)
+        self.block_of = {c.claim_id: page.index_at(c.char_start) for c in self.claims}
+        self.by_id = {c.claim_id: c for c in self.claims}
+        self.in_block: dict[int | None, list[Claim]] = {}
+        for c in self.claims:
+            self.in_block.setdefault(self.block_of[c.claim_id], []).append(c)
+        self.mention_blocks: dict[int | None, int] = {}
+        for m in mentions:
+            b = page.index_at(m.char_start)
+            self.mention_blocks[b] = self.mention_blocks.get(b, 0) + 1
+        self.links: list[ScopeLink] = []
+        self.linked: dict[str, list[int]] = {}  # claim_id -> mentions linked to it
+
+    def add(self, mention: int, claim: Claim, method: str, reason: str) -> None:
+        if mention in self.linked.get(claim.claim_id, ()):
+            return
+        self.linked.setdefault(claim.claim_id, []).append(mention)
+        self.links.append(ScopeLink(mention, claim.claim_id, method, CONFIDENCE[method], reason))
+
+    def claim_at(self, pos: int) -> Claim | None:
+        """The claim whose sentence holds pos, or ends right before it (only punctuation between)."""
+        best = None
+        for c in self.in_block.get(self.page.index_at(pos), ()):
+            if c.char_start > pos:
+                break
+            best = c
+        if best is None or pos <= best.char_end or GAP_RE.match(self.page.text[best.char_end:pos]):
+            return best
+        return None
+
+    def open_claims(self, blocks: set[int]) -> list[Claim]:
+        return [c for b in sorted(blocks) for c in self.in_block.get(b, ()) if c.claim_id not in self.linked]
+
+
+def inline_rule(scope: Scope, attached: Sequence[str | None]) -> None:
+    by_id = {c.claim_id: c for c in scope.claims}
+    for i, claim_id in enumerate(attached):
+        if claim_id is not None and claim_id in by_id:
+            scope.add(i, by_id[claim_id], "inline", "the marker sits in or right after this sentence")
+
+
+def numbered_rule(scope: Scope, body_start: int) -> None:
+    for marker, entries in marker_links(scope.page.text, body_start, scope.mentions):
+        claim = scope.claim_at(marker.start)
+        if claim is None:
+            continue
+        for i in entries:
+            n = scope.mentions[i].footnote
+            scope.add(i, claim, "numbered-list",
+                      f"marker {scope.page.text[marker.start:marker.end]!r} names reference entry {n or ''}".strip())
+
+
+def is_block_citation(scope: Scope, i: int) -> int | None:
+    """The block a citation stands in as its own line (a card's citation), or None."""
+    m = scope.mentions[i]
+    page, voc = scope.page, document_vocabulary()
+    k = page.index_at(m.char_start)
+    if k is None or scope.work_of(i) is None:
+        return None
+    heading = page.heading_of(k)
+    if heading is not None and voc.reference_headings.match(heading.strip()):
+        return None
+    text = page.block_text(k)
+    own_line = (m.char_end - m.char_start) >= 0.6 * len(text.strip()) or voc.details_labels.match(text)
+    prev_label = k > 0 and voc.details_labels.match(page.block_text(k - 1)) and page.blocks[k - 1].kind == "label"
+    if not (own_line or prev_label):
+        return None
+    cited = scope.mention_blocks
+    if cited.get(k - 1) or cited.get(k + 1):  # a run of citation lines is a reference list
+        return None
+    return k
+
+
+def card_blocks(scope: Scope, k: int, citation_blocks: set[int]) -> set[int]:
+    """The blocks of the card whose citation stands in block k."""
+    page, voc = scope.page, document_vocabulary()
+    blocks = page.blocks
+    prev = k - 1
+    while prev >= 0 and blocks[prev].kind == "label" and voc.details_labels.match(page.block_text(prev)):
+        prev -= 1
+    out: set[int] = set()
+    header_style = prev >= 0 and blocks[prev].kind == "heading" and prev == k - 1
+    if header_style:  # title, citation, then the findings until the next card or heading
+        out.add(prev)
+        j = k + 1
+        while j < len(blocks) and j not in citation_blocks:
+            b = blocks[j]
+            if b.kind == "heading":  # the next card's title, or the page moves on
+                break
+            if b.kind == "label" and not voc.study_labels.match(page.block_text(j).strip()):
+                break
+            out.add(j)
+            j += 1
+        return out
+    j = k - 1  # findings, then the citation: back to the card's title
+    while j >= 0 and j not in citation_blocks:
+        b = blocks[j]
+        if b.kind == "label" and not voc.study_labels.match(page.block_text(j).strip()):
+            break
+        out.add(j)
+        if b.kind == "heading":
+            break
+        j -= 1
+    return out
+
+
+def block_rule(scope: Scope) -> None:
+    found = {i: k for i in range(len(scope.mentions)) if (k := is_block_citation(scope, i)) is not None}
+    citation_blocks = set(found.values())
+    for i, k in found.items():
+        for claim in scope.open_claims(card_blocks(scope, k, citation_blocks)):
+            scope.add(i, claim, "block", "the citation stands in this claim's card or section")
+
+
+def paragraph_rule(scope: Scope) -> None:
+    """A citation closing a paragraph covers the paragraph's uncited claims, when it is the
+    only work cited there."""
+    by_block: dict[int, list[tuple[int, Claim]]] = {}
+    by_id = scope.by_id
+    for link in list(scope.links):
+        blk = scope.block_of[link.claim_id]
+        if blk is not None:
+            by_block.setdefault(blk, []).append((link.mention, by_id[link.claim_id]))
+    for blk, cited in by_block.items():
+        works = {scope.work_of(i) for i, _ in cited}
+        last = max((c for _, c in cited), key=lambda c: c.char_end)
+        in_block = scope.in_block[blk]
+        if len(works) != 1 or None in works or in_block[-1].claim_id != last.claim_id:
+            continue
+        closing = max(scope.mentions[i].char_end for i, c in cited if c.claim_id == last.claim_id)
+        if scope.page.text[max(closing, last.char_end):scope.page.blocks[blk].end].strip(" .;,)]\"'”’"):
+            continue  # the citation does not close the paragraph
+        for claim in scope.open_claims({blk}):
+            for i, c in cited:
+                if c.claim_id == last.claim_id:
+                    scope.add(i, claim, "paragraph", "the citation closes this claim's paragraph")
+
+
+def anaphora_rule(scope: Scope) -> None:
+    voc = scope_vocabulary()
+    plural_group: list[int] | None = None
+    for claim in scope.claims:
+        text = claim.text
+        plural = voc.plural.search(text)
+        singular = voc.singular.search(text)
+        if claim.claim_id in scope.linked or not (plural or singular):
+            if claim.claim_id in scope.linked and len({scope.work_of(i) for i in scope.linked[claim.claim_id]}) > 1:
+                plural_group = scope.linked[claim.claim_id]
+            continue
+        recent = recent_works(scope, claim)
+        if not recent:
+            continue
+        if plural:
+            word = (plural.group("n") or "").lower()
+            n = NUMBER_WORDS.get(word) or (int(word) if word.isdigit() else 0)
+            if re.match(r"both\b", plural.group(0), re.IGNORECASE):
+                n = 2
+            if n and len(recent) >= n:
+                group = [i for i, _ in recent[:n]]
+            elif plural_group:
+                group = plural_group
+            else:
+                continue  # "these studies" with no count and no group named before: unclear
+            plural_group = group
+            for i in group:
+                scope.add(i, claim, "anaphora", f"{plural.group(0)!r} refers to the studies cited just before")
+        else:
+            i = recent[0][0]
+            scope.add(i, claim, "anaphora", f"{singular.group(0)!r} refers to the study cited just before")
+
+
+def recent_works(scope: Scope, claim: Claim) -> list[tuple[int, str]]:
+    """Works cited before the claim in its section, most recent first, one mention each."""
+    section = scope.page.blocks[b].section if (b := scope.block_of[claim.claim_id]) is not None else -1
+    by_id = scope.by_id
+    seen: dict[str, tuple[int, int]] = {}
+    for link in scope.links:
+        c = by_id[link.claim_id]
+        blk = scope.block_of[c.claim_id]
+        if c.char_start >= claim.char_start or blk is None or scope.page.blocks[blk].section != section:
+            continue
+        work = scope.work_of(link.mention)
+        if work is not None and (work not in seen or seen[work][0] < c.char_start):
+            seen[work] = (c.char_start, link.mention)
+    return [(i, w) for w, (_, i) in sorted(seen.items(), key=lambda kv: -kv[1][0])]
+
+
+def single_study_rule(scope: Scope, page_paper: int | None) -> None:
+    works: dict[str, int] = {}
+    sources: set[str] = set()  # every source the page names, ordinary links included
+    for i, m in enumerate(scope.mentions):
+        w = scope.work_of(i)
+        sources.add(w or f"{m.kind}:{m.value}")
+        if w is not None:
+            works.setdefault(w, i)
+    if len(works) != 1 or len(sources) != 1:
+        return
+    (work, first), = works.items()
+    i = page_paper if page_paper is not None and scope.work_of(page_paper) == work else first
+    voc, dvoc = scope_vocabulary(), document_vocabulary()
+    page = scope.page
+
+    def background(c: Claim) -> bool:
+        blk = scope.block_of[c.claim_id]
+        heading = page.heading_of(blk) if blk is not None else None
+        return heading is not None and bool(dvoc.background_labels.match(heading.strip()))
+
+    # A framing section ("Background") is not the study, unless a sentence there names it ("This study aimed ...").
+    candidates = [c for c in scope.claims if (not background(c) or voc.singular.search(c.text))
+                  and not voc.outside.search(c.text)]
+    cued = [n for n, c in enumerate(candidates) if voc.study.search(c.text)]
+    if not cued:
+        return
+    first_cue, last_cue = cued[0], cued[-1]
+    why = "the page is about this one paper" + (" (its address names it)" if i == page_paper else "")
+    for n, c in enumerate(candidates):
+        blk = scope.block_of[c.claim_id]
+        title = n < first_cue and blk is not None and page.blocks[blk].kind == "heading"
+        if c.claim_id in scope.linked or not (first_cue <= n <= last_cue or title):
+            continue
+        scope.add(i, c, "single-study", why + ("; this line is its title" if title else "; this sentence reports it"))
+
+
+def scope_links(page: Page, claims: Sequence[Claim], mentions: Sequence[CitationMention],
+                attached: Sequence[str | None], work_of: Callable[[int], str | None],
+                page_paper: int | None = None) -> list[ScopeLink]:
+    """Every (mention, claim) link the rules make, in rule order."""
+    scope = Scope(page, claims, mentions, work_of)
+    inline_rule(scope, attached)
+    numbered_rule(scope, page.blocks[0].start if page.blocks else 0)
+    block_rule(scope)
+    paragraph_rule(scope)
+    anaphora_rule(scope)
+    single_study_rule(scope, page_paper)
+    return scope.links
