@@ -2,8 +2,9 @@
 
 "[2]", "[1, 3]", "[4-6]", superscripts ("¹²"), and flattened superscripts glued to the
 punctuation or word before them ("bacteria.1, 2", "AAD.3, 4", "hippocampus1https://…").
-Glued digits are only markers on a page with a numbered or ordered reference list, and
-only when every number names an entry: elsewhere "CoQ10." or "type 2," are words.
+Glued digits are only markers on a page with a numbered or ordered reference list, before
+it, and only when the first number names an entry and the rest climb: elsewhere "CoQ10." or
+"type 2," are words.
 """
 
 from __future__ import annotations
@@ -98,7 +99,10 @@ def marker_links(text: str, body_start: int, mentions: Sequence[CitationMention]
         if i >= 0 and reach[i] > k.start:
             continue
         named = [entries[n] for n in k.numbers if n in entries]
-        if k.glued and (len(named) != len(k.numbers) or k.start > first_ref):
+        # Glued digits: the first must name an entry and the rest climb ("11, 12, 13" where a
+        # cut-off list ends at 11); otherwise they are part of the prose.
+        climbing = all(a < b for a, b in zip(k.numbers, k.numbers[1:]))
+        if k.glued and (k.numbers[0] not in entries or not climbing or k.start > first_ref):
             continue
         if named:
             out.append((k, named))

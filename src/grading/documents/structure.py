@@ -34,6 +34,7 @@ class DocumentVocabulary:
     study_labels: re.Pattern  # "Key Findings", "Study details": parts of one study's card
     background_labels: re.Pattern  # "Background", "See also": not a report of the study
     details_labels: re.Pattern  # a label that introduces a block citation ("Study details", "Source:")
+    findings_labels: re.Pattern  # "Key Findings", "Results": the lines under them are findings
 
 
 @cache
@@ -49,7 +50,7 @@ def document_vocabulary() -> DocumentVocabulary:
                        for w in sorted(data["sections"]["details"], key=len, reverse=True))
     return DocumentVocabulary(
         reference_headings=words("references"), study_labels=words("study"),
-        background_labels=words("background"),
+        background_labels=words("background"), findings_labels=words("findings"),
         details_labels=re.compile(rf"^\W*(?:{details})\b\s*[:\-–—]?", re.IGNORECASE))
 
 
