@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from grading.documents.markers import marker_links
 from grading.documents.structure import document_vocabulary, page_structure
 from grading.models import CitationMention, Claim, ClaimType, Population, Source
 
@@ -171,6 +172,8 @@ def opaque_spans(text: str, mentions: Sequence[CitationMention]) -> tuple[Spans,
     clipped = [c for c in clipped if c[0] < c[1]]
     markers = [(s, e) for s, e, _ in clipped]
     markers += [m.span() for m in FALLBACK_MARKER_RE.finditer(text)]
+    # Numbered markers flattened into the prose ("bacteria.1, 2 This ...") end a sentence too.
+    markers += [(k.start, k.end) for k, _ in marker_links(text, 0, mentions)]
     return Spans(markers), Spans([(s, e) for s, e, ref in clipped if ref])
 
 
