@@ -19,6 +19,7 @@ data/document_vocabulary.toml.
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ from grading.models import CitationMention, Claim
 CONFIDENCE = {"inline": 0.95, "numbered-list": 0.9, "block": 0.85, "paragraph": 0.7, "anaphora": 0.65,
               "single-study": 0.6, "inferred": 0.4}
 NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
+MAX_ANTECEDENTS = 5  # "these five trials" is the most a reference back names
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,10 @@ class Scope:
             b = page.index_at(m.char_start)
             self.mention_blocks[b] = self.mention_blocks.get(b, 0) + 1
         self.links: list[ScopeLink] = []
+        # Where the running text cites a work (inline mentions, numbered markers): what
+        # "the study" may refer back to, whether or not its sentence is a claim.
+        self.cited_at: list[tuple[int, int]] = [(m.char_start, i) for i, m in enumerate(mentions)
+                                                if not m.in_reference_list and m.origin == "text"]
         self.linked: dict[str, list[int]] = {}  # claim_id -> mentions linked to it
 
     def add(self, mention: int, claim: Claim, method: str, reason: str) -> None:
@@ -113,6 +119,7 @@ def inline_rule(scope: Scope, attached: Sequence[str | None]) -> None:
 
 def numbered_rule(scope: Scope, body_start: int) -> None:
     for marker, entries in marker_links(scope.page.text, body_start, scope.mentions):
+        scope.cited_at.extend((marker.start, i) for i in entries)
         claim = scope.claim_at(marker.start)
         if claim is None:
             continue
@@ -244,16 +251,20 @@ def anaphora_rule(scope: Scope) -> None:
 def recent_works(scope: Scope, claim: Claim) -> list[tuple[int, str]]:
     """Works cited before the claim in its section, most recent first, one mention each."""
     section = scope.page.blocks[b].section if (b := scope.block_of[claim.claim_id]) is not None else -1
-    by_id = scope.by_id
     seen: dict[str, tuple[int, int]] = {}
-    for link in scope.links:
-        c = by_id[link.claim_id]
-        blk = scope.block_of[c.claim_id]
-        if c.char_start >= claim.char_start or blk is None or scope.page.blocks[blk].section != section:
-            continue
-        work = scope.work_of(link.mention)
-        if work is not None and (work not in seen or seen[work][0] < c.char_start):
-            seen[work] = (c.char_start, link.mention)
+    cited = sorted(scope.cited_at + [(scope.by_id[lk.claim_id].char_start, lk.mention) for lk in scope.links
+                                     if lk.method in ("anaphora", "block")])
+    # Walk back from the claim through its section only, and stop once a few works are known.
+    k = bisect.bisect_left(cited, (claim.char_start, -1)) - 1
+    while k >= 0 and len(seen) < MAX_ANTECEDENTS:
+        pos, i = cited[k]
+        k -= 1
+        blk = scope.page.index_at(pos)
+        if blk is None or scope.page.blocks[blk].section != section:
+            break
+        work = scope.work_of(i)
+        if work is not None and work not in seen:
+            seen[work] = (pos, i)
     return [(i, w) for w, (_, i) in sorted(seen.items(), key=lambda kv: -kv[1][0])]
 
 
