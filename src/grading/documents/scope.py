@@ -111,10 +111,13 @@ class Scope:
 
 
 def inline_rule(scope: Scope, attached: Sequence[str | None]) -> None:
-    by_id = {c.claim_id: c for c in scope.claims}
     for i, claim_id in enumerate(attached):
-        if claim_id is not None and claim_id in by_id:
-            scope.add(i, by_id[claim_id], "inline", "the marker sits in or right after this sentence")
+        if claim_id is None or claim_id not in scope.by_id:
+            continue
+        # A citation on a line of its own belongs to no sentence of the line before.
+        if scope.page.index_at(scope.mentions[i].char_start) != scope.block_of[claim_id]:
+            continue
+        scope.add(i, scope.by_id[claim_id], "inline", "the marker sits in or right after this sentence")
 
 
 def numbered_rule(scope: Scope, body_start: int) -> None:
@@ -140,9 +143,13 @@ def is_block_citation(scope: Scope, i: int) -> int | None:
     if heading is not None and voc.reference_headings.match(heading.strip()):
         return None
     text = page.block_text(k)
-    own_line = (m.char_end - m.char_start) >= 0.6 * len(text.strip()) or voc.details_labels.match(text)
-    prev_label = k > 0 and voc.details_labels.match(page.block_text(k - 1)) and page.blocks[k - 1].kind == "label"
-    if not (own_line or prev_label):
+    own_line = (m.char_end - m.char_start) >= 0.6 * len(text.strip())
+    labelled = bool(voc.details_labels.match(text)) or (
+        k > 0 and page.blocks[k - 1].kind == "label" and bool(voc.details_labels.match(page.block_text(k - 1))))
+    titled = own_line and k > 0 and page.blocks[k - 1].kind == "heading"
+    # A card's citation sits under the card's title, or under a "Study details" / "Source:" label.
+    # A citation line after plain prose is a reference at the end, not a card.
+    if not (labelled or titled):
         return None
     cited = scope.mention_blocks
     if cited.get(k - 1) or cited.get(k + 1):  # a run of citation lines is a reference list
@@ -270,10 +277,11 @@ def recent_works(scope: Scope, claim: Claim) -> list[tuple[int, str]]:
 
 def single_study_rule(scope: Scope, page_paper: int | None) -> None:
     works: dict[str, int] = {}
-    sources: set[str] = set()  # every source the page names, ordinary links included
+    sources: set[str] = set()  # every work the page cites, and every link it gives as a source
     for i, m in enumerate(scope.mentions):
         w = scope.work_of(i)
-        sources.add(w or f"{m.kind}:{m.value}")
+        if w is not None or m.kind == "url":
+            sources.add(w or f"{m.kind}:{m.value}")
         if w is not None:
             works.setdefault(w, i)
     if len(works) != 1 or len(sources) != 1:
