@@ -158,3 +158,15 @@ def test_malformed_and_circular_html_renders() -> None:
     assert "Examplamide heals tendons twice as fast[1]" in text
     doc = doc_of(text, media="text/html")
     assert [c.text for c in doc.claims] == ["Examplamide heals tendons twice as fast"]
+
+
+def test_anchor_into_an_unnumbered_list_names_the_entry_by_position() -> None:
+    html = ("<html><body><p>Examplamide lowers cholesterol in adults<sup><a href='#n2'>b</a></sup>.</p>"
+            "<h2>Sources</h2><ul><li id='n1'>Smith J, Doe A. A trial of examplamide. J Ex Med. 2001;1:1-2.</li>"
+            "<li id='n2'>Roe P, Lee K. Examplamide and cholesterol. J Ex Med. 2002;2:1-2.</li></ul></body></html>")
+    text = html_to_text("page.html", html)
+    assert "Examplamide lowers cholesterol in adults[2]." in text
+    doc = doc_of(text, media="text/html")
+    got = links(doc)
+    (value, method), = got["Examplamide lowers cholesterol in adults"]
+    assert method == "numbered-list" and value.startswith("Roe P")

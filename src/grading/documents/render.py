@@ -55,14 +55,19 @@ def list_numbers(root) -> dict[object, int]:  # type: ignore[no-untyped-def]
 
 
 def anchor_targets(root, numbers: dict[object, int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """id -> footnote number, for ids on (or inside) a numbered list item."""
+    """id (or name) -> footnote number, for anchors on or inside a list item: an <ol> item's
+    number, an unnumbered list's position (rendered "- ", matched by order)."""
+    items = dict(numbers)
+    for ul in root.iter("ul"):
+        lis = [li for li in ul if _local(li.tag) == "li"]
+        if any(li.get("id") for li in lis):
+            items.update({li: n for n, li in enumerate(lis, start=1)})
     out: dict[str, int] = {}
-    for li, n in numbers.items():
-        if li.get("id"):
-            out[li.get("id")] = n
-        for el in li.iterdescendants():
-            if isinstance(el.tag, str) and el.get("id"):
-                out.setdefault(el.get("id"), n)
+    for li, n in items.items():
+        for el in (li, *li.iterdescendants()):
+            for key in (el.get("id"), el.get("name") if _local(el.tag) == "a" else None):
+                if key:
+                    out.setdefault(key, n)
     return out
 
 
