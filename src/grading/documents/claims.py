@@ -37,6 +37,9 @@ TRAIL_SEP = set(".,;:!?*†‡-–—")
 BRACKET_FILLER_RE = re.compile(r"[\s,;&]*(?:(?:and|see|see also|e\.g\.,?|cf\.)[\s,;&]*)*")
 
 
+PROSE_KINDS = frozenset({"narrative", "title"})
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """Compiled vocabulary: cue regexes by claim type, population, filters, word lists."""
@@ -168,7 +171,9 @@ class Spans:
 def opaque_spans(text: str, mentions: Sequence[CitationMention]) -> tuple[Spans, Spans]:
     """(all citation markers, reference-list entries) as spans clipped to the text."""
     n = len(text)
-    clipped = [(max(0, m.char_start), min(n, m.char_end), m.in_reference_list) for m in mentions]
+    # Narrative mentions and printed titles are prose a reader reads ("a phase 3 study"), not markers.
+    clipped = [(max(0, m.char_start), min(n, m.char_end), m.in_reference_list) for m in mentions
+               if m.kind not in PROSE_KINDS or m.in_reference_list]
     clipped = [c for c in clipped if c[0] < c[1]]
     markers = [(s, e) for s, e, _ in clipped]
     markers += [m.span() for m in FALLBACK_MARKER_RE.finditer(text)]

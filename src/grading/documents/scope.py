@@ -78,10 +78,9 @@ class Scope:
         self.in_block: dict[int | None, list[Claim]] = {}
         for c in self.claims:
             self.in_block.setdefault(self.block_of[c.claim_id], []).append(c)
-        self.mention_blocks: dict[int | None, int] = {}
-        for m in mentions:
-            b = page.index_at(m.char_start)
-            self.mention_blocks[b] = self.mention_blocks.get(b, 0) + 1
+        self.block_works: dict[int | None, set[str | None]] = {}  # block -> the works cited in it
+        for i, m in enumerate(mentions):
+            self.block_works.setdefault(page.index_at(m.char_start), set()).add(work_of(i))
         self.links: list[ScopeLink] = []
         # Where the running text cites a work (inline mentions, numbered markers): what
         # "the study" may refer back to, whether or not its sentence is a claim.
@@ -151,8 +150,10 @@ def is_block_citation(scope: Scope, i: int) -> int | None:
     # A citation line after plain prose is a reference at the end, not a card.
     if not (labelled or titled):
         return None
-    cited = scope.mention_blocks
-    if cited.get(k - 1) or cited.get(k + 1):  # a run of citation lines is a reference list
+    # A run of lines citing different works is a reference list; a card may give one paper's
+    # title and its authors on two lines.
+    work = {scope.work_of(i)}
+    if any(scope.block_works.get(j, work) != work for j in (k - 1, k + 1)):
         return None
     return k
 
@@ -303,6 +304,12 @@ def single_study_rule(scope: Scope, page_paper: int | None) -> None:
     if not cued:
         return
     first_cue, last_cue = cued[0], cued[-1]
+    # The study's report starts where the page first cites it in its text, if that is earlier
+    # (a summary page opening with the paper's title); a page address names it from nowhere.
+    cited_from = min((m.char_start for j, m in enumerate(scope.mentions)
+                      if m.origin == "text" and scope.work_of(j) == work), default=None)
+    if cited_from is not None:
+        first_cue = min(first_cue, next((n for n, c in enumerate(candidates) if c.char_end > cited_from), first_cue))
     why = "the page is about this one paper" + (" (its address names it)" if i == page_paper else "")
     for n, c in enumerate(candidates):
         blk = scope.block_of[c.claim_id]
