@@ -170,3 +170,42 @@ def test_anchor_into_an_unnumbered_list_names_the_entry_by_position() -> None:
     got = links(doc)
     (value, method), = got["Examplamide lowers cholesterol in adults"]
     assert method == "numbered-list" and value.startswith("Roe P")
+
+
+def test_card_title_and_authors_on_two_lines_are_one_citation() -> None:
+    from grading.documents.links import attach_inline
+    from grading.models import CitationMention
+
+    text = ("Research Studies\n"
+            "Examplamide Improves Lean Mass in Older Adults: A Randomized Trial\n"
+            "Smith J, Doe A, et al. (2008) • Journal of Example Medicine\n"
+            "Randomized, double-blind, placebo-controlled trial in 65 older adults.\n"
+            "- Lean mass increased 1.1 kg with examplamide vs placebo\n")
+    doc = doc_of(text)
+    title_at = text.index("Examplamide Improves")
+    title = CitationMention(title_at, text.index("\n", title_at), text[title_at:text.index("\n", title_at)],
+                            "journal_ref", "title")
+    authors = next(m for m in doc.mentions if m.raw.startswith("Smith J"))
+    mentions = sorted([title, authors], key=lambda m: m.char_start)
+    got = scope_links(doc.page, doc.claims, mentions, attach_inline(text, doc.claims, mentions),
+                      lambda i: "pmid:1", None)
+    texts = {c.claim_id: c.text for c in doc.claims}
+    linked = {texts[lk.claim_id] for lk in got if lk.method == "block"}
+    assert "Lean mass increased 1.1 kg with examplamide vs placebo" in linked
+    assert "Randomized, double-blind, placebo-controlled trial in 65 older adults." in linked
+
+
+def test_summary_page_opening_with_the_paper_reports_it_from_the_top() -> None:
+    from grading.documents.links import attach_inline
+    from grading.models import CitationMention
+
+    text = ("Examplamide for postoperative recovery: a phase 2 study\n"
+            "- Examplamide accelerated recovery after abdominal surgery\n"
+            "Summary\n"
+            "The study found faster recovery of bowel function with examplamide than with placebo.\n")
+    doc = doc_of(text)
+    end = text.index("\n")
+    title = CitationMention(0, end, text[:end], "journal_ref", "title")
+    got = scope_links(doc.page, doc.claims, [title], attach_inline(text, doc.claims, [title]), lambda i: "pmid:1")
+    texts = {c.claim_id: c.text for c in doc.claims}
+    assert "Examplamide accelerated recovery after abdominal surgery" in {texts[lk.claim_id] for lk in got}
