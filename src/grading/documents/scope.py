@@ -142,8 +142,9 @@ def is_block_citation(scope: Scope, i: int) -> int | None:
     if heading is not None and voc.reference_headings.match(heading.strip()):
         return None
     text = page.block_text(k)
-    own_line = (m.char_end - m.char_start) >= 0.6 * len(text.strip())
-    labelled = bool(voc.details_labels.match(text)) or (
+    share = (m.char_end - m.char_start) / max(1, len(text.strip()))
+    own_line = share >= 0.6
+    labelled = (share >= 0.4 and bool(voc.details_labels.match(text))) or (
         k > 0 and page.blocks[k - 1].kind == "label" and bool(voc.details_labels.match(page.block_text(k - 1))))
     titled = own_line and k > 0 and page.blocks[k - 1].kind == "heading"
     # A card's citation sits under the card's title, or under a "Study details" / "Source:" label.

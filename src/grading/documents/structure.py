@@ -51,7 +51,7 @@ def document_vocabulary() -> DocumentVocabulary:
     return DocumentVocabulary(
         reference_headings=words("references"), study_labels=words("study"),
         background_labels=words("background"), findings_labels=words("findings"),
-        details_labels=re.compile(rf"^\W*(?:{details})\b\s*[:\-–—]?", re.IGNORECASE))
+        details_labels=re.compile(rf"^\W*(?:{details})\b\s*(?:[:\-–—]|$)", re.IGNORECASE))
 
 
 @dataclass(frozen=True)
