@@ -209,3 +209,18 @@ def test_summary_page_opening_with_the_paper_reports_it_from_the_top() -> None:
     got = scope_links(doc.page, doc.claims, [title], attach_inline(text, doc.claims, [title]), lambda i: "pmid:1")
     texts = {c.claim_id: c.text for c in doc.claims}
     assert "Examplamide accelerated recovery after abdominal surgery" in {texts[lk.claim_id] for lk in got}
+
+
+def test_a_count_announces_the_studies_cited_next_only_when_it_matches() -> None:
+    body = ("Two new clinical studies show that examplamide eases fatigue.\n"
+            "The first study, a 12-week clinical trial, reported improvements in fatigue [1].\n"
+            "The second study, an 8-week trial, reported improvements in burnout [2].\n")
+    refs = ("\n1. Smith J, Doe A. Examplamide for fatigue. J Ex Med. 2017;1:1-9.\n"
+            "2. Lee K, Moe R. Examplamide for burnout. J Ex Med. 2017;2:1-9.\n")
+    doc = doc_of(body + refs)
+    got = links(doc)
+    announced = got["Two new clinical studies show that examplamide eases fatigue."]
+    assert {m for _, m in announced} == {"anaphora"} and len(announced) == 2
+    three = body + "A third study, in rats, reported less fatigue [3].\n" + refs + \
+        "3. Roe P. Examplamide in rats. J Ex Med. 2016;3:1-9.\n"
+    assert "Two new clinical studies show that examplamide eases fatigue." not in links(doc_of(three))

@@ -9,7 +9,8 @@ marker uses only its markers:
 - paragraph: a citation closing a paragraph -> the paragraph's other claims, where nothing
   else is cited there;
 - anaphora: "the study", "this trial", "the researchers" -> the most recent cited work in
-  the section; "both studies", "these three trials" -> the most recent two or three;
+  the section; "both studies", "these three trials" -> the most recent two or three; "Two new
+  studies show ..." before any is cited -> the works cited next, when exactly that many follow;
 - single-study: a page about one paper (one cited work, or a page whose own URL names the
   paper) -> the sentences that report the study (from the first that shows a study cue to the
   last, the page's title before them), never outside facts or editorial asides.
@@ -53,6 +54,7 @@ class ScopeVocabulary:
     outside: re.Pattern
     singular: re.Pattern
     plural: re.Pattern
+    cataphora: re.Pattern
 
 
 @cache
@@ -63,7 +65,8 @@ def scope_vocabulary() -> ScopeVocabulary:
     def rx(key: str) -> re.Pattern:
         return re.compile("|".join(f"(?:{p})" for p in data[key]), re.IGNORECASE)
 
-    return ScopeVocabulary(rx("study_cues"), rx("outside_facts"), rx("anaphora_singular"), rx("anaphora_plural"))
+    return ScopeVocabulary(rx("study_cues"), rx("outside_facts"), rx("anaphora_singular"), rx("anaphora_plural"),
+                           rx("cataphora"))
 
 
 class Scope:
@@ -257,6 +260,31 @@ def anaphora_rule(scope: Scope) -> None:
             scope.add(i, claim, "anaphora", f"{singular.group(0)!r} refers to the study cited just before")
 
 
+def cataphora_rule(scope: Scope) -> None:
+    """"Two new clinical studies show ..." before any is cited: the next two works cited in the
+    section, when exactly that many distinct works follow before the section ends."""
+    voc = scope_vocabulary()
+    for claim in scope.claims:
+        m = voc.cataphora.search(claim.text)
+        if claim.claim_id in scope.linked or not m or recent_works(scope, claim):
+            continue
+        n = NUMBER_WORDS[m.group("n").lower()]
+        blk = scope.block_of[claim.claim_id]
+        section = scope.page.blocks[blk].section if blk is not None else -1
+        ahead: dict[str, int] = {}
+        for pos, i in sorted(scope.cited_at):
+            b = scope.page.index_at(pos)
+            if pos <= claim.char_end or b is None:
+                continue
+            if scope.page.blocks[b].section != section:
+                break
+            if (w := scope.work_of(i)) is not None:
+                ahead.setdefault(w, i)
+        if len(ahead) == n:  # more works ahead: which ones it announces is unclear
+            for i in ahead.values():
+                scope.add(i, claim, "anaphora", f"{m.group(0)!r} announces the studies cited next")
+
+
 def recent_works(scope: Scope, claim: Claim) -> list[tuple[int, str]]:
     """Works cited before the claim in its section, most recent first, one mention each."""
     section = scope.page.blocks[b].section if (b := scope.block_of[claim.claim_id]) is not None else -1
@@ -330,5 +358,6 @@ def scope_links(page: Page, claims: Sequence[Claim], mentions: Sequence[Citation
     block_rule(scope)
     paragraph_rule(scope)
     anaphora_rule(scope)
+    cataphora_rule(scope)
     single_study_rule(scope, page_paper)
     return scope.links
