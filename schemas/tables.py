@@ -9,7 +9,7 @@ import pandera.pandas as pa
 from grading.schemas.base import HEX64, MAX_PMID, _Strict
 from pandera.typing import Series
 
-from grading.models import Certainty, ClaimStatus, ClaimType, Population
+from grading.models import Certainty, ClaimStatus, ClaimType, LinkMethod, Population
 
 # Enumerations come from the domain models' Literals: one definition each.
 CLAIM_TYPES = list(get_args(ClaimType))
@@ -19,6 +19,7 @@ STATUSES = list(get_args(ClaimStatus))
 CITATION_KINDS = ["pmid", "pmcid", "doi", "author_list", "author_year", "journal_ref", "url"]
 RESOLUTION_STATUSES = ["resolved", "ambiguous", "not_found", "unavailable", "not_scholarly"]
 FETCH_OUTCOMES = ["fetched", "not_found", "unavailable"]
+LINK_METHODS = list(get_args(LinkMethod))
 ORIGINS = ["entrez", "snapshot", "baseline", "warehouse"]
 DESIGNS = ["systematic_review", "rct", "nonrandomized_trial", "observational", "case_report", "animal",
            "in_vitro", "review", "opinion", "unknown"]
@@ -129,6 +130,9 @@ class CitationLinkSchema(_Strict):
     candidates: Series[object]
     fetch_outcome: Series[str] = pa.Field(nullable=True, isin=FETCH_OUTCOMES)
     detail: Series[str] = pa.Field(nullable=True)
+    # which scope rule made the link (grading.documents.scope) and how sure it is; null when unlinked
+    link_method: Series[str] = pa.Field(nullable=True, isin=LINK_METHODS)
+    confidence: Series[float] = pa.Field(nullable=True, ge=0, le=1)
 
 
 class PubmedRecordSchema(_Strict):

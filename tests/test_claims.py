@@ -454,3 +454,39 @@ def test_property_offsets_always_exact(text, raw_mentions):
         for m in mentions:  # a claim never starts or ends inside a marker
             assert not m.char_start < c.char_start < m.char_end
             assert not m.char_start < c.char_end < m.char_end
+
+
+@pytest.mark.parametrize("text", [
+    "Examplamide heals tendons twice as fast.",
+    "Clinically proven to burn belly fat",
+    "Examplamide helps you fall asleep faster.",
+    "Examplamide regrows hair.",
+    "Examplamide is associated with lower blood pressure.",
+    "Examplamide kills the influenza virus.",
+    "Take 250 mcg twice daily.",
+    "Examplamide Boosts Key Healing Molecules in Wounds",
+    "All data presented is from clinical trials.",
+    "Randomized, double-blind, placebo-controlled trial in 114 patients undergoing surgery.",
+    "Primary endpoint: time to first bowel movement.",
+    "The review included 29 randomized trials comparing examplamide with placebo.",
+    "Phase 2b trial of examplamide 25 mg daily in 123 elderly patients.",
+    "Impact: −36 min",
+    "Reduced time to first bowel movement compared to placebo",
+    "Well-tolerated in the postoperative setting",
+])
+def test_sentences_a_reader_would_flag_are_claims(text: str) -> None:
+    assert assess(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "Continue Reading", "By Jane Doe", "Shop now and save 20%", "Does examplamide work?", "Home",
+    "Smith J, Doe A. Examplamide trial. J Ex. 2001;1:1-2.", "Key Findings",
+])
+def test_page_furniture_is_not_a_claim(text: str) -> None:
+    assert assess(text) is None
+
+
+def test_verbless_finding_under_a_findings_label_is_a_claim() -> None:
+    text = "Key Findings\n- Gut motility effects independent of growth factor release\n- Parent compound page\n"
+    got = [c.text for c in extract_claims(Source("s.txt", "h", text, "text/plain"))]
+    assert got == ["Gut motility effects independent of growth factor release"]

@@ -71,6 +71,10 @@ CitationKind = Literal[
 ]
 
 
+# How a citation was tied to a claim (grading.documents.scope), strongest first.
+LinkMethod = Literal["inline", "numbered-list", "block", "paragraph", "anaphora", "single-study", "inferred"]
+
+
 @dataclass(frozen=True)
 class CitationMention:
     """A citation as found in the text, before it is attached to a claim or resolved."""
@@ -88,6 +92,7 @@ class CitationMention:
     journal: str | None = None  # for ECitMatch: journal|year|volume|first_page|author
     volume: str | None = None
     first_page: str | None = None
+    origin: str = "text"  # "page-url": the page's own address names the paper (a study-summary page)
 
 
 @dataclass(frozen=True)

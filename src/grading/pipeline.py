@@ -15,6 +15,9 @@ from grading.documents.citations import extract_citations
 from grading.documents.claims import extract_claims
 from grading.documents.document import Document, LinkRow, citation_id
 from grading.documents.links import attach_inline
+from grading.documents.page_paper import page_paper
+from grading.documents.scope import CONFIDENCE, scope_links
+from grading.documents.structure import page_structure
 from grading.engine.body import LinkedEvidence
 from grading.engine.grade import grade_claim
 from grading.engine.record_reading import read_record
@@ -31,11 +34,19 @@ __all__ = ["Document", "LinkRow", "Retrieval", "citation_id", "new_run_id", "now
 
 
 def extract_document(source: Source) -> Document:
-    mentions = extract_citations(source.text)
+    # The saved page's header line is neither claim nor citation; its address may name the paper.
+    mentions = [m for m in extract_citations(source.text) if m.char_start >= source.body_start]
     claims = extract_claims(source, mentions)
     attached = attach_inline(source.text, claims, mentions)
+    paper = page_paper(source)
+    index = None
+    if paper is not None:
+        index = len(mentions)
+        mentions.append(paper)
+        attached.append(None)
     subjects = document_subjects([c.text for c in claims])
-    return Document(source, claims, mentions, attached, subjects)
+    return Document(source, claims, mentions, attached, subjects, page_structure(source.text, source.body_start),
+                    index)
 
 
 def resolve_documents(docs: Sequence[Document], pubmed: PubmedSource,
@@ -138,19 +149,28 @@ def link_documents(docs: Sequence[Document], resolutions: dict[tuple[str, str], 
         o = result.outcome(res.pmid)
         return o, result.unavailable.get(res.pmid)
 
-    def add(doc: Document, m: CitationMention, claim_id: str | None, link: str, reason: str | None = None) -> None:
+    def add(doc: Document, m: CitationMention, claim_id: str | None, link: str, reason: str | None = None,
+            method: str | None = None) -> None:
         res = resolutions[mention_key(m)]
         o, cause = outcome(res)
-        rows.append(LinkRow(doc, m, claim_id, link, res, o, cause, reason))
+        rows.append(LinkRow(doc, m, claim_id, link, res, o, cause, reason, method,
+                            CONFIDENCE.get(method) if method else None))
         if claim_id is not None:
             record = result.records.get(res.pmid) if res.pmid is not None else None
             by_claim.setdefault(claim_id, []).append(LinkedEvidence(
                 m, link, res, o, cause, record, evidence.get(res.pmid) if res.pmid else None, reason))
 
     for doc in docs:
-        for m, claim_id in zip(doc.mentions, doc.attached):
-            if claim_id is not None:
-                add(doc, m, claim_id, "inline")
+        links = scope_links(doc.page or page_structure(doc.source.text, doc.source.body_start), doc.claims,
+                            doc.mentions, doc.attached, work_key(doc, resolutions), doc.page_paper)
+        by_mention: dict[int, list] = {}
+        for lk in links:
+            by_mention.setdefault(lk.mention, []).append(lk)
+        ruled = {lk.claim_id for lk in links}
+        for n, m in enumerate(doc.mentions):
+            for lk in by_mention.get(n, ()):
+                add(doc, m, lk.claim_id, "inline", None if lk.method == "inline" else lk.reason, lk.method)
+            if n in by_mention:
                 continue
             linked = False
             if doc.inferred_mode and m.in_reference_list:
@@ -158,13 +178,29 @@ def link_documents(docs: Sequence[Document], resolutions: dict[tuple[str, str], 
                 record = result.records.get(res.pmid) if res.pmid is not None else None
                 if record is not None:
                     for claim in doc.claims:
+                        if claim.claim_id in ruled:
+                            continue
                         match = inferred_link(claim.text, record, doc.subjects)
                         if match.on_topic:
-                            add(doc, m, claim.claim_id, "inferred", match.explanation)
+                            add(doc, m, claim.claim_id, "inferred", match.explanation, "inferred")
                             linked = True
             if not linked:
                 add(doc, m, None, "none")
     return rows, by_claim
+
+
+def work_key(doc: Document, resolutions: dict[tuple[str, str], Resolution]):  # type: ignore[no-untyped-def]
+    """Mention index -> the work it cites (its PMID once resolved, else its own value), or
+    None for what is not a scholarly work (a link to an ordinary page)."""
+    def key(n: int) -> str | None:
+        m = doc.mentions[n]
+        res = resolutions.get(mention_key(m))
+        if res is not None and res.pmid is not None:
+            return f"pmid:{res.pmid}"
+        if m.kind == "url" or (res is not None and res.status == "not_scholarly"):
+            return None
+        return f"{m.kind}:{m.value}"
+    return key
 
 
 def grade_documents(docs: Sequence[Document], by_claim: dict[str, list[LinkedEvidence]], rubric: Rubric

@@ -70,7 +70,7 @@ class ClaimVocabulary(_Part):
     claim_types: _ClaimTypes
     population: Groups
     predicate: _Predicate
-    fragments: dict[str, str]
+    fragments: dict[str, str | Words]
     non_claims: dict[str, Words | str]
     segmentation: _Segmentation
 

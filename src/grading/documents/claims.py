@@ -10,7 +10,6 @@ no cue) -> claim type and population. The words live in data/claim_vocabulary.to
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import re
 import tomllib
@@ -19,12 +18,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from grading.documents.spans import Spans, opaque_spans
+from grading.documents.structure import document_vocabulary, page_structure
 from grading.models import CitationMention, Claim, ClaimType, Population, Source
 
-# Markers recognised even when the caller passes no mentions: bare links (with a footnote
-# number glued in front), bracketed numbers, superscript digits. They are never claim text.
-FALLBACK_MARKER_RE = re.compile(
-    r"\d{0,3}(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:)\]]|\[\d+(?:\s*[,–-]\s*\d+)*\]|[¹²³⁰⁴-⁹]+")
 TERMINAL_RE = re.compile(r"[.!?]+[\"'”’)\]]*")
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 LIST_NUMBER_RE = re.compile(r"\d{1,3}[.)]\s+")
@@ -47,6 +44,9 @@ class Vocabulary:
     reference_entry: re.Pattern  # case-sensitive
     quantified_effect: re.Pattern
     labelled_quantity: re.Pattern
+    result_labels: re.Pattern  # lower-cased label of a labelled result ("impact")
+    study_description: re.Pattern  # a verbless line describing a study's design or result
+    imperatives: frozenset[str]  # "take": a dosing instruction's verb
     inflected: frozenset[str]  # verb forms that are always a predicate
     stems: frozenset[str]  # bare verb stems: a predicate only after a subject
     bare_subjects: frozenset[str]
@@ -109,6 +109,9 @@ def vocabulary() -> Vocabulary:
         reference_entry=_any_of(nc["reference_entry"]),
         quantified_effect=_folded([data["fragments"]["quantified_effect"]]),
         labelled_quantity=re.compile(data["fragments"]["labelled_quantity"]),
+        result_labels=_folded([data["fragments"]["result_labels"]]),
+        study_description=_folded(data["fragments"]["study_description"]),
+        imperatives=frozenset(pred["imperatives"].split()),
         inflected=frozenset(inflected),
         stems=stems,
         bare_subjects=frozenset(pred["bare_subjects"].split()),
@@ -122,59 +125,14 @@ def vocabulary() -> Vocabulary:
     )
 
 
-# --- opaque spans (citation markers) ------------------------------------------------------
-
-
-class Spans:
-    """Sorted, merged, non-overlapping [start, end) spans with point and range look-ups."""
-
-    def __init__(self, spans: list[tuple[int, int]]):
-        merged: list[list[int]] = []
-        for s, e in sorted(spans):
-            if merged and s <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], e)
-            else:
-                merged.append([s, e])
-        self.starts = [s for s, _ in merged]
-        self.ends = [e for _, e in merged]
-
-    def containing(self, pos: int) -> tuple[int, int] | None:
-        i = bisect.bisect_right(self.starts, pos) - 1
-        if i >= 0 and self.ends[i] > pos:
-            return self.starts[i], self.ends[i]
-        return None
-
-    def overlaps(self, start: int, end: int) -> bool:
-        i = bisect.bisect_left(self.ends, start + 1)  # first span ending after start
-        return i < len(self.starts) and self.starts[i] < end
-
-    def within(self, start: int, end: int) -> list[tuple[int, int]]:
-        i = bisect.bisect_left(self.starts, start)
-        out = []
-        while i < len(self.starts) and self.ends[i] <= end:
-            out.append((self.starts[i], self.ends[i]))
-            i += 1
-        return out
-
-
-def opaque_spans(text: str, mentions: Sequence[CitationMention]) -> tuple[Spans, Spans]:
-    """(all citation markers, reference-list entries) as spans clipped to the text."""
-    n = len(text)
-    clipped = [(max(0, m.char_start), min(n, m.char_end), m.in_reference_list) for m in mentions]
-    clipped = [c for c in clipped if c[0] < c[1]]
-    markers = [(s, e) for s, e, _ in clipped]
-    markers += [m.span() for m in FALLBACK_MARKER_RE.finditer(text)]
-    return Spans(markers), Spans([(s, e) for s, e, ref in clipped if ref])
-
-
 # --- segmentation ---------------------------------------------------------------------------
 
 
-def blocks(text: str) -> Iterator[tuple[int, int]]:
-    """Non-blank lines as (start, end); a hard-wrapped line is joined to the next when it
-    lacks end punctuation and the next line starts lower-case."""
+def blocks(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """Non-blank lines from `start` as (start, end); a hard-wrapped line is joined to the next
+    when it lacks end punctuation and the next line starts lower-case."""
     cur: tuple[int, int] | None = None
-    pos = 0
+    pos = start
     while pos <= len(text):
         nl = text.find("\n", pos)
         end = len(text) if nl < 0 else nl
@@ -369,9 +327,17 @@ def classify_population(text: str, voc: Vocabulary | None = None) -> Population:
     return "animal" if animal else "unspecified"
 
 
-def assess(text: str, voc: Vocabulary | None = None) -> ClaimType | None:
+def asserting_heading(words: Sequence[str], voc: Vocabulary) -> bool:
+    """A Title Case heading with a finite verb after its subject asserts ("X Boosts Healing")."""
+    return words[0].lower() not in voc.question_starts and any(
+        w.lower() in voc.inflected and w.lower() not in voc.negations for w in words[1:])
+
+
+def assess(text: str, voc: Vocabulary | None = None, in_findings: bool = False) -> ClaimType | None:
     """The claim type of one trimmed sentence or fragment, or None when it asserts nothing
-    checkable (a label, heading, question, call to action, disclaimer, packaging note)."""
+    checkable (a label, heading, question, call to action, disclaimer, packaging note).
+    `in_findings`: the line stands under a findings label ("Key Findings"), where a
+    verbless line with a cue is a finding."""
     voc = voc or vocabulary()
     words = WORD_RE.findall(text)
     if len(words) < 2:
@@ -379,10 +345,13 @@ def assess(text: str, voc: Vocabulary | None = None) -> ClaimType | None:
     tail = text.rstrip("\"”’)]")
     if tail.endswith("?"):
         return None
-    if not tail.endswith((".", "!")) and (words[0].lower() in voc.question_starts or is_heading(words, voc)):
+    if not tail.endswith((".", "!")) and (words[0].lower() in voc.question_starts
+                                          or is_heading(words, voc) and not asserting_heading(words, voc)):
         return None
     folded = text.lower()  # cheap tests first: the filter alternations are the costly part
-    if not (has_predicate(words, text, voc) or voc.quantified_effect.search(folded) or _labelled(text, voc)):
+    if not (in_findings or has_predicate(words, text, voc) or voc.quantified_effect.search(folded)
+            or _labelled(text, voc) or voc.study_description.search(folded)
+            or words[0].lower() in voc.imperatives and classify_type(text, voc) == "dosing"):
         return None
     kind = classify_type(text, voc)
     if kind is None or voc.non_claim.search(folded) or voc.byline.search(text):
@@ -392,7 +361,8 @@ def assess(text: str, voc: Vocabulary | None = None) -> ClaimType | None:
 
 def _labelled(text: str, voc: Vocabulary) -> bool:
     m = voc.labelled_quantity.match(text)
-    return bool(m) and classify_type(m.group("label"), voc) not in (None, "other")
+    return bool(m) and (classify_type(m.group("label"), voc) not in (None, "other")
+                        or bool(voc.result_labels.search(m.group("label").lower())))
 
 
 def claim_id(content_hash: str, start: int, end: int, *, source: str) -> str:
@@ -412,8 +382,9 @@ def extract_claims(source: Source, mentions: Sequence[CitationMention] = ()) -> 
     """
     text, voc = source.text, vocabulary()
     markers, references = opaque_spans(text, mentions)
+    page, findings = page_structure(text, source.body_start), document_vocabulary().findings_labels
     claims: list[Claim] = []
-    for b_start, b_end in blocks(text):
+    for b_start, b_end in blocks(text, source.body_start):
         rest_is_reference = False
         for n, (raw_s, raw_e) in enumerate(sentences(text, b_start, b_end, markers, voc)):
             s, e = trim(text, raw_s, raw_e, markers, voc)
@@ -421,7 +392,10 @@ def extract_claims(source: Source, mentions: Sequence[CitationMention] = ()) -> 
             # A reference entry runs to the end of its line: its title must not become a claim.
             if references.overlaps(raw_s, raw_e) or (n == 0 and voc.reference_entry.match(chunk)):
                 rest_is_reference = True
-            kind = None if rest_is_reference or e <= s else assess(chunk, voc)
+            k = page.index_at(s)
+            heading = page.heading_of(k) if k is not None and page.blocks[k].kind == "item" else None
+            in_findings = heading is not None and bool(findings.match(heading.strip()))
+            kind = None if rest_is_reference or e <= s else assess(chunk, voc, in_findings)
             if kind is None:
                 continue
             claims.append(Claim(

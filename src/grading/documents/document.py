@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass
 
 from grading.documents.links import has_inline_scholarly
+from grading.documents.structure import Page
 from grading.models import CitationMention, Claim, Resolution, Source
 
 
@@ -26,6 +27,8 @@ class Document:
     mentions: list[CitationMention]
     attached: list[str | None]  # per mention: the claim it follows inline, or None
     subjects: frozenset[str]
+    page: Page | None = None  # blocks and sections (grading.documents.structure)
+    page_paper: int | None = None  # index of the mention the page's own address makes, if any
 
     @property
     def inferred_mode(self) -> bool:
@@ -45,3 +48,5 @@ class LinkRow:
     fetch_outcome: str | None
     fetch_cause: str | None
     link_reason: str | None = None
+    link_method: str | None = None  # which scope rule made it (grading.documents.scope), None: unlinked
+    confidence: float | None = None  # how sure the rule is, 0-1

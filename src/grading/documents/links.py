@@ -18,6 +18,9 @@ from grading.models import CitationMention, Claim
 GAP_RE = re.compile(r"^[\s.,;:!?)\]}\[(\-–—*†‡^\"'’”]*(?:see|cf\.?|e\.g\.,?)?[\s.,;:)\]}\[(\-–—*†‡^\"'’”]*$",
                     re.IGNORECASE)
 
+# A footnote number written before a link ("[2](https://…)"): part of the same marker.
+BRACKET_MARKER_RE = re.compile(r"\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]")
+
 
 def attach_inline(text: str, claims: Sequence[Claim], mentions: Sequence[CitationMention]) -> list[str | None]:
     """For each mention (same order), the claim_id it supports, or None.
@@ -47,7 +50,7 @@ def claim_for(text: str, ordered: Sequence[Claim], ends: list[int], spans: list[
     if i < 0:
         return None
     claim = ordered[i]
-    gap = strip_mentions(text, claim.char_end, m.char_start, spans)
+    gap = BRACKET_MARKER_RE.sub("", strip_mentions(text, claim.char_end, m.char_start, spans))
     return claim.claim_id if GAP_RE.match(gap) else None
 
 

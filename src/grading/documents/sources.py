@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grading.documents.render import render
 from grading.errors import GradingError
 from grading.models import Source
 
@@ -245,17 +246,13 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 def html_to_text(spec: str, html: str) -> str:
-    """Main text of a page, links kept as `[text](url)` so citations survive."""
-    import trafilatura  # heavy import, only for HTML sources
-
+    """The page's text with its structure (grading.documents.render): blocks a line each,
+    numbered lists, footnote markers as "[n]", links kept as `[text](url)` so citations
+    survive. Nothing is dropped as boilerplate: a hero banner or footer may carry a claim."""
     html = CONTROL_CHARS.sub("", html)
     try:
-        linked = inline_links(html)
-        text = trafilatura.extract(linked, output_format="txt", include_comments=False, include_tables=True,
-                                   favor_recall=True)
-        if not text or not text.strip():
-            # trafilatura declines very short or unusual pages: fall back to all visible text.
-            text = visible_text(html)
+        root = parse_html(html)
+        text = render(root) if root is not None else ""
     except _TooDeep:
         # libxml2 silently drops whatever is nested deeper than it keeps (and trafilatura with
         # it): read such a page without a tree, so no text is lost.

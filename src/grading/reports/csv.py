@@ -32,7 +32,7 @@ CLAIM_COLUMNS = ("source", "claim_id", "char_start", "char_end", "claim_type", "
                  "pmids", "claim_text", "reasons", "rubric_version", "run_id")
 CITATION_COLUMNS = ("source", "claim_id", "citation_id", "char_start", "char_end", "footnote", "in_reference_list",
                     "raw", "kind", "value", "link", "resolution", "method", "pmid", "candidates", "fetch_outcome",
-                    "detail", "run_id")
+                    "detail", "link_method", "confidence", "run_id")
 RECORD_COLUMNS = ("pmid", "title", "journal", "year", "design", "species", "sample_size", "retracted",
                   "publication_types", "doi", "pmcid", "fetch_outcome", "origin", "n_claims", "n_sources", "run_id")
 REASON_COLUMNS = ("source", "claim_id", "seq", "pmid", "domain", "rule_id", "change", "explanation", "span_in",

@@ -60,10 +60,11 @@ def link_frame(rows: Sequence[LinkRow], run_id: str) -> pd.DataFrame:
         "claim_id": r.claim_id,
         "link": r.link, "resolution": r.resolution.status, "pmid": r.resolution.pmid, "method": r.resolution.method,
         "candidates": list(r.resolution.candidates), "fetch_outcome": r.fetch_outcome,
-        "detail": "; ".join(x for x in (r.resolution.detail, r.fetch_cause, r.link_reason) if x) or None}
+        "detail": "; ".join(x for x in (r.resolution.detail, r.fetch_cause, r.link_reason) if x) or None,
+        "link_method": r.link_method, "confidence": r.confidence}
         for r in rows],
         columns=["run_id", "citation_id", "claim_id", "link", "resolution", "pmid", "method", "candidates",
-                 "fetch_outcome", "detail"])
+                 "fetch_outcome", "detail", "link_method", "confidence"])
 
 
 def record_row(r: PubmedRecord, ev: object, origin: str, fetched_at: datetime) -> dict[str, object]:

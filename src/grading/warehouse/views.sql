@@ -10,7 +10,7 @@ CREATE OR REPLACE VIEW claim_grades AS
 CREATE OR REPLACE VIEW citations AS
     SELECT m.source, l.claim_id, m.raw, m.kind, m.value, l.pmid, l.method, l.resolution, l.link,
            m.footnote, m.in_reference_list, l.fetch_outcome, l.candidates, l.detail, m.char_start,
-           m.char_end, m.citation_id, l.run_id
+           m.char_end, m.citation_id, l.run_id, l.link_method, l.confidence
     FROM citation_links l JOIN citation_mentions m USING (citation_id)
     WHERE l.run_id = (SELECT run_id FROM latest_run)
     ORDER BY m.source, m.char_start, l.claim_id;

@@ -1,0 +1,226 @@
+"""Citation scope (grading.documents.scope): which claims each citation supports, by which
+rule. Plain-text and HTML pages about invented substances; works are keyed by mention value
+(no resolution needed)."""
+
+from __future__ import annotations
+
+import time
+
+from grading import pipeline
+from grading.documents.markers import find_markers, parse_numbers
+from grading.documents.page_paper import page_paper
+from grading.documents.scope import scope_links
+from grading.documents.sources import content_hash, html_to_text
+from grading.documents.structure import page_structure
+from grading.models import Source
+
+
+def doc_of(text: str, url: str | None = None, body_start: int = 0, media: str = "text/plain") -> pipeline.Document:
+    return pipeline.extract_document(Source("page.txt", content_hash(text), text, media, "utf-8", url=url,
+                                            body_start=body_start))
+
+
+def links(doc: pipeline.Document) -> dict[str, set[tuple[str, str]]]:
+    """claim text -> {(mention value, method)}."""
+    def work(i: int) -> str | None:
+        m = doc.mentions[i]
+        return None if m.kind == "url" else f"{m.kind}:{m.value}"
+    by_id = {c.claim_id: c.text for c in doc.claims}
+    out: dict[str, set[tuple[str, str]]] = {}
+    for lk in scope_links(doc.page, doc.claims, doc.mentions, doc.attached, work, doc.page_paper):
+        out.setdefault(by_id[lk.claim_id], set()).add((doc.mentions[lk.mention].value, lk.method))
+    return out
+
+
+def test_glued_markers_name_numbered_entries() -> None:
+    text = ("Examplamide is thought to restore gut bacteria.1, 2 This is widely discussed. "
+            "Examplamide reduced the duration of diarrhoea in adults.3\n\n"
+            "1. Smith J, Doe A. Gut flora and examplamide. J Ex Med. 2001;1:1-9.\n"
+            "2. Lee K. Examplamide in the gut. J Ex Med. 2003;3:5-9. PMID: 16996037\n"
+            "3. Roe P, et al. Examplamide for diarrhoea: a randomised trial. Gut Ex. 2005;4:2-8. PMID: 16362768\n")
+    got = links(doc_of(text))
+    assert {m for _, m in got["Examplamide is thought to restore gut bacteria"]} == {"numbered-list"}
+    assert ("16362768", "numbered-list") in got["Examplamide reduced the duration of diarrhoea in adults"]
+    assert not any(t.startswith("This is widely") for t in got)
+
+
+def test_markers_parse_ranges_and_superscripts() -> None:
+    assert parse_numbers("1, 3-5") == (1, 3, 4, 5)
+    assert parse_numbers("¹²") == (12,)
+    assert parse_numbers("1-400") == ()  # not a footnote range
+    text = "CoQ10. Type 2, and a claim.[4] Also¹."
+    assert [k.numbers for k in find_markers(text, 0, glued_ok=False)] == [(4,), (1,)]
+
+
+def test_author_year_cards_cover_their_findings() -> None:
+    text = ("Examplamide research\n\n"
+            "Effects of Examplamide on Lean Mass in Older Adults: A Randomized Trial\n"
+            "Smith J, Doe A, Roe P, et al. (2008) • Journal of Example Medicine\n"
+            "Randomized, double-blind, placebo-controlled trial in 65 older adults.\n"
+            "Key Findings\n"
+            "- Lean mass increased 1.1 kg with examplamide vs placebo\n"
+            "- No significant change in fat mass\n"
+            "Examplamide for Hip Fracture Recovery: A Phase IIb Study\n"
+            "Lee K, Moe R, Poe S, et al. (2011) • Archives of Example Geriatrics\n"
+            "Phase 2b trial of examplamide 25 mg daily in 123 elderly patients.\n"
+            "- Heart failure rate: 6.5% examplamide vs 1.7% placebo\n")
+    doc = doc_of(text)
+    got = links(doc)
+    first = {v for v, _ in got["Randomized, double-blind, placebo-controlled trial in 65 older adults."]}
+    second = {v for v, _ in got["Phase 2b trial of examplamide 25 mg daily in 123 elderly patients."]}
+    assert first != second and len(first) == len(second) == 1
+    assert {v for v, _ in got["No significant change in fat mass"]} == first
+    assert {v for v, _ in got["Heart failure rate: 6.5% examplamide vs 1.7% placebo"]} == second
+    assert all(m == "block" for pairs in got.values() for _, m in pairs)
+
+
+def test_page_about_one_paper_links_its_report_not_outside_facts() -> None:
+    text = ("SOURCE: https://example.org/research/pubmed/16996037\n"
+            "Examplamide Speeds Recovery From Colds\n"
+            "The analysis of three randomised trials found that 70% of patients recovered by day five.\n"
+            "The effect on recovery was not modified by age or sex, researchers said.\n"
+            "Such doses are higher than the recommended daily intake for adults.\n"
+            "In certain other controlled studies, examplamide was given for months with few adverse effects.\n"
+            "None of the three trials observed serious adverse effects.\n")
+    source = Source("page.txt", content_hash(text), text, "text/plain", "utf-8",
+                    url="https://example.org/research/pubmed/16996037", body_start=text.index("\n") + 1)
+    paper = page_paper(source)
+    assert paper is not None and (paper.kind, paper.value, paper.origin) == ("pmid", "16996037", "page-url")
+    doc = pipeline.extract_document(source)
+    got = links(doc)
+    linked = {t for t, pairs in got.items() if ("16996037", "single-study") in pairs}
+    assert "The effect on recovery was not modified by age or sex, researchers said." in linked
+    assert "Examplamide Speeds Recovery From Colds" in linked  # the page's title restates the study
+    assert not any(t.startswith(("Such doses", "In certain other")) for t in got)
+    assert all(c.char_start >= source.body_start for c in doc.claims)  # the header is no claim
+
+
+def test_several_sources_leave_unmarked_sentences_uncited() -> None:
+    text = ("Examplamide improves memory in adults (PMID: 16996037). "
+            "Examplamide also lowers blood pressure in adults.\n\n"
+            "Examplamide reduces anxiety in adults (PMID: 16362768).\n")
+    got = links(doc_of(text))
+    assert not any(t.startswith("Examplamide also lowers") for t in got)
+
+
+def test_anaphora_refers_to_the_study_just_cited() -> None:
+    text = ("Examplamide has a long history of use.\n"
+            "The first study, a 12-week clinical trial, reported improvements in fatigue [1]. "
+            "There were marked improvements in most of the study participants within one week.\n"
+            "The second study assessed examplamide over 8 weeks in adults with burnout [2].\n"
+            "In both studies examplamide was well tolerated.\n"
+            "Examplamide has been used for centuries in folk medicine.\n\n"
+            "1. Smith J, Doe A. Examplamide for fatigue. J Ex Med. 2017;1:1-9.\n"
+            "2. Lee K, Moe R. Examplamide for burnout. J Ex Med. 2017;2:1-9.\n")
+    doc = doc_of(text)
+    got = links(doc)
+    values = {m.footnote: m.value for m in doc.mentions if m.footnote}
+    participants = "There were marked improvements in most of the study participants within one week."
+    assert got[participants] in ({(values[1], "anaphora")}, {(values[1], "paragraph")})
+    assert {v for v, m in got["In both studies examplamide was well tolerated."]} == {values[1], values[2]}
+    assert not any(t.startswith(("Examplamide has a long", "Examplamide has been used")) for t in got)
+
+
+def test_closing_citation_covers_its_paragraph() -> None:
+    text = ("Examplamide lowered blood pressure in adults. The effect lasted twelve weeks. "
+            "Examplamide was well tolerated (PMID: 16996037).\n\n"
+            "Examplamide reduces anxiety in adults (PMID: 16362768).\n")
+    got = links(doc_of(text))
+    assert got["Examplamide lowered blood pressure in adults."] == {("16996037", "paragraph")}
+
+
+def test_html_and_text_end_in_the_same_model() -> None:
+    html = ("<html><body><h2>Key Findings</h2><ol><li>Examplamide reduced pain by 40%<sup><a href='#r1'>1</a></sup>"
+            "</li></ol><h2>References</h2><ol><li id='r1'>Smith J. A trial. J Ex. 2001;1:1-2.</li></ol></body></html>")
+    text = html_to_text("page.html", html)
+    assert "1. Examplamide reduced pain by 40%[1]" in text and "1. Smith J. A trial." in text
+    page = page_structure(text)
+    kinds = [(b.kind, text[b.start:b.end][:12]) for b in page.blocks]
+    assert kinds[0] == ("label", "Key Findings") and ("label", "References") in kinds
+
+
+def test_ten_thousand_links_and_anchors_to_nowhere_stay_linear() -> None:
+    parts = [f"<p>Examplamide improves focus in adults number {i}<sup><a href='#nowhere{i}'>{i % 90 + 1}</a></sup>. "
+             f"<a href='https://example.org/{i}'>more</a> <a href='#fn{i}'>↩</a></p>" for i in range(10_000)]
+    html = "<html><body>" + "".join(parts) + "<ol><li id='fn1'><a href='#fn1'>circular</a></li></ol></body></html>"
+    started = time.perf_counter()
+    text = html_to_text("big.html", html)
+    doc = doc_of(text, media="text/html")
+    links(doc)
+    assert time.perf_counter() - started < 60
+    assert len(doc.claims) >= 9_000
+
+
+def test_malformed_and_circular_html_renders() -> None:
+    html = ("<html><body><p>Examplamide heals tendons twice as fast<sup><a href='#a'>1</a></sup>"
+            "<div><ol><li id='a'><a href='#b'>see 2</a></li><li id='b'><a href='#a'>see 1</a></li></ol></p></b>")
+    text = html_to_text("bad.html", html)
+    assert "Examplamide heals tendons twice as fast[1]" in text
+    doc = doc_of(text, media="text/html")
+    assert [c.text for c in doc.claims] == ["Examplamide heals tendons twice as fast"]
+
+
+def test_anchor_into_an_unnumbered_list_names_the_entry_by_position() -> None:
+    html = ("<html><body><p>Examplamide lowers cholesterol in adults<sup><a href='#n2'>b</a></sup>.</p>"
+            "<h2>Sources</h2><ul><li id='n1'>Smith J, Doe A. A trial of examplamide. J Ex Med. 2001;1:1-2.</li>"
+            "<li id='n2'>Roe P, Lee K. Examplamide and cholesterol. J Ex Med. 2002;2:1-2.</li></ul></body></html>")
+    text = html_to_text("page.html", html)
+    assert "Examplamide lowers cholesterol in adults[2]." in text
+    doc = doc_of(text, media="text/html")
+    got = links(doc)
+    (value, method), = got["Examplamide lowers cholesterol in adults"]
+    assert method == "numbered-list" and value.startswith("Roe P")
+
+
+def test_card_title_and_authors_on_two_lines_are_one_citation() -> None:
+    from grading.documents.links import attach_inline
+    from grading.models import CitationMention
+
+    text = ("Research Studies\n"
+            "Examplamide Improves Lean Mass in Older Adults: A Randomized Trial\n"
+            "Smith J, Doe A, et al. (2008) • Journal of Example Medicine\n"
+            "Randomized, double-blind, placebo-controlled trial in 65 older adults.\n"
+            "- Lean mass increased 1.1 kg with examplamide vs placebo\n")
+    doc = doc_of(text)
+    title_at = text.index("Examplamide Improves")
+    title = CitationMention(title_at, text.index("\n", title_at), text[title_at:text.index("\n", title_at)],
+                            "journal_ref", "title")
+    authors = next(m for m in doc.mentions if m.raw.startswith("Smith J"))
+    mentions = sorted([title, authors], key=lambda m: m.char_start)
+    got = scope_links(doc.page, doc.claims, mentions, attach_inline(text, doc.claims, mentions),
+                      lambda i: "pmid:1", None)
+    texts = {c.claim_id: c.text for c in doc.claims}
+    linked = {texts[lk.claim_id] for lk in got if lk.method == "block"}
+    assert "Lean mass increased 1.1 kg with examplamide vs placebo" in linked
+    assert "Randomized, double-blind, placebo-controlled trial in 65 older adults." in linked
+
+
+def test_summary_page_opening_with_the_paper_reports_it_from_the_top() -> None:
+    from grading.documents.links import attach_inline
+    from grading.models import CitationMention
+
+    text = ("Examplamide for postoperative recovery: a phase 2 study\n"
+            "- Examplamide accelerated recovery after abdominal surgery\n"
+            "Summary\n"
+            "The study found faster recovery of bowel function with examplamide than with placebo.\n")
+    doc = doc_of(text)
+    end = text.index("\n")
+    title = CitationMention(0, end, text[:end], "journal_ref", "title")
+    got = scope_links(doc.page, doc.claims, [title], attach_inline(text, doc.claims, [title]), lambda i: "pmid:1")
+    texts = {c.claim_id: c.text for c in doc.claims}
+    assert "Examplamide accelerated recovery after abdominal surgery" in {texts[lk.claim_id] for lk in got}
+
+
+def test_a_count_announces_the_studies_cited_next_only_when_it_matches() -> None:
+    body = ("Two new clinical studies show that examplamide eases fatigue.\n"
+            "The first study, a 12-week clinical trial, reported improvements in fatigue [1].\n"
+            "The second study, an 8-week trial, reported improvements in burnout [2].\n")
+    refs = ("\n1. Smith J, Doe A. Examplamide for fatigue. J Ex Med. 2017;1:1-9.\n"
+            "2. Lee K, Moe R. Examplamide for burnout. J Ex Med. 2017;2:1-9.\n")
+    doc = doc_of(body + refs)
+    got = links(doc)
+    announced = got["Two new clinical studies show that examplamide eases fatigue."]
+    assert {m for _, m in announced} == {"anaphora"} and len(announced) == 2
+    three = body + "A third study, in rats, reported less fatigue [3].\n" + refs + \
+        "3. Roe P. Examplamide in rats. J Ex Med. 2016;3:1-9.\n"
+    assert "Two new clinical studies show that examplamide eases fatigue." not in links(doc_of(three))
