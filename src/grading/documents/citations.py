@@ -34,6 +34,7 @@ from importlib import resources
 from itertools import accumulate
 from urllib.parse import unquote
 
+from grading.documents.citation_cues import extract_cues, unlisted_markers
 from grading.models import CitationKind, CitationMention
 
 MAX_PMID_DIGITS = 8
@@ -49,6 +50,8 @@ LINK_START_RE = re.compile(
     r"(?:https?|ftp)://|(?<![A-Za-z./@=:_\-])(?:www\.|(?:dx\.)?doi\.org/|(?:pubmed\.|pmc\.)?ncbi\.nlm\.nih\.gov/"
     r"|europepmc\.org/)", re.IGNORECASE)
 URL_RUN_RE = re.compile(r"[^\s\"<>\[\]{}|\\^`\u2018-\u201f\u00ab\u00bb\u2013\u2014\u2026]*")
+# a stray space inside a host, after its dot: "www. sciencedirect.com/…", "frontiersin. org/…"
+BROKEN_HOST_RE = re.compile(r"(?<=\.) (?=[a-z0-9\-]+(?:\.[a-z0-9\-]+)*/)")
 URL_PARTS_RE = re.compile(r"(?:[A-Za-z]+://)?([^/?#]*)(.*)", re.DOTALL)
 HOST_RE = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+(?::[0-9]+)?")
 ID_HOSTS = ("ncbi.nlm.nih.gov", "europepmc.org")  # hosts whose paths carry PubMed/PMC ids
@@ -98,10 +101,11 @@ PARTICLES = rf"(?:{PARTICLE_WORDS}[ \t]+){{0,3}}"
 SURNAME = rf"{PARTICLES}[{UPPER}][^\W\d_]*(?:['’\-][^\W\d_]+)*"
 SURNAME_FULL = rf"{SURNAME}(?:[ \t]+[{UPPER}][^\W\d_]*[a-zà-ÿ](?:['’\-][^\W\d_]+)*){{0,2}}"
 INITIALS = r"(?:(?:[A-Z]\.[ \t]?-?){1,3}|[A-Z]{1,3})(?![^\W\d_])"
-VANCOUVER_NAME = rf"{SURNAME_FULL}[ \t]+{INITIALS}"
+AFFILIATION_DIGITS = r"(?:[0-9]{1,2}(?:,[0-9]{1,2})*(?=,|[ \t]|$)|[\u00b9\u00b2\u00b3\u2070-\u2079]{1,3})?"
+VANCOUVER_NAME = rf"{SURNAME_FULL}[ \t]+{INITIALS}{AFFILIATION_DIGITS}"
 APA_NAME = rf"{SURNAME_FULL},[ \t]+(?:[A-Z]\.[ \t]?-?){{1,4}}"
 APA_NAME_RE = re.compile(APA_NAME)
-VANCOUVER_NAME_RE = re.compile(rf"(?P<surname>{SURNAME_FULL})[ \t]+(?P<initials>{INITIALS})")
+VANCOUVER_NAME_RE = re.compile(rf"(?P<surname>{SURNAME_FULL})[ \t]+(?P<initials>{INITIALS}){AFFILIATION_DIGITS}")
 NOT_INITIAL_RE = re.compile(r"[^A-Z]")
 YEAR = r"(?:1[89]|20)[0-9]{2}"
 ET_AL = r"et[ \t]+al\b\.?"
@@ -116,10 +120,16 @@ AMA_VOLUME = r"[ \t]*;[ \t]*(?P<vol>[0-9]{1,6}[A-Za-z]?)(?:[ \t]*\([^()\n]{1,20}
 AMA_PAGES = r"[ \t]*:[ \t]*(?P<page>[A-Za-z]?[0-9]{1,7}[A-Za-z]?)(?:[ \t]*[-–][ \t]*[A-Za-z]?[0-9]{1,7}[A-Za-z]?)?"
 AMA_CORE_RE = re.compile(rf"{AMA_DATE}{AMA_VOLUME}(?:{AMA_PAGES})?")
 JOURNAL_CORE_RE = re.compile(rf"{AMA_DATE}{AMA_VOLUME}{AMA_PAGES}")  # without authors, demand the pages
+# "Cochrane Database Syst Rev. 2008[4]:CD000448": a review number; "[4]"/"(4)" is the issue, not a marker
+REVIEW_NUMBER_RE = re.compile(rf"{AMA_DATE}[ \t]*(?:\[(?P<issue>[0-9]{{1,2}})\]|\((?P<issue2>[0-9]{{1,2}})\))?"
+                              rf"[ \t]*[:;][ \t]*(?:Art\.?[ \t]*No\.?:?[ \t]*)?(?P<page>CD[0-9]{{6}})(?![0-9])")
 # ", 1117(1), 54–60" after an APA title and journal
 APA_CORE_RE = re.compile(r",[ \t]*(?P<vol>[0-9]{1,6})(?:[ \t]*\([^()\n]{1,20}\))?,[ \t]*"
                          r"(?P<page>[A-Za-z]?[0-9]{1,7}[A-Za-z]?)")
 YEAR_RE = re.compile(rf"(?<![0-9]){YEAR}(?![0-9])")
+# "(2008) • Annals of Internal Medicine" after a card's author list; the bullet may be mojibake
+CARD_TAIL_RE = re.compile(rf"[ \t]*\((?P<year>{YEAR})[a-z]?\)[.,]?[ \t]*(?:[^A-Za-z0-9 \t(]{{1,4}}[ \t]*)?"
+                          rf"(?P<journal>[A-Z][^()\n]{{2,120}})?$")
 SENTENCE_END_RE = re.compile(r"(?<=[.?!])[ \t]+")
 JOURNAL_WORD = r"[A-Z][A-Za-z&'\-]*\.?"
 # sentence words before a journal name: "Published in Brain Res. 2006;…"
@@ -179,7 +189,29 @@ def extract_citations(text: str) -> list[CitationMention]:
     for tier in (extract_identifiers(text), extract_journal_refs(text), extract_author_years(text)):
         found = without_overlaps(found, tier)
     found, entry_lines = merge_reference_entries(text, lines, found)
-    return mark_reference_lists(text, lines, found, entry_lines)
+    found = mark_reference_lists(text, lines, found, entry_lines)
+    listed = {m.footnote for m in found if m.in_reference_list and m.footnote is not None}
+    cues = unlisted_markers(text, 0, extract_cues(text), listed)
+    found, cues = titled_cards(text, found, cues)
+    return without_overlaps(found, cues)
+
+
+def titled_cards(text: str, found: list[CitationMention], cues: list[CitationMention]
+                 ) -> tuple[list[CitationMention], list[CitationMention]]:
+    """A title line right above an author line that names no title is that entry's title
+    (a study card: title, then "Authors (year) • Journal"): one citation, not two."""
+    by_start = {m.char_start: i for i, m in enumerate(found)}
+    kept = []
+    for cue in cues:
+        if cue.kind == "title":
+            nxt = cue.char_end + len(text[cue.char_end:]) - len(text[cue.char_end:].lstrip(" \t.\r\n"))
+            i = by_start.get(nxt)
+            if i is not None and found[i].kind in ("author_list", "author_year") and not found[i].title:
+                found[i] = replace(found[i], title=cue.title, topic=cue.topic, figures=cue.figures,
+                                   design=cue.design, context_start=cue.context_start, context_end=cue.context_end)
+                continue
+        kept.append(cue)
+    return found, kept
 
 
 class Lines:
@@ -246,13 +278,15 @@ def extract_links(text: str, lines: Lines) -> list[CitationMention]:
     for m in LINK_START_RE.finditer(text):
         if m.start() >= run_end:  # one scan per run of URL characters, however many links it holds
             run_end = URL_RUN_RE.match(text, m.start()).end()
+            while (broken := BROKEN_HOST_RE.match(text, run_end)) and "/" not in text[m.end():run_end]:
+                run_end = URL_RUN_RE.match(text, broken.end()).end()  # "https://www. example.org/…"
         if links and links[-1].extent > m.start():
             links[-1].extent = m.start()
         links.append(Link(m.start(), run_end))
     decide_footnotes(text, links, lines.starts)
     out = []
     for link in links:
-        url = text[link.start:link.end]
+        url = text[link.start:link.end].replace(" ", "")
         host = URL_PARTS_RE.match(url).group(1)
         if not HOST_RE.fullmatch(host):
             continue  # "www." or "https://" with nothing usable after it
@@ -377,7 +411,7 @@ def remember(text: str, link: Link, notes: Footnotes) -> None:
     """Record which target a link's footnote number stands for, once its URL is final."""
     if link.footnote is None:
         return
-    kind, value, _ = classify_url(text[link.start:link.end])
+    kind, value, _ = classify_url(text[link.start:link.end].replace(" ", ""))
     notes.target.setdefault(link.footnote, (kind, value))
     notes.number_of.setdefault((kind, value), link.footnote)
 
@@ -386,7 +420,7 @@ def classify_url(url: str) -> tuple[CitationKind, str, float]:
     """(kind, normalised value, cost): a PubMed/PMC id on NCBI or Europe PMC, a DOI anywhere in
     the URL, else `url`. The cost is INVALID_ID_COST for an impossible PMID, NO_ID_COST for an
     NCBI/Europe PMC link without id, else 0."""
-    host, rest = URL_PARTS_RE.match(url).groups()
+    host, rest = URL_PARTS_RE.match(url.replace(" ", "")).groups()
     host = host.lower()
     if host.endswith(ID_HOSTS):
         m = PMCID_IN_URL_RE.search(rest)
@@ -460,7 +494,8 @@ def extract_identifiers(text: str) -> list[CitationMention]:
 def extract_journal_refs(text: str) -> list[CitationMention]:
     """"Brain Res. 2006;1117(1):54-60": journal, year, volume and first page, no authors."""
     out = []
-    for m in JOURNAL_CORE_RE.finditer(text):
+    cores = [*JOURNAL_CORE_RE.finditer(text), *REVIEW_NUMBER_RE.finditer(text)]
+    for m in sorted(cores, key=lambda c: c.start()):
         tail = JOURNAL_TAIL_RE.search(text, max(0, m.start() - 100), m.start())
         if not tail:
             continue
@@ -470,8 +505,10 @@ def extract_journal_refs(text: str) -> list[CitationMention]:
             continue
         raw = text[start:end]
         journal = text[start:m.start()].strip(" \t.,")
+        groups = m.groupdict()
         out.append(CitationMention(start, end, raw, "journal_ref", " ".join(raw.split()), year=int(m.group("year")),
-                                   journal=journal, volume=m.group("vol"), first_page=m.group("page")))
+                                   journal=journal, volume=groups.get("vol"), first_page=m.group("page"),
+                                   issue=groups.get("issue") or groups.get("issue2")))
     return out
 
 
@@ -554,6 +591,10 @@ def parse_reference_entry(entry: str) -> Entry | None:
         return None
     authors = tuple(vancouver_author(a) for a in m.group("authors").split(","))
     rest = entry[m.end():]
+    card = CARD_TAIL_RE.match(rest)
+    if card:  # a study card: "Nass R, et al. (2008) • Annals of Internal Medicine"
+        journal = card.group("journal")
+        return Entry(authors, int(card.group("year")), None, journal.strip(" .") if journal else None)
     core = AMA_CORE_RE.search(rest)
     year_m = core or YEAR_RE.search(rest)
     two_initials = any(len(a.split()[-1]) >= 2 for a in authors)

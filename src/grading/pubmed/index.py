@@ -9,10 +9,10 @@ tiab, pmid, uid, pmc, mh, pt, vi, pg, lr, all; date ranges `2006:2008[dp]` and
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 
+from grading.folding import fold
 from grading.models import PubmedRecord
 
 TOKEN_RE = re.compile(r'\s*(?:(\()|(\))|("[^"]*"|[^\s()\[\]"]+(?:\s+[A-Z]{1,3}(?=\[1?au\]))?)(\[[a-z1 ]+\])?)',
@@ -21,10 +21,6 @@ TOKEN_RE = re.compile(r'\s*(?:(\()|(\))|("[^"]*"|[^\s()\[\]"]+(?:\s+[A-Z]{1,3}(?
 # PubMed answers an unmatched value with zero hits, not with "phrase not found".
 CONTROLLED_TAGS = frozenset({"uid", "pmid", "dp", "pdat", "lr", "pt", "vi", "pg"})
 WORD_RE = re.compile(r"[^\W_]+")
-
-
-def fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().strip()
 
 
 def words(text: str | None) -> set[str]:
