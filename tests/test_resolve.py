@@ -9,6 +9,7 @@ collide: four papers by a first author Smith in 1979, two by Hummel in one volum
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -16,8 +17,9 @@ import pytest
 
 from grading.models import CitationMention, PubmedRecord
 from grading.pubmed.entrez import EntrezSource
+from grading.pubmed.ladder import steps
 from grading.pubmed.parser import iter_pubmed_xml
-from grading.pubmed.resolve import reference_term, resolve_mentions, resolve_one
+from grading.pubmed.resolve import resolve_mentions, resolve_one
 from grading.pubmed.snapshot import SnapshotSource
 from grading.settings import bundled_path
 from grading.testing.standin import EutilsStandin
@@ -55,17 +57,35 @@ def entrez(standin: EutilsStandin) -> EntrezSource:
 
 # --- the query (pure) ----------------------------------------------------------------------------
 
-def test_reference_terms_name_every_field_given() -> None:
-    assert reference_term(reference("author_year", "Smith")) == "Smith[1au] AND 1979[dp]"
+def test_the_ladder_loosens_step_by_step_and_never_ands_everything() -> None:
+    assert [x.term for x in steps(reference("author_year", "Smith"))] == ["Smith[1au] AND 1979[dp]"]
     listed = reference("author_list", "Hummel R", "Witte W", "Schulz K", "Roe A", title="Staphylococcus aureus "
                        "infections in domestic fowls: 1. Ecology (review)", journal="Arch Exp Veterinarmed",
                        volume="33", first_page="831")
-    assert reference_term(listed) == ("Hummel R[1au] AND Witte W[au] AND Schulz K[au] AND 1979[dp] AND "
-                                      "staphylococcus[ti] AND aureus[ti] AND infections[ti] AND domestic[ti] AND "
-                                      "fowls[ti] AND ecology[ti] AND 33[vi] AND 831[pg]")
+    got = [(x.name, x.term) for x in steps(listed)]
+    assert got[0] == ("author+year+title", ("Hummel R[1au] AND 1979[dp] AND staphylococcus[ti] AND infection*[ti] "
+                                           "AND domestic[ti]"))
+    assert got[1] == ("author+title, year±1", ("Hummel R[1au] AND 1978:1980[dp] AND staphylococcus[tiab] "
+                                              "AND infection*[tiab]"))
+    assert ("journal+year+volume/page", '"Arch Exp Veterinarmed"[ta] AND 1979[dp] AND 33[vi] AND 831[pg]') in got
+    assert all("Witte" not in term for _, term in got)  # co-authors only add spelling risks
     journal = reference("journal_ref", journal='Brain "Res"', volume="1117", first_page="54", year=2006)
-    assert reference_term(journal) == '2006[dp] AND "Brain Res"[ta] AND 1117[vi] AND 54[pg]'
-    assert reference_term(reference("author_year", year=None)) == ""
+    assert [x.term for x in steps(journal)] == ['"Brain Res"[ta] AND 2006[dp] AND 1117[vi] AND 54[pg]']
+    assert steps(reference("author_year", year=None)) == []
+
+
+def test_narrative_cues_search_with_their_topic_words() -> None:
+    cue = CitationMention(0, 10, "lead author Ulla K. Vartola", "narrative", "v", authors=("Vartola UK",),
+                          design="first-author", topic=("quillberry", "tinnitus", "hearing"), year=2011)
+    terms = [x.term for x in steps(cue)]
+    assert terms == ["Vartola UK[1au] AND quillberry[tiab] AND tinnitus[tiab] AND hearing[tiab]",
+                     "Vartola UK[1au] AND quillberry[tiab] AND tinnitus[tiab]", "Vartola UK[1au] AND 2010:2012[dp]",
+                     "quillberry[tiab] AND tinnitus[tiab] AND hearing[tiab] AND 2010:2012[dp]"]
+    journal = replace(cue, authors=(), design=None, journal="Otology Letters", acronym="QUEST",
+                      title="Quillberry Extract Study of Tinnitus")
+    names = [x.name for x in steps(journal)]
+    assert names[:3] == ["acronym+topic", "expansion+topic", "acronym+year±1"]
+    assert "journal+topic" in names and "journal+year±1+topic" in names
 
 
 # --- through Bio.Entrez and the stand-in ------------------------------------------------------------
@@ -74,7 +94,8 @@ def test_author_year_is_ambiguous_with_every_candidate_until_a_title_narrows_it(
     smith = resolve_one(reference("author_year", "Smith"), entrez)
     assert (smith.status, smith.method, smith.pmid) == ("ambiguous", "author-esearch", None)
     assert sorted(smith.candidates) == sorted(SMITH_1979)  # first authors only: co-author Smiths excluded
-    assert smith.detail == "4 records match for Smith[1au] AND 1979[dp]"
+    assert smith.detail == ("4 records match for Smith[1au] AND 1979[dp]; no figure or design the page states "
+                            "tells the candidates apart")
     titled = resolve_one(reference("author_list", "Smith SR", title="Comparative effects of azathioprine"), entrez)
     assert (titled.status, titled.pmid, titled.method) == ("resolved", 401316, "author-esearch")
     brown = resolve_one(reference("author_year", "Brown", title="Phagosome/lysosome fusion"), entrez)
@@ -91,7 +112,7 @@ def test_journal_references_go_to_ecitmatch_in_one_batch(entrez: EntrezSource, s
     assert [(r.status, r.pmid, r.method) for r in got.values()] == [
         ("resolved", 399433, "ecitmatch"), ("resolved", 399432, "ecitmatch"), ("resolved", 399339, "ecitmatch"),
         ("ambiguous", None, "author-esearch")]
-    assert standin.requests == {"ecitmatch": 1, "esearch": 1}
+    assert standin.requests == {"ecitmatch": 1, "esearch": 1, "efetch": 1}  # Smith's 4 hits fetched to verify
     assert standin.seen[0].params["bdata"].count("\r") == 2  # three citations, one request
 
 
@@ -104,7 +125,7 @@ def test_what_ecitmatch_cannot_place_falls_back_to_esearch(entrez: EntrezSource,
     wrong = reference("journal_ref", journal="Arch Exp Vet Med", volume="33", first_page="831", year=1979)
     missed = resolve_one(wrong, entrez)
     assert (missed.status, missed.method) == ("not_found", "journal-esearch")
-    assert missed.detail == 'PubMed has no matching record for 1979[dp] AND "Arch Exp Vet Med"[ta] AND 33[vi] AND 831[pg]'
+    assert missed.detail == 'PubMed has no matching record for "Arch Exp Vet Med"[ta] AND 1979[dp] AND 33[vi] AND 831[pg]'
     assert standin.requests["ecitmatch"] == 3 and standin.requests["esearch"] == 1  # 2 tries + 1; 1 search
 
 

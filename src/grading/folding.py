@@ -22,3 +22,9 @@ def fold(text: str) -> str:
     spelled = text.translate(SPELLED_OUT)
     decomposed = unicodedata.normalize("NFKD", spelled)
     return "".join(c for c in decomposed if c.isascii()).lower().strip()
+
+
+def ascii_letters(text: str) -> str:
+    """`fold` keeping case, for query terms a reader checks: "Hemilä H" -> "Hemila H"."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(SPELLED_OUT))
+    return "".join(c for c in decomposed if c.isascii()).strip()

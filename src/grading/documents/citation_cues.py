@@ -311,8 +311,10 @@ def with_context(text: str, m: CitationMention) -> CitationMention:
         year = int(years[-1]) if years else None
     design = m.design if m.design and m.design != "first-author" else design_in(text[ps:pe])
     topic = topic_words(text, ps, pe, " ".join([*m.authors, m.affiliation or "", m.journal or ""]))
+    # a printed title heads a page about that paper: its figures are the whole page's
+    figures = figures_in(text, m.char_start, len(text)) if m.kind == "title" else figures_in(text, ps, pe)
     out = replace(m, year=year, design=design if m.design != "first-author" else m.design,
-                  topic=topic, figures=figures_in(text, ps, pe), context_start=ps, context_end=pe)
+                  topic=topic, figures=figures[:30], context_start=ps, context_end=pe)
     return replace(out, value=cue_value(out))
 
 

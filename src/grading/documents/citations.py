@@ -503,6 +503,7 @@ def extract_journal_refs(text: str) -> list[CitationMention]:
         start, end = lead.end() if lead else tail.start(), trim_end(text, m.start(), m.end())
         if start >= m.start():
             continue
+        start = journal_start(text, start, m.start())
         raw = text[start:end]
         journal = text[start:m.start()].strip(" \t.,")
         groups = m.groupdict()
@@ -510,6 +511,23 @@ def extract_journal_refs(text: str) -> list[CitationMention]:
                                    journal=journal, volume=groups.get("vol"), first_page=m.group("page"),
                                    issue=groups.get("issue") or groups.get("issue2")))
     return out
+
+
+def journal_start(text: str, start: int, end: int) -> int:
+    """Where the journal name begins in text[start:end], past title words the capitalised run
+    swept up: "… on Memory. Brain Res." -> "Brain Res."; "Semax Improves Memory In Rats. J. Neurosci.
+    Res." -> "J. Neurosci. Res.". A part of three words or more before a full stop is a title; so is
+    a first part that continues a lower-case sentence."""
+    parts = list(re.finditer(r"[^.]+(?:\.|$)", text[start:end].rstrip()))
+    continues = bool(re.search(r"[a-z][ \t]+$", text[max(0, start - 20):start]))
+    for i, p in enumerate(parts[:-1]):
+        words = p.group().split()
+        if len(words) >= 3 or (i == 0 and continues):
+            start_of_rest = start + parts[i + 1].start()
+            start = start_of_rest + len(text[start_of_rest:end]) - len(text[start_of_rest:end].lstrip())
+            return journal_start(text, start, end) if i + 1 < len(parts) - 1 else start
+        break
+    return start
 
 
 def extract_author_years(text: str) -> list[CitationMention]:
