@@ -8,14 +8,14 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from grading.models import Certainty, ClaimStatus, ClaimType, Population
+from grading.models import Certainty, CitationKind, ClaimStatus, ClaimType, Population
 
 # Enumerations come from the domain models' Literals: one definition each.
 CLAIM_TYPES = list(get_args(ClaimType))
 POPULATIONS = list(get_args(Population))
 CERTAINTIES = list(get_args(Certainty))
 STATUSES = list(get_args(ClaimStatus))
-CITATION_KINDS = ["pmid", "pmcid", "doi", "author_list", "author_year", "journal_ref", "url"]
+CITATION_KINDS = list(get_args(CitationKind))
 RESOLUTION_STATUSES = ["resolved", "ambiguous", "not_found", "unavailable", "not_scholarly"]
 FETCH_OUTCOMES = ["fetched", "not_found", "unavailable"]
 ORIGINS = ["entrez", "snapshot", "baseline", "warehouse"]
