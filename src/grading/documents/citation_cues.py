@@ -38,6 +38,7 @@ YEAR_RE = re.compile(r"(?<![0-9])(?:19[5-9][0-9]|20[0-4][0-9])(?![0-9])")
 FIGURE_RE = re.compile(r"(?<![\w.,])(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+(?:\.[0-9]+)?)(?![\w])")
 WORD_RE = re.compile(r"[^\W\d_][\w\-]*[^\W_]|[^\W\d_]{2}")
 SENTENCE_END_RE = re.compile(r"[.!?](?=[ \t]+[\"“‘'(]?[A-Z0-9])|\n")
+PLACE_RE = re.compile(rf"\b(?:in|at)[ \t]+((?:[{UPPER}][\w'’\-]*\.?[ \t]?){{1,3}})")
 BRACKET_MARKER_RE = re.compile(r"\[([0-9]{1,3})\]")
 MAX_TOPIC = 6
 MAX_CONTEXT = 700  # characters of paragraph read around a cue
@@ -310,7 +311,10 @@ def with_context(text: str, m: CitationMention) -> CitationMention:
         years = YEAR_RE.findall(sentence)
         year = int(years[-1]) if years else None
     design = m.design if m.design and m.design != "first-author" else design_in(text[ps:pe])
-    topic = topic_words(text, ps, pe, " ".join([*m.authors, m.affiliation or "", m.journal or ""]))
+    # the cue's own names, and the places its sentence names ("in St. Louis"), are no topic
+    places = PLACE_RE.findall(text, sentence_start(text, m.char_start), min(len(text), m.char_end + 60))
+    own = " ".join([*m.authors, m.affiliation or "", m.journal or "", *places])
+    topic = topic_words(text, ps, pe, own)
     # a printed title heads a page about that paper: its figures are the whole page's
     figures = figures_in(text, m.char_start, len(text)) if m.kind == "title" else figures_in(text, ps, pe)
     out = replace(m, year=year, design=design if m.design != "first-author" else m.design,

@@ -6,7 +6,10 @@ with the record and none contradicts it. Cues: the first author (or, for a resea
 a story, any author), the year (±1), the journal (full title or abbreviation), volume + first
 page, the trial acronym or its expansion, the affiliation, the title (most of its words), and the
 topic words of the text around the citation. A named author who is not on the paper, or a year
-more than one off, rules the record out. Names are compared folded (grading.folding).
+more than one off, rules the record out. The page's figures count as a cue when two or more
+appear in the abstract, one of three digits or more (the page reports the paper's own numbers);
+the design the page names ("a randomized trial") counts only beside a strong topic match (three
+topic words in the record, two in its title). Names are compared folded (grading.folding).
 
 Several verified candidates are reduced to one only on strong evidence from the page: figures the
 page states that appear in exactly one candidate's abstract, or the design the page names held
@@ -25,6 +28,7 @@ from grading.folding import fold
 from grading.models import CitationMention, PubmedRecord
 
 WORD_RE = re.compile(r"[^\W_]+")
+SPECIFIC_DESIGNS = frozenset({"randomized trial", "meta-analysis", "systematic review", "cohort"})
 TITLE_SHARE = 0.7  # of the cited title's words found in the record's title
 TOPIC_MIN = 2  # topic words in title+abstract, one of them in the title
 DESIGN_TYPES = {  # the design a page names -> publication types or title/abstract words that show it
@@ -138,9 +142,15 @@ def check(m: CitationMention, record: PubmedRecord) -> Check:
         aff_words = [w for w in word_set(m.affiliation.split(" in ")[0]) if w not in {"of", "the", "and", "for"}]
         if affs and aff_words and all(w in word_set(affs) for w in aff_words):
             agrees.append("affiliation")
+    stated = figures_of(record) & set(m.figures)
+    if len(stated) >= 2 and any(len(f.replace(".", "")) >= 3 for f in stated):
+        agrees.append("figures")  # the page reports the paper's own numbers
     topic = [w for w in m.topic if has_word(text_words, w)]
-    if len(topic) >= TOPIC_MIN and any(has_word(title_stems, w) for w in topic):
+    in_title = [w for w in topic if has_word(title_stems, w)]
+    if len(topic) >= TOPIC_MIN and in_title:
         agrees.append("topic")
+    if len(topic) >= 3 and len(in_title) >= 2 and m.design in SPECIFIC_DESIGNS and shows_design(record, m.design):
+        agrees.append("design")  # only beside a strong topic match: a design alone names no paper
     return Check(len(agrees) >= 2 and not conflicts, tuple(agrees), tuple(conflicts))
 
 

@@ -12,7 +12,7 @@ Steps by what a citation names:
   2 topic words; 4 title words (+ year ±1); first author + year.
 - narrative: person + 3 topic words, + 2, + year ±1; acronym + 2 topic words, expansion + 1 topic
   word, acronym + year; journal + 3 topic words, + 2, + year ±1 and 1; affiliation + 3 and 2
-  topic words; (author-less) 3 topic words + year ±1.
+  topic words; (author-less) 3 topic words + year ±1, then two of them.
 - title: its content words in the title, then the 4 longest, then the head's (before ":") words.
 """
 
@@ -67,7 +67,7 @@ def title_words(title: str | None, limit: int = MAX_TITLE_WORDS) -> list[str]:
 
 
 def join(*terms: str | None) -> str:
-    return " AND ".join(t for t in terms if t)
+    return " AND ".join(dict.fromkeys(t for t in terms if t))
 
 
 def steps(m: CitationMention) -> list[Step]:
@@ -136,6 +136,8 @@ def narrative_steps(m: CitationMention) -> list[Step]:
                 Step("affiliation+fewer topic", join(f'"{place}"[ad]', *topic(m, 2)))]
     if len(m.topic) >= 3 and (year or m.design):
         out.append(Step("topic+year±1", join(*topic(m, 3), year)))
+        first, second, third = topic(m, 3)  # one word may be the page's, not the paper's: drop each in turn
+        out += [Step("topic pair+year±1", join(a, b, year)) for a, b in ((first, third), (second, third))]
     return out
 
 
