@@ -44,8 +44,10 @@ def extract_task(source: Source) -> pipeline.Document:
 
 
 @task(name="resolve", cache_policy=NO_CACHE)
-def resolve_task(docs: list[pipeline.Document], pubmed: PubmedSource, known: dict):
-    return pipeline.resolve_documents(docs, pubmed, known)
+def resolve_task(docs: list[pipeline.Document], pubmed: PubmedSource, known: dict) -> tuple[dict, list]:
+    """The resolutions, and every query made for them (warehouse resolution_queries)."""
+    log: list = []
+    return pipeline.resolve_documents(docs, pubmed, known, log), log
 
 
 @task(name="check-revisions", cache_policy=NO_CACHE)
@@ -113,7 +115,7 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
     with open_warehouse(settings.warehouse, wait=settings.lock_wait) as con:  # held for the run: one writer
         # Searches answered cleanly within the record age are reused: no E-utilities request.
         known = pipeline.known_resolutions(recent_resolutions(con, pipeline.now_utc() - settings.record_max_age))
-        resolutions = resolve_task(docs, pubmed, known)
+        resolutions, queries = resolve_task(docs, pubmed, known)
         pmids = pmids_to_fetch(list(resolutions.values()))
         held_rows = stored_records(con, pmids).to_dict("records") if pmids else []
         stored = pipeline.reuse_stored(held_rows, settings.record_max_age, pipeline.now_utc(), settings.offline)
@@ -142,6 +144,7 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
             grades.extend(doc_grades)
         now = pipeline.now_utc()
         frames = {**tables.source_frames(docs, info.run_id), "citation_links": tables.link_frame(rows, info.run_id),
+                  "resolution_queries": tables.query_frame(queries, info.run_id),
                   **tables.record_frames(retrieval, evidence, info.run_id, now),
                   **tables.grade_frames(grades, info.run_id)}
         frames = tables.validate_frames(frames, info.run_id)

@@ -185,6 +185,21 @@ class FetchLogSchema(_Strict):
     cause: Series[str] = pa.Field(nullable=True)
 
 
+class ResolutionQuerySchema(_Strict):
+    """resolution_queries: one row per query made while resolving a run's citations, with its answer."""
+
+    run_id: Series[str]
+    seq: Series[int] = pa.Field(ge=0)
+    kind: Series[str] = pa.Field(isin=CITATION_KINDS)
+    value: Series[str]
+    step: Series[str]
+    term: Series[str]
+    count: Series[int] = pa.Field(ge=0)
+    ids: Series[object]
+    outcome: Series[str]
+    error: Series[str] = pa.Field(nullable=True)
+
+
 class GradeSchema(_Strict):
     """grades: one row per (run, claim)."""
 
@@ -240,6 +255,7 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "pubmed_records": PubmedRecordSchema,
     "pubmed_record_versions": PubmedRecordVersionSchema,
     "fetch_log": FetchLogSchema,
+    "resolution_queries": ResolutionQuerySchema,
     "grades": GradeSchema,
     "grade_reasons": GradeReasonSchema,
     "quarantine": QuarantineSchema,

@@ -23,7 +23,7 @@ from grading.engine.rubric import Rubric
 from grading.engine.topic import document_subjects, inferred_link
 from grading.models import CitationMention, Claim, FetchResult, Grade, PubmedRecord, Resolution, Source
 from grading.pubmed.parser import PubmedXmlError, parse_efetch_reply
-from grading.pubmed.resolve import mention_key, resolve_mentions
+from grading.pubmed.resolve import QueryRecord, mention_key, resolve_mentions
 from grading.pubmed.source import PubmedSource
 
 
@@ -66,12 +66,14 @@ def extract_document(source: Source) -> Document:
 
 
 def resolve_documents(docs: Sequence[Document], pubmed: PubmedSource,
-                      known: dict[tuple[str, str], Resolution] | None = None) -> dict[tuple[str, str], Resolution]:
-    """Resolve every mention; `known` answers (by kind and value) from recent runs need no search."""
+                      known: dict[tuple[str, str], Resolution] | None = None,
+                      log: list[QueryRecord] | None = None) -> dict[tuple[str, str], Resolution]:
+    """Resolve every mention; `known` answers (by kind and value) from recent runs need no search.
+    `log` receives every query made, with its answer (warehouse resolution_queries)."""
     known = known or {}
     mentions = [m for d in docs for m in d.mentions]
     out = {mention_key(m): known[(m.kind, m.value)] for m in mentions if (m.kind, m.value) in known}
-    out.update(resolve_mentions([m for m in mentions if mention_key(m) not in out], pubmed))
+    out.update(resolve_mentions([m for m in mentions if mention_key(m) not in out], pubmed, log))
     return out
 
 
