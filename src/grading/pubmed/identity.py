@@ -3,7 +3,7 @@
 A search hit is only a candidate: in a 14-record index a loose query returns one hit, in PubMed
 hundreds. A candidate is *verified* when at least two independent cues of the citation agree
 with the record and none contradicts it. Cues: the first author (or, for a researcher named in
-a story, any author), the year (±1), the journal (full title or abbreviation), volume + first
+a story, any author), co-authors (two of them, or the only one), the year (±1), the journal (full title or abbreviation), volume + first
 page, the trial acronym or its expansion, the affiliation, the title (most of its words), and the
 topic words of the text around the citation. A named author who is not on the paper, or a year
 more than one off, rules the record out. The page's figures count as a cue when two or more
@@ -115,6 +115,9 @@ def check(m: CitationMention, record: PubmedRecord) -> Check:
             agrees.append("author")
         elif first not in names:
             conflicts.append(f"author {m.authors[0]}")
+        others = [surname(a) for a in m.authors[1:]]
+        if m.kind != "narrative" and others and sum(o in names for o in others) >= min(2, len(others)):
+            agrees.append("co-authors")
     if m.year and record.year:
         if abs(m.year - record.year) <= 1:
             agrees.append("year")

@@ -9,7 +9,8 @@ never the reason to pick.
 Steps by what a citation names:
 - reference (authors, year, title, journal, volume, page): first author + year + 3 title words;
   first author + year ±1 + 2 title words; journal + year + volume + page; first author + year +
-  2 topic words; 4 title words (+ year ±1); first author + year.
+  2 topic words; 4 title words (+ year ±1); first author + two co-authors (+ year ±1); first
+  author + year.
 - narrative: person + 3 topic words, + 2, + year ±1; acronym + 2 topic words, expansion + 1 topic
   word, acronym + year; journal + 3 topic words, + 2, + year ±1 and 1; affiliation + 3 and 2
   topic words; (author-less) 3 topic words + year ±1, then two of them.
@@ -105,6 +106,9 @@ def reference_steps(m: CitationMention) -> list[Step]:
         out.append(Step("author+year+topic", join(first, years(m.year), *topic(m, 2))))
     if len(tw) >= 3:
         out.append(Step("title words", join(*[word(w, "ti") for w in tw[:4]], m.year and years(m.year, 1))))
+    if first and len(m.authors) > 1:  # co-authors are identity too: "Dolotov OV, Karpenko EA, et al."
+        out.append(Step("author+co-authors", join(first, *[author(a) for a in m.authors[1:3]],
+                                                   m.year and years(m.year, 1))))
     if first and m.year:
         out.append(Step("author+year", join(first, years(m.year))))
     return out
