@@ -68,7 +68,8 @@ def test_the_ladder_loosens_step_by_step_and_never_ands_everything() -> None:
     assert got[1] == ("author+title, year±1", ("Hummel R[1au] AND 1978:1980[dp] AND staphylococcus[tiab] "
                                               "AND infection*[tiab]"))
     assert ("journal+year+volume/page", '"Arch Exp Veterinarmed"[ta] AND 1979[dp] AND 33[vi] AND 831[pg]') in got
-    assert all("Witte" not in term for _, term in got)  # co-authors only add spelling risks
+    assert ("author+co-authors", "Hummel R[1au] AND Witte W[au] AND Schulz K[au] AND 1978:1980[dp]") in got
+    assert not any("Roe A" in term or "ecology" in term for _, term in got)  # never every field at once
     journal = reference("journal_ref", journal='Brain "Res"', volume="1117", first_page="54", year=2006)
     assert [x.term for x in steps(journal)] == ['"Brain Res"[ta] AND 2006[dp] AND 1117[vi] AND 54[pg]']
     assert steps(reference("author_year", year=None)) == []
@@ -80,7 +81,9 @@ def test_narrative_cues_search_with_their_topic_words() -> None:
     terms = [x.term for x in steps(cue)]
     assert terms == ["Vartola UK[1au] AND quillberry[tiab] AND tinnitus[tiab] AND hearing[tiab]",
                      "Vartola UK[1au] AND quillberry[tiab] AND tinnitus[tiab]", "Vartola UK[1au] AND 2010:2012[dp]",
-                     "quillberry[tiab] AND tinnitus[tiab] AND hearing[tiab] AND 2010:2012[dp]"]
+                     "quillberry[tiab] AND tinnitus[tiab] AND hearing[tiab] AND 2010:2012[dp]",
+                     "quillberry[tiab] AND hearing[tiab] AND 2010:2012[dp]",  # then drop one word at a time
+                     "tinnitus[tiab] AND hearing[tiab] AND 2010:2012[dp]"]
     journal = replace(cue, authors=(), design=None, journal="Otology Letters", acronym="QUEST",
                       title="Quillberry Extract Study of Tinnitus")
     names = [x.name for x in steps(journal)]

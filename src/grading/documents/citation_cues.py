@@ -52,6 +52,7 @@ class CueWords:
     journal_words: frozenset[str]  # a name holding one of these is a journal ("Journal", "Annals")
     not_journals: frozenset[str]  # first words that make a capitalised run a place or a date
     institution: re.Pattern[str]  # "University of Y", "Y Institute"
+    institution_anchor: re.Pattern[str]  # any institution word
     study: str  # alternation of study nouns: "study|trial|review|meta-analysis|…"
     designs: tuple[tuple[str, str], ...]  # (phrase, design) in the order they are tried
     stop: frozenset[str]  # words that never make a topic
@@ -75,7 +76,8 @@ def cue_words() -> CueWords:
     title_design = re.compile(r":[ \t]+(?:an?[ \t]+|the[ \t]+)?(?:[\w\-]+[ \t,]+){0,6}(?:study|trial|review|"
                               r"meta-analysis|analysis|cohort|experience|investigation)\b", re.IGNORECASE)
     return CueWords(journal, frozenset(w.lower() for w in data["journal_words"]),
-                    frozenset(w.lower() for w in data["not_journal_starts"]), institution, study, designs,
+                    frozenset(w.lower() for w in data["not_journal_starts"]), institution, re.compile(inst), study,
+                    designs,
                     frozenset(fold(w) for w in data["topic_stop"].split()), title_design)
 
 
@@ -96,6 +98,32 @@ def extract_cues(text: str, start: int = 0) -> list[CitationMention]:
     return sorted(found, key=lambda m: (m.char_start, -m.char_end))
 
 
+def windows(text: str, start: int, anchor: re.Pattern[str], before: int, after: int) -> list[tuple[int, int]]:
+    """Stretches of text around each anchor word, merged: the full patterns run only there, so a
+    megabyte of brackets or newlines costs one scan for the anchor, not one attempt per character."""
+    out: list[tuple[int, int]] = []
+    for a in anchor.finditer(text, start):
+        lo, hi = max(start, a.start() - before), min(len(text), a.end() + after)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def find_near(pattern: re.Pattern[str], text: str, spans: list[tuple[int, int]]) -> list[re.Match[str]]:
+    return [m for lo, hi in spans for m in pattern.finditer(text, lo, hi)]
+
+
+# case-sensitive literal alternations scan fast; a capitalised first letter is spelled out
+JOURNAL_ANCHOR_RE = re.compile(r"[Pp]ublished|[Aa]ppear|[Pp]rinted|[Jj]ournal|[Ss]tud|[Tt]rial|[Rr]eview|[Aa]nalys|"
+                               r"[Pp]aper|[Aa]rticle|[Rr]eport|[Rr]esearch|[Ii]nvestigation|[Ee]xperiment|[Ss]urvey|"
+                               r"[Cc]ohort|[Ll]etter|[Pp]ublication|[Mm]eta")
+ACRONYM_ANCHOR_RE = re.compile(r"\([A-ZÀ-Þ][A-Z0-9À-Þ\-]{1,11}\)")
+ROLE_ANCHOR_RE = re.compile(r"[Aa]uthor|[Ii]nvestigator|[Rr]esearcher")
+BARE_ANCHOR_RE = re.compile(r"et[ \t]+al\.?\)|(?:&|and)[ \t]+[A-ZÀ-Þ][\w'’\-]*\)")
+
+
 def narrative(text: str, s: int, e: int, **cues: object) -> CitationMention:
     raw = text[s:e]
     mention = CitationMention(s, e, raw, "narrative", "", **cues)  # type: ignore[arg-type]
@@ -104,7 +132,7 @@ def narrative(text: str, s: int, e: int, **cues: object) -> CitationMention:
 
 def journal_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
     out = []
-    for m in w.journal.finditer(text, start):
+    for m in find_near(w.journal, text, windows(text, start, JOURNAL_ANCHOR_RE, 160, 160)):
         group = next(g for g in ("j1", "j2", "j3") if m.group(g))
         name = trim_name(m.group(group))
         words = name.split()
@@ -113,9 +141,9 @@ def journal_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
         explicit = group == "j2" or "journal" in m.group().lower() or group == "j1"
         if not explicit and not any(x.lower().strip(".,") in w.journal_words for x in words):
             continue  # "a study in Finland": a place, not a journal
-        s = m.start()
-        out.append(narrative(text, s, m.start(group) + len(name) + (len(" journal") if group == "j2" else 0),
-                             journal=name))
+        e = m.start(group) + len(name)
+        tail = re.match(r"[ \t]+journal\b", text[e:e + 12])
+        out.append(narrative(text, m.start(), e + (tail.end() if tail else 0), journal=name))
     return out
 
 
@@ -136,7 +164,7 @@ def acronym_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
     capitals, and a study noun must follow."""
     out = []
     nouns = re.compile(rf"(?:{w.study})\b", re.IGNORECASE)
-    for m in ACRONYM_RE.finditer(text, start):
+    for m in find_near(ACRONYM_RE, text, windows(text, start, ACRONYM_ANCHOR_RE, 160, 40)):
         if not nouns.match(m.group("noun")):
             continue
         acronym = m.group("acronym")
@@ -145,7 +173,7 @@ def acronym_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
         for i in range(len(words)):
             tail = words[i:]
             caps = "".join(x[0] for x in re.split(r"[ \t\-]+", " ".join(tail)) if x[:1].isupper())
-            if caps and fold(caps) == fold(re.sub(r"[^A-Za-z]", "", acronym)):
+            if spells(fold(caps), fold(re.sub(r"[^A-Za-z]", "", acronym))):
                 break
         else:
             continue
@@ -156,6 +184,15 @@ def acronym_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
         e = m.end("noun") if nouns.fullmatch(m.group("noun")) else m.start("noun") + nouns.match(m.group("noun")).end()
         out.append(narrative(text, s, e, acronym=acronym, title=expansion))
     return out
+
+
+def spells(initials: str, acronym: str) -> bool:
+    """The expansion's initials, in order, within the acronym, starting with its first letter:
+    "gem" spells GEM; "qest" spells QUEST (acronyms borrow letters)."""
+    if len(initials) < 2 or not acronym or initials[0] != acronym[0]:
+        return False
+    rest = iter(acronym)
+    return all(c in rest for c in initials)
 
 
 LEAD_AUTHOR_RE = re.compile(rf"\b(?:lead|first|senior|principal|corresponding|study|co-?)[ \t]*"
@@ -169,12 +206,13 @@ GROUP_AT_RE = re.compile(r"\b(?:[Rr]esearchers|[Ss]cientists|[Ii]nvestigators|[A
 def person_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
     """"lead author Steven T. Name", "Name Surname from the University of Y", "researchers at Y"."""
     out = []
-    for m in LEAD_AUTHOR_RE.finditer(text, start):
+    for m in find_near(LEAD_AUTHOR_RE, text, windows(text, start, ROLE_ANCHOR_RE, 40, 80)):
         author = person_name(m)
         role = m.group().split()[0].lower()
         out.append(narrative(text, m.start(), m.end("last"), authors=(author,),
                              design="first-author" if role in {"lead", "first"} else None))
-    for m in PERSON_AT_RE.finditer(text, start):
+    near_institutions = windows(text, start, w.institution_anchor, 120, 0)
+    for m in find_near(PERSON_AT_RE, text, near_institutions):
         inst = w.institution.match(text, m.end())
         before = text[max(0, m.start() - 30):m.start()].split()
         if not inst or m.group("first").lower() in w.not_journals or (
@@ -182,7 +220,7 @@ def person_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
             continue  # "Institute of Molecular Genetics of the …" is no person
         out.append(narrative(text, m.start(), inst.end(), authors=(person_name(m),),
                              affiliation=trim_name(inst.group())))
-    for m in GROUP_AT_RE.finditer(text, start):
+    for m in find_near(GROUP_AT_RE, text, near_institutions):
         inst = w.institution.match(text, m.end())
         if inst:
             out.append(narrative(text, m.start(), inst.end(), affiliation=trim_name(inst.group())))
@@ -206,7 +244,7 @@ def bare_author_cues(text: str, start: int) -> list[CitationMention]:
     out = []
     w = cue_words()
     study = re.compile(rf"(?:{w.study})", re.IGNORECASE)
-    for m in BARE_AUTHORS_RE.finditer(text, start):
+    for m in find_near(BARE_AUTHORS_RE, text, windows(text, start, BARE_ANCHOR_RE, 120, 0)):
         s0 = sentence_start(text, m.start())
         before = text[s0:m.start()]
         if not study.search(before):
@@ -222,10 +260,14 @@ def title_lines(text: str, start: int, w: CueWords) -> list[CitationMention]:
     """A paper's title on a line of its own: 6 to 40 words, "Head: subtitle", no sentence inside,
     no first or second person; either the subtitle names a study design ("a phase 3 study") or
     the line ends with a full stop, as printed titles in study cards do."""
-    out = []
-    pos = start
-    for line in text[start:].split("\n"):
-        s, pos = pos, pos + len(line) + 1
+    out, done = [], -1
+    for colon in re.finditer(": ", text[start:]):
+        s = text.rfind("\n", 0, start + colon.start()) + 1
+        if s <= done:
+            continue  # a second colon on a line already read
+        e = text.find("\n", s)
+        line = text[s:len(text) if e < 0 else e]
+        done = s
         stripped = line.strip()
         n = len(stripped.split())
         if not 6 <= n <= 40 or ": " not in stripped or len(stripped.split(": ")[0].split()) < 3 or re.search(r"[.!?][ \t]+[A-Z]", stripped):

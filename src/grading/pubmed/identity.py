@@ -3,8 +3,8 @@
 A search hit is only a candidate: in a 14-record index a loose query returns one hit, in PubMed
 hundreds. A candidate is *verified* when at least two independent cues of the citation agree
 with the record and none contradicts it. Cues: the first author (or, for a researcher named in
-a story, any author), co-authors (two of them, or the only one), the year (±1), the journal (full title or abbreviation), volume + first
-page, the trial acronym or its expansion, the affiliation, the title (most of its words), and the
+a story, any author), co-authors (two of them, or the only one), the year (±1), the journal
+(full title or abbreviation), volume + first page, the trial acronym or its expansion, the affiliation, the title (most of its words), and the
 topic words of the text around the citation. A named author who is not on the paper, or a year
 more than one off, rules the record out. The page's figures count as a cue when two or more
 appear in the abstract, one of three digits or more (the page reports the paper's own numbers);
