@@ -182,7 +182,125 @@ def test_the_warehouse_lists_an_ambiguous_citations_candidates(tmp_path: Path, p
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         got = con.execute("SELECT value, resolution, method, candidates, pmid, fetch_outcome, detail "
                           "FROM citations WHERE kind = 'author_year' ORDER BY char_start").fetchall()
+        queries = con.execute("SELECT kind, step, term, count, outcome FROM resolution_queries "
+                              "WHERE value LIKE 'Smith|%' ORDER BY seq").fetchall()
+    assert queries == [("author_year", "author+year", "Smith[1au] AND 1979[dp]", 4,
+                        "verified " + " ".join(map(str, sorted(SMITH_1979, reverse=True))))]
     smith = got[0]
     assert smith[:3] == ("Smith et al., 1979", "ambiguous", "author-esearch")
     assert sorted(smith[3]) == sorted(SMITH_1979) and smith[4] is None and smith[5] is None
     assert "4 records match" in smith[6]
+
+
+# --- citations with no id, through Bio.Entrez and the stand-in (invented papers) ---------------------
+
+QUILL = [
+    make_record(501, "Quillberry extract for chronic tinnitus in older adults: a randomized trial",
+                "In 212 adults aged 60 to 80, quillberry extract 300 mg daily for 12 weeks reduced tinnitus "
+                "loudness by 41% versus 12% with placebo.", year=2011, authors=("Vartola U", "Marrow P", "Orrin T"),
+                journal="Otol Lett", volume="42", pages="113-119", pub_types=("Randomized Controlled Trial",)),
+    make_record(502, "Quillberry and tinnitus: an open-label pilot study",
+                "Eighteen adults took quillberry for tinnitus for 4 weeks.", year=2009,
+                authors=("Vartola U", "Fenwick S"), journal="Otol Lett", volume="40", pages="7-9"),
+    make_record(503, "Hearing loss after noise: a cohort of 9,000 workers", "Noise and hearing in workers.",
+                year=2011, authors=("Løvås K", "Strauß B"), journal="Occup Hear", volume="3", pages="1-8"),
+]
+
+
+def cue(raw: str, **fields: object) -> CitationMention:
+    from grading.documents.citation_cues import cue_value
+
+    m = CitationMention(0, len(raw), raw, "narrative", "", **fields)  # type: ignore[arg-type]
+    return replace(m, value=cue_value(m))
+
+
+@pytest.fixture()
+def quill(make_entrez_source):  # type: ignore[no-untyped-def]
+    with EutilsStandin(records=QUILL, rate=None) as standin:
+        yield standin, make_entrez_source(base_url=standin.base_url)
+
+
+def test_a_lead_author_and_the_pages_topic_find_the_paper_and_every_query_is_logged(quill) -> None:  # type: ignore[no-untyped-def]
+    standin, source = quill
+    log: list = []
+    lead = cue("lead author Ulla Vartola", authors=("Vartola U",), design="first-author",
+               topic=("quillberry", "tinnitus", "loudness"), figures=("212", "41"))
+    got = resolve_mentions([lead], source, log)[("narrative", lead.value)]
+    assert (got.status, got.pmid, got.method) == ("resolved", 501, "narrative-esearch")
+    assert got.detail.startswith("person+topic: agrees on author, figures, topic")
+    assert [(q.step, q.term, q.count, q.ids, q.outcome) for q in log] == [
+        ("person+topic", "Vartola U[1au] AND quillberry[tiab] AND tinnitus[tiab] AND loudness[tiab]", 1, (501,),
+         "verified 501")]
+    assert standin.requests["efetch"] == 1  # the hit was fetched to check who wrote it
+
+
+def test_two_verified_papers_stay_ambiguous_unless_the_pages_figures_pick_one(quill) -> None:  # type: ignore[no-untyped-def]
+    _, source = quill
+    vague = cue("Ulla Vartola of the University of Brindle", authors=("Vartola U",), affiliation="University of Brindle",
+                topic=("quillberry", "tinnitus"))
+    got = resolve_one(vague, source)
+    assert (got.status, got.pmid, sorted(got.candidates)) == ("ambiguous", None, [501, 502])
+    assert "no figure or design" in got.detail
+    figures = replace(vague, figures=("212", "300"), value=vague.value + " | figures=212 300")
+    picked = resolve_one(figures, source)
+    assert (picked.status, picked.pmid) == ("resolved", 501)
+    assert "figures the page states (212, 300) appear in this abstract only" in picked.detail
+
+
+def test_one_typo_or_missing_word_loosens_the_search_instead_of_losing_the_paper(quill) -> None:  # type: ignore[no-untyped-def]
+    _, source = quill
+    typo = reference("author_list", "Vartola U", "Marrow P", year=2011,
+                     title="Quillbery extract for chronic tinitus in older adults")  # two typos, no journal
+    log: list = []
+    got = resolve_one(typo, source, None, log)
+    assert (got.status, got.pmid) == ("resolved", 501)
+    assert log[0].outcome == "zero" and log[-1].outcome == "verified 501"
+
+
+def test_a_named_author_not_on_the_paper_rules_it_out(quill) -> None:  # type: ignore[no-untyped-def]
+    _, source = quill
+    wrong = cue("lead author Tomas Quarry", authors=("Quarry T",), design="first-author", journal="Otol Lett",
+                topic=("quillberry", "tinnitus"))
+    got = resolve_one(wrong, source)
+    assert got.status == "not_found"  # the journal search found quillberry papers, none by Quarry
+    assert "none is the cited paper" in got.detail and "contradicts author Quarry T" in got.detail
+
+
+def test_names_are_folded_alike_in_the_query_the_index_and_the_identity_check(quill) -> None:  # type: ignore[no-untyped-def]
+    _, source = quill
+    for spelled in ("Løvås K", "Lovas K"):
+        got = resolve_one(reference("author_list", spelled, "Strauss B", year=2011,
+                                    title="Hearing loss after noise"), source)
+        assert (got.status, got.pmid) == ("resolved", 503), spelled
+
+
+def test_a_failed_search_is_unavailable_and_a_clean_zero_is_not_found(quill) -> None:  # type: ignore[no-untyped-def]
+    standin, source = quill
+    nobody = cue("lead author Ada Nobody", authors=("Nobody A",), topic=("quillberry", "tinnitus"))
+    clean = resolve_one(nobody, source)
+    assert clean.status == "not_found" and clean.detail.startswith("PubMed has no matching record")
+    standin.faults.set_rate(1.0, kinds=["server_error"], endpoints=["esearch"])
+    failed = resolve_one(nobody, source)
+    assert failed.status == "unavailable" and "503" in failed.detail
+
+
+def test_ecitmatch_gets_the_journal_never_the_title(quill) -> None:  # type: ignore[no-untyped-def]
+    from grading.documents.citations import extract_citations
+
+    standin, source = quill
+    entry = extract_citations("Vartola U, Marrow P. Quillberry and hearing. Otol Lett. 2011;42:113-9.")[0]
+    got = resolve_mentions([entry], source)
+    assert [(r.status, r.pmid, r.method) for r in got.values()] == [("resolved", 501, "ecitmatch")]
+    assert standin.seen[0].params["bdata"].startswith("Otol Lett|2011|42|113|Vartola U|")
+
+
+def test_offline_the_snapshot_answers_the_same_ladder(tmp_path: Path) -> None:
+    xml = tmp_path / "quill.xml"
+    xml.write_text("<PubmedArticleSet>" + "".join(r.raw_xml for r in QUILL) + "</PubmedArticleSet>", encoding="utf-8")
+    snapshot = SnapshotSource(xml)
+    journal = cue("published in Otology Letters", journal="Otol Lett", topic=("quillberry", "tinnitus", "older"),
+                  figures=("212", "300"))
+    got = resolve_one(journal, snapshot)
+    assert (got.status, got.pmid) == ("resolved", 501)
+    missing = resolve_one(cue("lead author Ada Nobody", authors=("Nobody A",), topic=("quillberry",)), snapshot)
+    assert missing.status == "unavailable" and "subset of PubMed" in missing.detail
