@@ -260,14 +260,15 @@ def title_lines(text: str, start: int, w: CueWords) -> list[CitationMention]:
     """A paper's title on a line of its own: 6 to 40 words, "Head: subtitle", no sentence inside,
     no first or second person; either the subtitle names a study design ("a phase 3 study") or
     the line ends with a full stop, as printed titles in study cards do."""
-    out, done = [], -1
+    out, line_end = [], start
     for colon in re.finditer(": ", text[start:]):
-        s = text.rfind("\n", 0, start + colon.start()) + 1
-        if s <= done:
+        at = start + colon.start()
+        if at < line_end:
             continue  # a second colon on a line already read
-        e = text.find("\n", s)
-        line = text[s:len(text) if e < 0 else e]
-        done = s
+        s = text.rfind("\n", line_end, at) + 1 or line_end
+        e = text.find("\n", at)
+        line_end = len(text) if e < 0 else e
+        line = text[s:line_end]
         stripped = line.strip()
         n = len(stripped.split())
         if not 6 <= n <= 40 or ": " not in stripped or len(stripped.split(": ")[0].split()) < 3 or re.search(r"[.!?][ \t]+[A-Z]", stripped):
