@@ -521,7 +521,7 @@ def test_damaged_links_and_names_keep_their_identifiers() -> None:
     found = cites(text)
     assert [(m.kind, m.value) for m in found] == [
         ("doi", "10.3389/fphar.2021.00001"),
-        ("url", "https://www.examplejournal.com/science/article/pii/S0000000000000001"),
+        ("pii", "S0000000000000001"),
         ("url", "https://quillberryblog.example.com/why-i-love-it")]
     assert found[0].raw == "https://www.frontiersin. org/articles/10.3389/fphar.2021.00001/full"
     entry = one("Vartola U1, Marrow P2, Orrin T, et al. Quillberry for tinnitus. Otol Lett. 2011;42:113-9. "
@@ -536,6 +536,11 @@ def test_a_marker_whose_entry_is_missing_carries_its_sentences_cues() -> None:
     assert [(m.kind, m.raw, m.footnote, m.journal) for m in found] == [("narrative", "[4]", 4, "Otology Letters")]
     listed = text + "\nReferences\n4. Vartola U, Marrow P. Quillberry for tinnitus. Otol Lett. 2011;42:113-9.\n"
     assert "[4]" not in [m.raw for m in cites(listed)]  # the list entry is the citation
+
+
+def test_a_saved_pages_header_line_holds_no_citation() -> None:
+    text = "SOURCE: https://example.com/research/pubmed/12345678\nQuillberry helps (PMID: 23456789).\n"
+    assert [m.value for m in extract_citations(text, text.index("\n") + 1)] == ["23456789"]
 
 
 def test_names_fold_the_way_pubmed_does() -> None:

@@ -304,3 +304,14 @@ def test_offline_the_snapshot_answers_the_same_ladder(tmp_path: Path) -> None:
     assert (got.status, got.pmid) == ("resolved", 501)
     missing = resolve_one(cue("lead author Ada Nobody", authors=("Nobody A",), topic=("quillberry",)), snapshot)
     assert missing.status == "unavailable" and "subset of PubMed" in missing.detail
+
+
+def test_a_publisher_item_id_is_searched_as_an_article_id(quill) -> None:  # type: ignore[no-untyped-def]
+    from grading.documents.citations import extract_citations
+
+    _, source = quill
+    pii = extract_citations("memory (https://www. examplejournal.com/science/article/pii/S0000000000000001)")[0]
+    log: list = []
+    got = resolve_one(pii, source, None, log)
+    assert (pii.kind, got.method) == ("pii", "pii-esearch")
+    assert got.status == "not_found" and [(q.step, q.term) for q in log] == [("pii", "S0000000000000001[aid]")]

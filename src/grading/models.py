@@ -64,6 +64,7 @@ CitationKind = Literal[
     "pmid",  # a PubMed id: PubMed/Europe PMC links, "PMID: N"
     "pmcid",  # a PubMed Central id
     "doi",
+    "pii",  # a publisher item identifier in a URL: ".../science/article/pii/S2213231719302400X"
     "author_list",  # "Dolotov OV, Karpenko EA, Inozemtseva LS, et al."
     "author_year",  # "(Dolotov et al., 2006)"
     "journal_ref",  # "Brain Res. 2006;1117:54-60"

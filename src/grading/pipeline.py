@@ -58,7 +58,7 @@ class Document:
 
 
 def extract_document(source: Source) -> Document:
-    mentions = extract_citations(source.text)
+    mentions = extract_citations(source.text, source.body_start)
     claims = extract_claims(source, mentions)
     attached = attach_inline(source.text, claims, mentions)
     subjects = document_subjects([c.text for c in claims])

@@ -38,6 +38,7 @@ PMID_IN_URL_RE = re.compile(
     r"^/(?:(?:m/)?pubmed/|pmc/articles/pmid/|(?:abstract|article|abs)/med/)?(?:\?term=)?([0-9]+)(?=$|[/?#&])"
     r"|[?&](?:list_uids|term|uid)=([0-9]+)(?=$|[&#])", re.IGNORECASE)
 DOI_IN_URL_RE = re.compile(r"(?:^|[/=])(10\.[0-9]{4,9}/[^?#&\s]+)")
+PII_IN_URL_RE = re.compile(r"/pii/(S?[0-9][0-9A-Za-z()\-]{9,24})(?=$|[/?#.])", re.IGNORECASE)
 # what publishers append to a DOI in their URLs: ".../10.3389/fnins.2019.00123/full"
 DOI_VIEW_SEGMENTS = frozenset({"full", "abstract", "abs", "pdf", "epdf", "epub", "fulltext", "full.pdf", "html",
                                "meta", "references", "figures", "suppl", "supplementary", "summary", "tables",
@@ -272,6 +273,9 @@ def classify_url(url: str) -> tuple[CitationKind, str, float]:
         doi = clean_doi(m.group(1))
         if DOI_START_RE.match(doi) and "/" in doi:
             return "doi", doi, 0.0
+    m = PII_IN_URL_RE.search(rest)
+    if m:
+        return "pii", re.sub(r"[^0-9A-Z]", "", m.group(1).upper()), 0.0
     return "url", url, NO_ID_COST if host.endswith(ID_HOSTS) else 0.0
 
 

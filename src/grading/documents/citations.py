@@ -149,8 +149,11 @@ def vocabulary() -> Vocabulary:
                       frozenset(data["author_year"]["not_authors"].split()))
 
 
-def extract_citations(text: str) -> list[CitationMention]:
-    """Every citation in `text`, sorted by char_start, with `text[start:end] == raw`."""
+def extract_citations(text: str, start: int = 0) -> list[CitationMention]:
+    """Every citation in `text`, sorted by char_start, with `text[start:end] == raw`.
+    `start`: where the body begins (Source.body_start): a header line before it holds none."""
+    if start:
+        return [m for m in extract_citations(text) if m.char_start >= start]
     if not isinstance(text, str) or not text:
         return []
     lines = Lines(text)

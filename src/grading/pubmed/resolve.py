@@ -92,6 +92,11 @@ def resolve_one(m: CitationMention, source: PubmedSource, match: CitationMatch |
                           detail="a link to a non-scholarly page: recorded, never evidence")
     if m.kind == "pmid":
         return resolve_pmid(m)
+    if m.kind == "pii":
+        term = f"{m.value}[aid]"
+        answer = source.search(term, retmax=5)
+        note(log, m, m.kind, term, answer)
+        return from_search(m, answer, "pii-esearch", source)
     if m.kind in ("doi", "pmcid"):
         term = f'"{m.value}"[doi]' if m.kind == "doi" else f"{m.value}[pmc]"
         answer = source.search(term, retmax=5)
