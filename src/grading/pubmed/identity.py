@@ -2,14 +2,19 @@
 
 A search hit is only a candidate: in a 14-record index a loose query returns one hit, in PubMed
 hundreds. A candidate is *verified* when at least two independent cues of the citation agree
-with the record and none contradicts it. Cues: the first author (or, for a researcher named in
-a story, any author), co-authors (two of them, or the only one), the year (±1), the journal
-(full title or abbreviation), volume + first page, the trial acronym or its expansion, the affiliation, the title (most of its words), and the
-topic words of the text around the citation. A named author who is not on the paper, or a year
-more than one off, rules the record out. The page's figures count as a cue when two or more
-appear in the abstract, one of three digits or more (the page reports the paper's own numbers);
-the design the page names ("a randomized trial") counts only beside a strong topic match (three
-topic words in the record, two in its title). Names are compared folded (grading.folding).
+with the record and none contradicts it. The cues:
+- the first author (any author, for a researcher quoted in a story), co-authors (two, or the
+  only one), the year (±1), the journal (full title or abbreviation, either way round), volume +
+  first page (or a review number), the trial acronym or all words of its expansion, the
+  affiliation;
+- the title: 70% of its words in the record's title (two cues when it has 6+ words: a printed
+  paper title; one for a shorter heading);
+- topic words of the citation's paragraph: two in title + abstract, one of them in the title;
+- the page's figures: two or more in the abstract, one of three digits or more;
+- the design the page names, only beside a strong topic match (three topic words in the record,
+  two in its title): a design alone names no paper.
+A named author not on the paper, or a year more than one off, rules the record out. Names are
+compared folded (grading.folding: Løvås = Lovas, Strauß = Strauss).
 
 Several verified candidates are reduced to one only on strong evidence from the page: figures the
 page states that appear in exactly one candidate's abstract, or the design the page names held
@@ -29,7 +34,8 @@ from grading.models import CitationMention, PubmedRecord
 
 WORD_RE = re.compile(r"[^\W_]+")
 SPECIFIC_DESIGNS = frozenset({"randomized trial", "meta-analysis", "systematic review", "cohort"})
-TITLE_SHARE = 0.7  # of the cited title's words found in the record's title
+TITLE_SHARE = 0.7
+FULL_TITLE_WORDS = 6  # a shorter "title" (a page heading) needs another cue beside it  # of the cited title's words found in the record's title
 TOPIC_MIN = 2  # topic words in title+abstract, one of them in the title
 DESIGN_TYPES = {  # the design a page names -> publication types or title/abstract words that show it
     "meta-analysis": ("meta-analysis", "meta analysis", "pooled analysis", "individual patient data"),
@@ -139,7 +145,9 @@ def check(m: CitationMention, record: PubmedRecord) -> Check:
         cited = [w for w in word_set(m.title) if w not in title_stop() and not w.isdigit()]
         found = [w for w in cited if has_word(title_stems, w)]
         if len(cited) >= 3 and len(found) >= TITLE_SHARE * len(cited):
-            agrees += ["title", "title words"]  # a title match alone identifies a paper
+            agrees.append("title")
+            if len(cited) >= FULL_TITLE_WORDS:
+                agrees.append("title words")  # a printed paper title alone identifies the paper
     if m.affiliation:
         affs = " ".join(a for au in record.authors for a in au.affiliations)
         aff_words = [w for w in word_set(m.affiliation.split(" in ")[0]) if w not in {"of", "the", "and", "for"}]
