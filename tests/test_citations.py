@@ -91,8 +91,7 @@ def test_002_has_no_citations(seed_texts: dict[str, str]) -> None:
     ("https://journals.plos.org/plosone/article?id=10.1371/journal.pone.0096905", "doi",
      "10.1371/journal.pone.0096905"),
     ("https://pubmed.ncbi.nlm.nih.gov/?term=semax+bdnf", "url", "https://pubmed.ncbi.nlm.nih.gov/?term=semax+bdnf"),
-    ("https://www.sciencedirect.com/science/article/pii/S0006899306019755", "url",
-     "https://www.sciencedirect.com/science/article/pii/S0006899306019755"),
+    ("https://www.sciencedirect.com/science/article/pii/S0006899306019755", "pii", "S0006899306019755"),
     (ABCAM, "url", ABCAM),
 ])
 def test_link_forms(link: str, kind: str, value: str) -> None:
@@ -515,15 +514,15 @@ def test_printed_titles_are_citations_but_datelines_are_not() -> None:
 
 
 def test_damaged_links_and_names_keep_their_identifiers() -> None:
-    text = ("Benefits (https://www.frontiersin. org/articles/10.3389/fphar.2021.00001/full) and memory "
+    text = ("Benefits (https://www.journalsite. org/articles/10.5555/qb.2021.00001/full) and memory "
             "(https://www. examplejournal.com/science/article/pii/S0000000000000001), see also "
             "https://quillberryblog.example.com/why-i-love-it.")
     found = cites(text)
     assert [(m.kind, m.value) for m in found] == [
-        ("doi", "10.3389/fphar.2021.00001"),
+        ("doi", "10.5555/qb.2021.00001"),
         ("pii", "S0000000000000001"),
         ("url", "https://quillberryblog.example.com/why-i-love-it")]
-    assert found[0].raw == "https://www.frontiersin. org/articles/10.3389/fphar.2021.00001/full"
+    assert found[0].raw == "https://www.journalsite. org/articles/10.5555/qb.2021.00001/full"
     entry = one("Vartola U1, Marrow P2, Orrin T, et al. Quillberry for tinnitus. Otol Lett. 2011;42:113-9. "
                 "doi:10.1000/otl.2011.1", "doi")
     assert entry.authors == ("Vartola U", "Marrow P", "Orrin T")  # affiliation digits are not initials
@@ -545,5 +544,5 @@ def test_a_saved_pages_header_line_holds_no_citation() -> None:
 
 def test_names_fold_the_way_pubmed_does() -> None:
     from grading.folding import fold
-    assert [fold(x) for x in ("Løvås", "Strauß", "Łukasiewicz", "Hemilä", "Ærø")] == [
-        "lovas", "strauss", "lukasiewicz", "hemila", "aero"]
+    assert [fold(x) for x in ("Løvås", "Strauß", "Łukasiewicz", "Müller", "Ærø")] == [
+        "lovas", "strauss", "lukasiewicz", "muller", "aero"]

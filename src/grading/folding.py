@@ -1,6 +1,6 @@
 """One way to compare names and words across pages, PubMed records and indexes.
 
-PubMed folds diacritics when it searches (Hemilä = Hemila), and so must we; but NFKD alone drops
+PubMed folds diacritics when it searches (Müller = Muller), and so must we; but NFKD alone drops
 letters that have no decomposition (ø, ß, ł, æ), turning "Løvås" into "lvas" and excluding the
 right paper. Those letters are spelled out first, the way PubMed and library catalogues do.
 """
@@ -25,6 +25,6 @@ def fold(text: str) -> str:
 
 
 def ascii_letters(text: str) -> str:
-    """`fold` keeping case, for query terms a reader checks: "Hemilä H" -> "Hemila H"."""
+    """`fold` keeping case, for query terms a reader checks: "Müller K" -> "Muller K"."""
     decomposed = unicodedata.normalize("NFKD", text.translate(SPELLED_OUT))
     return "".join(c for c in decomposed if c.isascii()).strip()

@@ -68,7 +68,7 @@ CitationKind = Literal[
     "author_list",  # "Dolotov OV, Karpenko EA, Inozemtseva LS, et al."
     "author_year",  # "(Dolotov et al., 2006)"
     "journal_ref",  # "Brain Res. 2006;1117:54-60"
-    "narrative",  # "published in the journal X", "lead author Name", "the GEM study", "Name of the University of Y"
+    "narrative",  # "published in the journal X", "lead author Name", "the QUEST trial", "Name of the University of Y"
     "title",  # a paper's title printed on its own (a study card's subtitle)
     "url",  # a link to a non-scholarly page: recorded, never evidence
 ]
@@ -92,8 +92,8 @@ class CitationMention:
     volume: str | None = None
     first_page: str | None = None
     # narrative cues (kind `narrative`/`title`, also set on references when the page states them)
-    acronym: str | None = None  # a trial's acronym: "GEM"
-    affiliation: str | None = None  # "University of Helsinki"
+    acronym: str | None = None  # a trial's acronym: "QUEST"
+    affiliation: str | None = None  # "University of Tallinna"
     design: str | None = None  # the design the page names: "meta-analysis", "randomized trial"
     issue: str | None = None  # "2008[4]" -> "4"
     topic: tuple[str, ...] = ()  # the substance/outcome words of the surrounding text, most telling first

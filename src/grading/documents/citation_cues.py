@@ -2,7 +2,7 @@
 
 - journal cues: "published in the journal X", "in the X journal", "a recent study in the Journal
   of …", "The second study, in X, …";
-- trial acronyms: "the Ginkgo-style Evaluation of Memory (GEM) study" (acronym + expansion);
+- trial acronyms: "the Quillberry Extract Study of Tinnitus (QUEST) trial" (acronym + expansion);
 - people: "lead author Firstname X. Lastname", "Firstname Lastname of/from the University of Y",
   "researchers at Y University";
 - authors without a year: "a 2019 meta-analysis of 12 RCTs (Author et al.)", "a Cochrane review
@@ -30,7 +30,7 @@ from grading.models import CitationMention
 
 UPPER = "A-ZÀ-ÖØ-ÞĀ-Ž"
 CAP_WORD = rf"[{UPPER}][\w'’\-]*"
-# "Journal of the American Medical Association", "Neuropsychiatric Disease and Treatment"
+# "Journal of the Coastal Medical Society", "Otology Letters and Reviews"
 NAME_RUN = rf"{CAP_WORD}(?:[ \t]+(?:(?:of|and|the|for|in|&|de|du|der)[ \t]+){{0,2}}{CAP_WORD}){{0,9}}"
 PERSON = (rf"(?P<first>[{UPPER}][a-zà-ÿ'’\-]+)[ \t]+(?:(?P<middle>[{UPPER}])\.?[ \t]+)?"
           rf"(?P<last>(?:(?:van|von|de|der|den|da|di|le|la)[ \t]+)?[{UPPER}][\w'’\-]*[a-zà-ÿ][\w'’\-]*)")
@@ -148,7 +148,7 @@ def journal_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
 
 
 def trim_name(name: str) -> str:
-    """A capitalised run without trailing connectors: "Atherosclerosis and" -> "Atherosclerosis"."""
+    """A capitalised run without trailing connectors: "Otology Letters and" -> "Otology Letters"."""
     words = name.split()
     while words and words[-1].lower() in {"of", "and", "the", "for", "in", "&", "de", "du", "der"}:
         words.pop()
@@ -160,7 +160,7 @@ ACRONYM_RE = re.compile(rf"\b(?:the[ \t]+)?(?P<expansion>{CAP_WORD}(?:[ \t]+(?:[
 
 
 def acronym_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
-    """"the Ginkgo-style Evaluation of Memory (GEM) study": the acronym must spell the expansion's
+    """"the Quillberry Extract Study of Tinnitus (QUEST) trial": the acronym must spell the expansion's
     capitals, and a study noun must follow."""
     out = []
     nouns = re.compile(rf"(?:{w.study})\b", re.IGNORECASE)
@@ -188,7 +188,7 @@ def acronym_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
 
 def spells(initials: str, acronym: str) -> bool:
     """The expansion's initials, in order, within the acronym, starting with its first letter:
-    "gem" spells GEM; "qest" spells QUEST (acronyms borrow letters)."""
+    "qest" spells QEST and QUEST (acronyms borrow letters)."""
     if len(initials) < 2 or not acronym or initials[0] != acronym[0]:
         return False
     rest = iter(acronym)
@@ -228,7 +228,7 @@ def person_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
 
 
 def person_name(m: re.Match[str]) -> str:
-    """"Steven T. DeKosky" -> "DeKosky ST" (PubMed's author form)."""
+    """"Ulla K. McVartola" -> "McVartola UK" (PubMed's author form)."""
     initials = m.group("first")[0] + (m.group("middle") or "")
     return f"{' '.join(m.group('last').split())} {initials.upper()}"
 

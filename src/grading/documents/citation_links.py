@@ -28,7 +28,7 @@ LINK_START_RE = re.compile(
     r"(?:https?|ftp)://|(?<![A-Za-z./@=:_\-])(?:www\.|(?:dx\.)?doi\.org/|(?:pubmed\.|pmc\.)?ncbi\.nlm\.nih\.gov/"
     r"|europepmc\.org/)", re.IGNORECASE)
 URL_RUN_RE = re.compile(r"[^\s\"<>\[\]{}|\\^`\u2018-\u201f\u00ab\u00bb\u2013\u2014\u2026]*")
-# a stray space inside a host, after its dot: "www. sciencedirect.com/…", "frontiersin. org/…"
+# a stray space inside a host, after its dot: "www. example.com/…", "journalsite. org/…"
 BROKEN_HOST_RE = re.compile(r"(?<=\.) (?=[a-z0-9\-]+(?:\.[a-z0-9\-]+)*/)")
 URL_PARTS_RE = re.compile(r"(?:[A-Za-z]+://)?([^/?#]*)(.*)", re.DOTALL)
 HOST_RE = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+(?::[0-9]+)?")

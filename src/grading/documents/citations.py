@@ -12,8 +12,8 @@ overlap:
 3. reference entries: a line starting with a Vancouver/AMA (`Dolotov OV, Karpenko EA, et al.`)
    or APA (`Dolotov, O. V., & Karpenko, E. A. (2006).`) author list. An entry becomes ONE
    mention: of its identifier's kind when it carries one, else `author_list`;
-4. journal references without authors: `Brain Res. 2006;1117(1):54-60`, `JAMA. 2008;300:2253-2262`,
-   Cochrane review numbers `Cochrane Database Syst Rev. 2008[4]:CD000448` (`[4]` is the issue);
+4. journal references without authors: `Brain Res. 2006;1117(1):54-60`, `Otol Lett. 2011;42:113-119`,
+   Cochrane review numbers `Cochrane Database Syst Rev. 2015[7]:CD012345` (`[7]` is the issue);
 5. author-year markers: `(Dolotov et al., 2006)`, `Dolotov et al. (2006)`, `(Smith & Jones, 2010;
    Lee 2012)`;
 6. citations with no id (grading.documents.citation_cues): narrative cues (kind `narrative`: a
@@ -21,7 +21,7 @@ overlap:
    year), printed paper titles (kind `title`; one above a study card's author line becomes that
    entry's title), and `[n]` markers whose entry is missing but whose sentence names a journal.
    Study cards "Authors (2008) • Journal" are entries; affiliation digits glued to initials
-   ("Kennedy C1") are dropped.
+   ("Vartola U1") are dropped.
 
 Mentions on reference-list lines (after a heading such as "References", or in a run of lines
 that are each a reference) get `in_reference_list=True`. Word lists (reference-list headings,
@@ -89,14 +89,14 @@ AMA_VOLUME = r"[ \t]*;[ \t]*(?P<vol>[0-9]{1,6}[A-Za-z]?)(?:[ \t]*\([^()\n]{1,20}
 AMA_PAGES = r"[ \t]*:[ \t]*(?P<page>[A-Za-z]?[0-9]{1,7}[A-Za-z]?)(?:[ \t]*[-–][ \t]*[A-Za-z]?[0-9]{1,7}[A-Za-z]?)?"
 AMA_CORE_RE = re.compile(rf"{AMA_DATE}{AMA_VOLUME}(?:{AMA_PAGES})?")
 JOURNAL_CORE_RE = re.compile(rf"{AMA_DATE}{AMA_VOLUME}{AMA_PAGES}")  # without authors, demand the pages
-# "Cochrane Database Syst Rev. 2008[4]:CD000448": a review number; "[4]"/"(4)" is the issue, not a marker
+# "Cochrane Database Syst Rev. 2015[7]:CD012345": a review number; "[7]"/"(7)" is the issue, not a marker
 REVIEW_NUMBER_RE = re.compile(rf"{AMA_DATE}[ \t]*(?:\[(?P<issue>[0-9]{{1,2}})\]|\((?P<issue2>[0-9]{{1,2}})\))?"
                               rf"[ \t]*[:;][ \t]*(?:Art\.?[ \t]*No\.?:?[ \t]*)?(?P<page>CD[0-9]{{6}})(?![0-9])")
 # ", 1117(1), 54–60" after an APA title and journal
 APA_CORE_RE = re.compile(r",[ \t]*(?P<vol>[0-9]{1,6})(?:[ \t]*\([^()\n]{1,20}\))?,[ \t]*"
                          r"(?P<page>[A-Za-z]?[0-9]{1,7}[A-Za-z]?)")
 YEAR_RE = re.compile(rf"(?<![0-9]){YEAR}(?![0-9])")
-# "(2008) • Annals of Internal Medicine" after a card's author list; the bullet may be mojibake
+# "(2011) • Otology Letters" after a card's author list; the bullet may be mojibake
 CARD_TAIL_RE = re.compile(rf"[ \t]*\((?P<year>{YEAR})[a-z]?\)[.,]?[ \t]*(?:[^A-Za-z0-9 \t(]{{1,4}}[ \t]*)?"
                           rf"(?P<journal>[A-Z][^()\n]{{2,120}})?$")
 SENTENCE_END_RE = re.compile(r"(?<=[.?!])[ \t]+")
@@ -341,7 +341,7 @@ def parse_reference_entry(entry: str) -> Entry | None:
     authors = tuple(vancouver_author(a) for a in m.group("authors").split(","))
     rest = entry[m.end():]
     card = CARD_TAIL_RE.match(rest)
-    if card:  # a study card: "Nass R, et al. (2008) • Annals of Internal Medicine"
+    if card:  # a study card: "Vartola U, et al. (2011) • Otology Letters"
         journal = card.group("journal")
         return Entry(authors, int(card.group("year")), None, journal.strip(" .") if journal else None)
     core = AMA_CORE_RE.search(rest)

@@ -59,7 +59,7 @@ def word_set(text: str | None) -> set[str]:
 
 
 def stems(words: set[str]) -> set[str]:
-    """Crude stems so "lozenges" meets "lozenge" and "prediabetic" meets "prediabetes"."""
+    """Crude stems so "tablets" meets "tablet" and "diabetic" meets "diabetes"."""
     return {w[:max(5, len(w) - 3)] if len(w) > 6 else w for w in words}
 
 
@@ -79,7 +79,7 @@ class Check:
 
 
 def surname(name: str) -> str:
-    """"DeKosky ST" -> "dekosky"; "de Vrese M" -> "de vrese"."""
+    """"McVartola UK" -> "mcvartola"; "van Orrin T" -> "van orrin"."""
     parts = fold(name).replace(".", " ").split()
     if len(parts) > 1 and len(parts[-1]) <= 3 and parts[-1].isalpha():
         parts = parts[:-1]
@@ -91,7 +91,7 @@ def record_surnames(record: PubmedRecord) -> list[str]:
 
 
 def journal_agrees(cited: str, record: PubmedRecord) -> bool:
-    """Full title or abbreviation, either way round ("Annals of Internal Medicine" = "Ann Intern Med")."""
+    """Full title or abbreviation, either way round ("Otology Letters" = "Otol Lett")."""
     c = [w for w in WORD_RE.findall(fold(cited)) if w not in {"the", "of", "and", "in", "for", "journal"} or False]
     for name in (record.journal, record.journal_abbrev):
         if not name:

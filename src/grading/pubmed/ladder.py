@@ -41,12 +41,12 @@ def clean(value: str) -> str:
 
 
 def author(name: str, tag: str = "au") -> str:
-    """'DeKosky ST' -> 'DeKosky ST[1au]'; accents kept out (PubMed folds them too)."""
+    """'McVartola UK' -> 'McVartola UK[1au]'; accents kept out (PubMed folds them too)."""
     return f"{ascii_letters(clean(name)).replace('.', '')}[{tag}]"
 
 
 def word(w: str, tag: str = "tiab") -> str:
-    """A topic/title word; a plural truncated so the singular meets it too: 'lozenges' -> 'lozenge*'."""
+    """A topic/title word; a plural truncated so the singular meets it too: 'tablets' -> 'tablet*'."""
     w = fold(w)
     if len(w) >= 6 and w.isalpha() and w.endswith("s") and not w.endswith(("ss", "us", "is")):
         return f"{w[:-1]}*[{tag}]"
