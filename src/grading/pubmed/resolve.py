@@ -170,7 +170,7 @@ def resolve_reference(m: CitationMention, source: PubmedSource, match: CitationM
             f"PMID {p} {c.explain()}" for p, c in list(found.unverified.items())[:3])
     else:
         why = f"PubMed has no matching record{asked}"
-    if not source_is_authoritative(source):
+    if not found.authoritative:
         return Resolution(m.kind, value, "unavailable", None, method,
                           detail=f"not in the {source.name} records, which hold only a subset of PubMed ({why})")
     return Resolution(m.kind, value, "not_found", None, method, detail=why)
@@ -188,6 +188,7 @@ class Climb:
     error: str | None = None
     step: str = ""
     last_term: str = ""
+    authoritative: bool = True  # every answer speaks for all of PubMed (not a snapshot's subset)
 
 
 def climb(m: CitationMention, ladder: Sequence[Step], source: PubmedSource,
@@ -199,6 +200,7 @@ def climb(m: CitationMention, ladder: Sequence[Step], source: PubmedSource,
     for step in ladder:
         out.last_term = step.term
         answer = source.search(step.term, retmax=MAX_HITS)
+        out.authoritative = out.authoritative and answer.authoritative
         if answer.error is not None:
             out.error = out.error or answer.error
             note(log, m, step.name, step.term, answer, "error")
@@ -238,10 +240,6 @@ def decide(m: CitationMention, value: str, method: str, found: Climb) -> Resolut
                           detail=f"{found.step}: {c.explain()}; of {len(records)} verified records, {why}")
     return Resolution(m.kind, value, "ambiguous", None, method, candidates=tuple(found.verified),
                       detail=f"{len(records)} records match for {found.last_term}; {why}")
-
-
-def source_is_authoritative(source: PubmedSource) -> bool:
-    return getattr(source, "name", "") not in {"snapshot", "baseline"}
 
 
 def ecitmatch_line(q: CitationQuery) -> str:
