@@ -546,3 +546,9 @@ def test_names_fold_the_way_pubmed_does() -> None:
     from grading.folding import fold
     assert [fold(x) for x in ("Løvås", "Strauß", "Łukasiewicz", "Müller", "Ærø")] == [
         "lovas", "strauss", "lukasiewicz", "muller", "aero"]
+
+
+def test_a_study_noun_before_published_in_keeps_the_journal() -> None:
+    m = one("Quillberry did not help, according to a systematic review and meta-analysis published in Otolaryngica.",
+            "narrative")
+    assert m.journal == "Otolaryngica" and m.design == "meta-analysis"

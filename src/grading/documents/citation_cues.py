@@ -138,7 +138,9 @@ def journal_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
         words = name.split()
         if not words or words[0].lower() in w.not_journals or len(name) < 4:
             continue
-        explicit = group == "j2" or "journal" in m.group().lower() or group == "j1"
+        # "published in X", "in the X journal": a journal by the words around it; "a study in X": only
+        # when the name holds a journal word
+        explicit = group != "j3" or re.search(r"published|appeared|journal", m.group(), re.IGNORECASE) is not None
         if not explicit and not any(x.lower().strip(".,") in w.journal_words for x in words):
             continue  # "a study in Finland": a place, not a journal
         e = m.start(group) + len(name)
