@@ -9,14 +9,14 @@ import pandera.pandas as pa
 from grading.schemas.base import HEX64, MAX_PMID, _Strict
 from pandera.typing import Series
 
-from grading.models import Certainty, ClaimStatus, ClaimType, LinkMethod, Population
+from grading.models import Certainty, CitationKind, ClaimStatus, ClaimType, LinkMethod, Population
 
 # Enumerations come from the domain models' Literals: one definition each.
 CLAIM_TYPES = list(get_args(ClaimType))
 POPULATIONS = list(get_args(Population))
 CERTAINTIES = list(get_args(Certainty))
 STATUSES = list(get_args(ClaimStatus))
-CITATION_KINDS = ["pmid", "pmcid", "doi", "author_list", "author_year", "journal_ref", "url"]
+CITATION_KINDS = list(get_args(CitationKind))
 RESOLUTION_STATUSES = ["resolved", "ambiguous", "not_found", "unavailable", "not_scholarly"]
 FETCH_OUTCOMES = ["fetched", "not_found", "unavailable"]
 LINK_METHODS = list(get_args(LinkMethod))
@@ -184,6 +184,21 @@ class FetchLogSchema(_Strict):
     cause: Series[str] = pa.Field(nullable=True)
 
 
+class ResolutionQuerySchema(_Strict):
+    """resolution_queries: one row per query made while resolving a run's citations, with its answer."""
+
+    run_id: Series[str]
+    seq: Series[int] = pa.Field(ge=0)
+    kind: Series[str] = pa.Field(isin=CITATION_KINDS)
+    value: Series[str]
+    step: Series[str]
+    term: Series[str]
+    count: Series[int] = pa.Field(ge=0)
+    ids: Series[object]
+    outcome: Series[str]
+    error: Series[str] = pa.Field(nullable=True)
+
+
 class GradeSchema(_Strict):
     """grades: one row per (run, claim)."""
 
@@ -239,6 +254,7 @@ RUN_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "pubmed_records": PubmedRecordSchema,
     "pubmed_record_versions": PubmedRecordVersionSchema,
     "fetch_log": FetchLogSchema,
+    "resolution_queries": ResolutionQuerySchema,
     "grades": GradeSchema,
     "grade_reasons": GradeReasonSchema,
     "quarantine": QuarantineSchema,

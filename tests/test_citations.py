@@ -91,8 +91,7 @@ def test_002_has_no_citations(seed_texts: dict[str, str]) -> None:
     ("https://journals.plos.org/plosone/article?id=10.1371/journal.pone.0096905", "doi",
      "10.1371/journal.pone.0096905"),
     ("https://pubmed.ncbi.nlm.nih.gov/?term=semax+bdnf", "url", "https://pubmed.ncbi.nlm.nih.gov/?term=semax+bdnf"),
-    ("https://www.sciencedirect.com/science/article/pii/S0006899306019755", "url",
-     "https://www.sciencedirect.com/science/article/pii/S0006899306019755"),
+    ("https://www.sciencedirect.com/science/article/pii/S0006899306019755", "pii", "S0006899306019755"),
     (ABCAM, "url", ABCAM),
 ])
 def test_link_forms(link: str, kind: str, value: str) -> None:
@@ -428,3 +427,128 @@ def test_megabyte_inputs_are_fast(name: str, text: str | None, seed_texts: dict[
     started = time.perf_counter()
     extract_citations(text)
     assert time.perf_counter() - started < 3.0, name  # about 0.2-0.6 s; generous for loaded machines
+
+
+# --- citations with no id: narrative cues, titles, damaged forms (invented names throughout) ---------
+
+def one(text: str, kind: str) -> CitationMention:
+    found = [m for m in cites(text) if m.kind == kind]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_journal_cues_name_the_journal_and_carry_the_topic() -> None:
+    text = ("Quillberry extract eased tinnitus in a 2019 study published in the journal Otology Letters, "
+            "where 212 adults took quillberry for tinnitus.")
+    m = one(text, "narrative")
+    assert (m.journal, m.year) == ("Otology Letters", 2019)
+    assert m.raw.endswith("published in the journal Otology Letters")
+    assert {"quillberry", "tinnitus"} <= set(m.topic) and "212" in m.figures
+    assert "ta=Otology Letters" in m.value
+    other = one("The first study, in the Brindle Therapeutics Review journal, gave quillberry to 40 adults.",
+                "narrative")
+    assert other.journal == "Brindle Therapeutics Review" and other.raw.endswith("journal")
+    misnamed = one("According to a recent study in the Journal of Coastal Nutrition, quillberry did nothing.",
+                   "narrative")
+    assert misnamed.journal == "Journal of Coastal Nutrition"
+    assert [m for m in cites("A study in Finland found that quillberry helps.") if m.kind == "narrative"] == []
+
+
+def test_trial_acronyms_lead_authors_researchers_and_groups() -> None:
+    acronym = one("According to the sponsor, the Quillberry Extract Study of Tinnitus (QUEST) trial enrolled 300.",
+                  "narrative")
+    assert (acronym.acronym, acronym.title) == ("QUEST", "Quillberry Extract Study of Tinnitus")
+    assert acronym.raw == "the Quillberry Extract Study of Tinnitus (QUEST) trial"
+    lead = one("“It did not work,” notes lead author Ulla K. Vartola, MD, of the clinic.", "narrative")
+    assert (lead.raw, lead.authors, lead.design) == ("lead author Ulla K. Vartola", ("Vartola UK",), "first-author")
+    researcher = one("\"Try it,\" said Piet Marrow from the University of Tallinna in Estonia.", "narrative")
+    assert researcher.authors == ("Marrow P",) and researcher.affiliation.startswith("University of Tallinna")
+    assert "estonia" not in researcher.topic  # a place is no topic
+    group = one("Researchers at Brindle University School of Medicine have published a trial of quillberry.",
+                "narrative")
+    assert group.affiliation == "Brindle University School of Medicine" and not group.authors
+    assert [m for m in cites("The Institute of Molecular Quillberry Research of the Brindle Academy of Sciences.")
+            if m.kind == "narrative"] == []  # "Molecular Quillberry" is no person
+
+
+def test_authors_without_a_year_after_a_named_study() -> None:
+    ma = one("A 2019 meta-analysis of 12 RCTs (Orrin et al.) found quillberry no better than placebo.", "narrative")
+    assert (ma.authors, ma.year, ma.design) == (("Orrin",), 2019, "meta-analysis")
+    assert ma.raw == "(Orrin et al.)"
+    cochrane = one("A Cochrane review (Fenwick & Soldau) found no trials of quillberry for tinnitus.", "narrative")
+    assert cochrane.authors == ("Fenwick", "Soldau") and cochrane.design == "systematic review"
+    assert [m for m in cites("Quillberry (Vartola et al.) is a shrub.") if m.kind == "narrative"] == []
+
+
+def test_abbreviated_journal_citations_and_review_numbers() -> None:
+    m = one("Quillberry did not prevent tinnitus (Otol Lett. 2011;42:113-119).", "journal_ref")
+    assert (m.raw, m.journal, m.year, m.volume, m.first_page) == ("Otol Lett. 2011;42:113-119", "Otol Lett", 2011,
+                                                                    "42", "113")
+    review = one("A review found it helped (Cochrane Database Syst Rev. 2015[7]:CD012345).", "journal_ref")
+    assert review.raw == "Cochrane Database Syst Rev. 2015[7]:CD012345"  # "[7]" is the issue, inside the citation
+    assert (review.issue, review.first_page, review.footnote, review.journal) == ("7", "CD012345", None,
+                                                                                   "Cochrane Database Syst Rev")
+    titled = one("We saw it (Effects of Quillberry on Hearing. Otol Lett. 2011;42:113-9).", "journal_ref")
+    assert titled.journal == "Otol Lett"  # the title's words are not the journal
+
+
+def test_study_cards_with_mojibake_bullets_take_the_title_line_above() -> None:
+    text = ("Research Studies\n"
+            "Effects of Quillberry Extract on Chronic Tinnitus in Older Adults: A Randomized Trial\n"
+            "Vartola U, Marrow P, Orrin T, et al. (2011) \u0e42\u0e02 Otology Letters\n"
+            "Landmark trial in 212 adults.\n")
+    found = cites(text)
+    assert [m.kind for m in found] == ["author_list"]
+    card = found[0]
+    assert (card.authors, card.year, card.journal) == (("Vartola U", "Marrow P", "Orrin T"), 2011, "Otology Letters")
+    assert card.title.startswith("Effects of Quillberry Extract on Chronic Tinnitus")
+
+
+def test_printed_titles_are_citations_but_datelines_are_not() -> None:
+    m = one("Quillberry for chronic tinnitus: a phase 3 study — Some Site\nmedium\n- it works\n", "title")
+    assert m.raw == "Quillberry for chronic tinnitus: a phase 3 study"
+    assert one("Back\n\nExpression of hearing proteins in quillberry-fed voles: modulation by the extract.\n",
+               "title").title.startswith("Expression of hearing proteins")
+    assert [m for m in cites("New Delhi: Taking quillberry may triple recovery from tinnitus, says a research.\n")
+            if m.kind == "title"] == []
+
+
+def test_damaged_links_and_names_keep_their_identifiers() -> None:
+    text = ("Benefits (https://www.journalsite. org/articles/10.5555/qb.2021.00001/full) and memory "
+            "(https://www. examplejournal.com/science/article/pii/S0000000000000001), see also "
+            "https://quillberryblog.example.com/why-i-love-it.")
+    found = cites(text)
+    assert [(m.kind, m.value) for m in found] == [
+        ("doi", "10.5555/qb.2021.00001"),
+        ("pii", "S0000000000000001"),
+        ("url", "https://quillberryblog.example.com/why-i-love-it")]
+    assert found[0].raw == "https://www.journalsite. org/articles/10.5555/qb.2021.00001/full"
+    entry = one("Vartola U1, Marrow P2, Orrin T, et al. Quillberry for tinnitus. Otol Lett. 2011;42:113-9. "
+                "doi:10.1000/otl.2011.1", "doi")
+    assert entry.authors == ("Vartola U", "Marrow P", "Orrin T")  # affiliation digits are not initials
+
+
+def test_a_marker_whose_entry_is_missing_carries_its_sentences_cues() -> None:
+    text = ("The first study, in the Otology Letters journal, reported a 12-week trial of quillberry [4]. "
+            "Rest helps too [2].\n")
+    found = cites(text)
+    assert [(m.kind, m.raw, m.footnote, m.journal) for m in found] == [("narrative", "[4]", 4, "Otology Letters")]
+    listed = text + "\nReferences\n4. Vartola U, Marrow P. Quillberry for tinnitus. Otol Lett. 2011;42:113-9.\n"
+    assert "[4]" not in [m.raw for m in cites(listed)]  # the list entry is the citation
+
+
+def test_a_saved_pages_header_line_holds_no_citation() -> None:
+    text = "SOURCE: https://example.com/research/pubmed/12345678\nQuillberry helps (PMID: 23456789).\n"
+    assert [m.value for m in extract_citations(text, text.index("\n") + 1)] == ["23456789"]
+
+
+def test_names_fold_the_way_pubmed_does() -> None:
+    from grading.folding import fold
+    assert [fold(x) for x in ("Løvås", "Strauß", "Łukasiewicz", "Müller", "Ærø")] == [
+        "lovas", "strauss", "lukasiewicz", "muller", "aero"]
+
+
+def test_a_study_noun_before_published_in_keeps_the_journal() -> None:
+    m = one("Quillberry did not help, according to a systematic review and meta-analysis published in Otolaryngica.",
+            "narrative")
+    assert m.journal == "Otolaryngica" and m.design == "meta-analysis"

@@ -50,3 +50,22 @@ def test_citation_match(index: PubmedIndex) -> None:
 def test_bad_queries_raise_value_error(index: PubmedIndex, term: str) -> None:
     with pytest.raises(ValueError):
         index.search(term)
+
+
+def test_affiliations_text_words_truncation_and_folded_names() -> None:
+    from dataclasses import replace
+
+    from grading.models import Author
+
+    base = make_record(2001, "Quillberry tablets for tinnitus", "Tablet use in 80 adults.", year=2015,
+                       authors=("Løvås K", "Strauß B"), journal="Otol Lett", mesh=("Hearing Disorders",))
+    record = replace(base, authors=(Author("Løvås", "Kari", "K", None, ("University of Brindle, Tallinna",)),
+                                    *base.authors[1:]))
+    other = make_record(2002, "Łukasiewicz on tablet taste", "", year=2015, authors=("Łukasiewicz J",))
+    index = PubmedIndex([record, other])
+    assert index.search('"University of Brindle"[ad]') == [2001]
+    assert index.search("tallinna[ad] AND quillberry[tiab]") == [2001]
+    assert index.search("hearing[tw]") == [2001] and index.search("hearing[tiab]") == []  # MeSH words too
+    assert index.search("tablet*[tiab]") == [2002, 2001]  # tablet, tablets
+    assert index.search("Lovas K[1au]") == index.search("Løvås K[1au]") == [2001]
+    assert index.search("Strauss B[au]") == [2001] and index.search("Lukasiewicz J[1au]") == [2002]

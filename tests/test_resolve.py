@@ -9,6 +9,7 @@ collide: four papers by a first author Smith in 1979, two by Hummel in one volum
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -16,8 +17,9 @@ import pytest
 
 from grading.models import CitationMention, PubmedRecord
 from grading.pubmed.entrez import EntrezSource
+from grading.pubmed.ladder import steps
 from grading.pubmed.parser import iter_pubmed_xml
-from grading.pubmed.resolve import reference_term, resolve_mentions, resolve_one
+from grading.pubmed.resolve import resolve_mentions, resolve_one
 from grading.pubmed.snapshot import SnapshotSource
 from grading.settings import bundled_path
 from grading.testing.standin import EutilsStandin
@@ -56,17 +58,38 @@ def entrez(standin: EutilsStandin) -> EntrezSource:
 
 # --- the query (pure) ----------------------------------------------------------------------------
 
-def test_reference_terms_name_every_field_given() -> None:
-    assert reference_term(reference("author_year", "Smith")) == "Smith[1au] AND 1979[dp]"
+def test_the_ladder_loosens_step_by_step_and_never_ands_everything() -> None:
+    assert [x.term for x in steps(reference("author_year", "Smith"))] == ["Smith[1au] AND 1979[dp]"]
     listed = reference("author_list", "Hummel R", "Witte W", "Schulz K", "Roe A", title="Staphylococcus aureus "
                        "infections in domestic fowls: 1. Ecology (review)", journal="Arch Exp Veterinarmed",
                        volume="33", first_page="831")
-    assert reference_term(listed) == ("Hummel R[1au] AND Witte W[au] AND Schulz K[au] AND 1979[dp] AND "
-                                      "staphylococcus[ti] AND aureus[ti] AND infections[ti] AND domestic[ti] AND "
-                                      "fowls[ti] AND ecology[ti] AND 33[vi] AND 831[pg]")
+    got = [(x.name, x.term) for x in steps(listed)]
+    assert got[0] == ("author+year+title", ("Hummel R[1au] AND 1979[dp] AND staphylococcus[ti] AND infection*[ti] "
+                                           "AND domestic[ti]"))
+    assert got[1] == ("author+title, year±1", ("Hummel R[1au] AND 1978:1980[dp] AND staphylococcus[tiab] "
+                                              "AND infection*[tiab]"))
+    assert ("journal+year+volume/page", '"Arch Exp Veterinarmed"[ta] AND 1979[dp] AND 33[vi] AND 831[pg]') in got
+    assert ("author+co-authors", "Hummel R[1au] AND Witte W[au] AND Schulz K[au] AND 1978:1980[dp]") in got
+    assert not any("Roe A" in term or term.count(" AND ") > 4 for _, term in got)  # never every field at once
     journal = reference("journal_ref", journal='Brain "Res"', volume="1117", first_page="54", year=2006)
-    assert reference_term(journal) == '2006[dp] AND "Brain Res"[ta] AND 1117[vi] AND 54[pg]'
-    assert reference_term(reference("author_year", year=None)) == ""
+    assert [x.term for x in steps(journal)] == ['"Brain Res"[ta] AND 2006[dp] AND 1117[vi] AND 54[pg]']
+    assert steps(reference("author_year", year=None)) == []
+
+
+def test_narrative_cues_search_with_their_topic_words() -> None:
+    cue = CitationMention(0, 10, "lead author Ulla K. Vartola", "narrative", "v", authors=("Vartola UK",),
+                          design="first-author", topic=("quillberry", "tinnitus", "hearing"), year=2011)
+    terms = [x.term for x in steps(cue)]
+    assert terms == ["Vartola UK[1au] AND quillberry[tiab] AND tinnitus[tiab] AND hearing[tiab]",
+                     "Vartola UK[1au] AND quillberry[tiab] AND tinnitus[tiab]", "Vartola UK[1au] AND 2010:2012[dp]",
+                     "quillberry[tiab] AND tinnitus[tiab] AND hearing[tiab] AND 2010:2012[dp]",
+                     "quillberry[tiab] AND hearing[tiab] AND 2010:2012[dp]",  # then drop one word at a time
+                     "tinnitus[tiab] AND hearing[tiab] AND 2010:2012[dp]"]
+    journal = replace(cue, authors=(), design=None, journal="Otology Letters", acronym="QUEST",
+                      title="Quillberry Extract Study of Tinnitus")
+    names = [x.name for x in steps(journal)]
+    assert names[:3] == ["acronym+topic", "expansion+topic", "acronym+year±1"]
+    assert "journal+topic" in names and "journal+year±1+topic" in names
 
 
 # --- through Bio.Entrez and the stand-in ------------------------------------------------------------
@@ -75,7 +98,8 @@ def test_author_year_is_ambiguous_with_every_candidate_until_a_title_narrows_it(
     smith = resolve_one(reference("author_year", "Smith"), entrez)
     assert (smith.status, smith.method, smith.pmid) == ("ambiguous", "author-esearch", None)
     assert sorted(smith.candidates) == sorted(SMITH_1979)  # first authors only: co-author Smiths excluded
-    assert smith.detail == "4 records match for Smith[1au] AND 1979[dp]"
+    assert smith.detail == ("4 records match for Smith[1au] AND 1979[dp]; no figure or design the page states "
+                            "tells the candidates apart")
     titled = resolve_one(reference("author_list", "Smith SR", title="Comparative effects of azathioprine"), entrez)
     assert (titled.status, titled.pmid, titled.method) == ("resolved", 401316, "author-esearch")
     brown = resolve_one(reference("author_year", "Brown", title="Phagosome/lysosome fusion"), entrez)
@@ -92,7 +116,7 @@ def test_journal_references_go_to_ecitmatch_in_one_batch(entrez: EntrezSource, s
     assert [(r.status, r.pmid, r.method) for r in got.values()] == [
         ("resolved", 399433, "ecitmatch"), ("resolved", 399432, "ecitmatch"), ("resolved", 399339, "ecitmatch"),
         ("ambiguous", None, "author-esearch")]
-    assert standin.requests == {"ecitmatch": 1, "esearch": 1}
+    assert standin.requests == {"ecitmatch": 1, "esearch": 1, "efetch": 1}  # Smith's 4 hits fetched to verify
     assert standin.seen[0].params["bdata"].count("\r") == 2  # three citations, one request
 
 
@@ -105,7 +129,7 @@ def test_what_ecitmatch_cannot_place_falls_back_to_esearch(entrez: EntrezSource,
     wrong = reference("journal_ref", journal="Arch Exp Vet Med", volume="33", first_page="831", year=1979)
     missed = resolve_one(wrong, entrez)
     assert (missed.status, missed.method) == ("not_found", "journal-esearch")
-    assert missed.detail == 'PubMed has no matching record for 1979[dp] AND "Arch Exp Vet Med"[ta] AND 33[vi] AND 831[pg]'
+    assert missed.detail == 'PubMed has no matching record for "Arch Exp Vet Med"[ta] AND 1979[dp] AND 33[vi] AND 831[pg]'
     assert standin.requests["ecitmatch"] == 3 and standin.requests["esearch"] == 1  # 2 tries + 1; 1 search
 
 
@@ -157,7 +181,136 @@ def test_the_warehouse_lists_an_ambiguous_citations_candidates(tmp_path: Path, s
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         got = con.execute("SELECT value, resolution, method, candidates, pmid, fetch_outcome, detail "
                           "FROM citations WHERE kind = 'author_year' ORDER BY char_start").fetchall()
+        queries = con.execute("SELECT kind, step, term, count, outcome FROM resolution_queries "
+                              "WHERE value LIKE 'Smith|%' ORDER BY seq").fetchall()
+    assert queries == [("author_year", "author+year", "Smith[1au] AND 1979[dp]", 4,
+                        "verified " + " ".join(map(str, sorted(SMITH_1979, reverse=True))))]
     smith = got[0]
     assert smith[:3] == ("Smith et al., 1979", "ambiguous", "author-esearch")
     assert sorted(smith[3]) == sorted(SMITH_1979) and smith[4] is None and smith[5] is None
     assert "4 records match" in smith[6]
+
+
+# --- citations with no id, through Bio.Entrez and the stand-in (invented papers) ---------------------
+
+QUILL = [
+    make_record(501, "Quillberry extract for chronic tinnitus in older adults: a randomized trial",
+                "In 212 adults aged 60 to 80, quillberry extract 300 mg daily for 12 weeks reduced tinnitus "
+                "loudness by 41% versus 12% with placebo.", year=2011, authors=("Vartola U", "Marrow P", "Orrin T"),
+                journal="Otol Lett", volume="42", pages="113-119", pub_types=("Randomized Controlled Trial",)),
+    make_record(502, "Quillberry and tinnitus: an open-label pilot study",
+                "Eighteen adults took quillberry for tinnitus for 4 weeks.", year=2009,
+                authors=("Vartola U", "Fenwick S"), journal="Otol Lett", volume="40", pages="7-9"),
+    make_record(503, "Hearing loss after noise: a cohort of 9,000 workers", "Noise and hearing in workers.",
+                year=2011, authors=("Løvås K", "Strauß B"), journal="Occup Hear", volume="3", pages="1-8"),
+]
+
+
+def cue(raw: str, **fields: object) -> CitationMention:
+    from grading.documents.citation_cues import cue_value
+
+    m = CitationMention(0, len(raw), raw, "narrative", "", **fields)  # type: ignore[arg-type]
+    return replace(m, value=cue_value(m))
+
+
+@pytest.fixture()
+def quill(make_entrez_source):  # type: ignore[no-untyped-def]
+    with EutilsStandin(records=QUILL, rate=None) as standin:
+        yield standin, make_entrez_source(base_url=standin.base_url)
+
+
+def test_a_lead_author_and_the_pages_topic_find_the_paper_and_every_query_is_logged(quill) -> None:  # type: ignore[no-untyped-def]
+    standin, source = quill
+    log: list = []
+    lead = cue("lead author Ulla Vartola", authors=("Vartola U",), design="first-author",
+               topic=("quillberry", "tinnitus", "loudness"), figures=("212", "41"))
+    got = resolve_mentions([lead], source, log)[("narrative", lead.value)]
+    assert (got.status, got.pmid, got.method) == ("resolved", 501, "narrative-esearch")
+    assert got.detail.startswith("person+topic: agrees on author, figures, topic")
+    assert [(q.step, q.term, q.count, q.ids, q.outcome) for q in log] == [
+        ("person+topic", "Vartola U[1au] AND quillberry[tiab] AND tinnitus[tiab] AND loudness[tiab]", 1, (501,),
+         "verified 501")]
+    assert standin.requests["efetch"] == 1  # the hit was fetched to check who wrote it
+
+
+def test_two_verified_papers_stay_ambiguous_unless_the_pages_figures_pick_one(quill) -> None:  # type: ignore[no-untyped-def]
+    _, source = quill
+    vague = cue("Ulla Vartola of the University of Brindle", authors=("Vartola U",), affiliation="University of Brindle",
+                topic=("quillberry", "tinnitus"))
+    got = resolve_one(vague, source)
+    assert (got.status, got.pmid, sorted(got.candidates)) == ("ambiguous", None, [501, 502])
+    assert "no figure or design" in got.detail
+    figures = replace(vague, figures=("212", "300"), value=vague.value + " | figures=212 300")
+    picked = resolve_one(figures, source)
+    assert (picked.status, picked.pmid) == ("resolved", 501)
+    assert "figures the page states (212, 300) appear in this abstract only" in picked.detail
+
+
+def test_one_typo_or_missing_word_loosens_the_search_instead_of_losing_the_paper(quill) -> None:  # type: ignore[no-untyped-def]
+    _, source = quill
+    typo = reference("author_list", "Vartola U", "Marrow P", year=2011,
+                     title="Quillbery extract for chronic tinitus in older adults")  # two typos, no journal
+    log: list = []
+    got = resolve_one(typo, source, None, log)
+    assert (got.status, got.pmid) == ("resolved", 501)
+    assert log[0].outcome == "zero" and log[-1].outcome == "verified 501"
+
+
+def test_a_named_author_not_on_the_paper_rules_it_out(quill) -> None:  # type: ignore[no-untyped-def]
+    _, source = quill
+    wrong = cue("lead author Tomas Quarry", authors=("Quarry T",), design="first-author", journal="Otol Lett",
+                topic=("quillberry", "tinnitus"))
+    got = resolve_one(wrong, source)
+    assert got.status == "not_found"  # the journal search found quillberry papers, none by Quarry
+    assert "none is the cited paper" in got.detail and "contradicts author Quarry T" in got.detail
+
+
+def test_names_are_folded_alike_in_the_query_the_index_and_the_identity_check(quill) -> None:  # type: ignore[no-untyped-def]
+    _, source = quill
+    for spelled in ("Løvås K", "Lovas K"):
+        got = resolve_one(reference("author_list", spelled, "Strauss B", year=2011,
+                                    title="Hearing loss after noise"), source)
+        assert (got.status, got.pmid) == ("resolved", 503), spelled
+
+
+def test_a_failed_search_is_unavailable_and_a_clean_zero_is_not_found(quill) -> None:  # type: ignore[no-untyped-def]
+    standin, source = quill
+    nobody = cue("lead author Ada Nobody", authors=("Nobody A",), topic=("quillberry", "tinnitus"))
+    clean = resolve_one(nobody, source)
+    assert clean.status == "not_found" and clean.detail.startswith("PubMed has no matching record")
+    standin.faults.set_rate(1.0, kinds=["server_error"], endpoints=["esearch"])
+    failed = resolve_one(nobody, source)
+    assert failed.status == "unavailable" and "503" in failed.detail
+
+
+def test_ecitmatch_gets_the_journal_never_the_title(quill) -> None:  # type: ignore[no-untyped-def]
+    from grading.documents.citations import extract_citations
+
+    standin, source = quill
+    entry = extract_citations("Vartola U, Marrow P. Quillberry and hearing. Otol Lett. 2011;42:113-9.")[0]
+    got = resolve_mentions([entry], source)
+    assert [(r.status, r.pmid, r.method) for r in got.values()] == [("resolved", 501, "ecitmatch")]
+    assert standin.seen[0].params["bdata"].startswith("Otol Lett|2011|42|113|Vartola U|")
+
+
+def test_offline_the_snapshot_answers_the_same_ladder(tmp_path: Path) -> None:
+    xml = tmp_path / "quill.xml"
+    xml.write_text("<PubmedArticleSet>" + "".join(r.raw_xml for r in QUILL) + "</PubmedArticleSet>", encoding="utf-8")
+    snapshot = SnapshotSource(xml)
+    journal = cue("published in Otology Letters", journal="Otol Lett", topic=("quillberry", "tinnitus", "older"),
+                  figures=("212", "300"))
+    got = resolve_one(journal, snapshot)
+    assert (got.status, got.pmid) == ("resolved", 501)
+    missing = resolve_one(cue("lead author Ada Nobody", authors=("Nobody A",), topic=("quillberry",)), snapshot)
+    assert missing.status == "unavailable" and "subset of PubMed" in missing.detail
+
+
+def test_a_publisher_item_id_is_searched_as_an_article_id(quill) -> None:  # type: ignore[no-untyped-def]
+    from grading.documents.citations import extract_citations
+
+    _, source = quill
+    pii = extract_citations("memory (https://www. examplejournal.com/science/article/pii/S0000000000000001)")[0]
+    log: list = []
+    got = resolve_one(pii, source, None, log)
+    assert (pii.kind, got.method) == ("pii", "pii-esearch")
+    assert got.status == "not_found" and [(q.step, q.term) for q in log] == [("pii", "S0000000000000001[aid]")]

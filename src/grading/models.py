@@ -64,9 +64,12 @@ CitationKind = Literal[
     "pmid",  # a PubMed id: PubMed/Europe PMC links, "PMID: N"
     "pmcid",  # a PubMed Central id
     "doi",
+    "pii",  # a publisher item identifier in a URL: ".../science/article/pii/S2213231719302400X"
     "author_list",  # "Dolotov OV, Karpenko EA, Inozemtseva LS, et al."
     "author_year",  # "(Dolotov et al., 2006)"
     "journal_ref",  # "Brain Res. 2006;1117:54-60"
+    "narrative",  # "published in the journal X", "lead author Name", "the QUEST trial", "Name of the University of Y"
+    "title",  # a paper's title printed on its own (a study card's subtitle)
     "url",  # a link to a non-scholarly page: recorded, never evidence
 ]
 
@@ -93,6 +96,15 @@ class CitationMention:
     volume: str | None = None
     first_page: str | None = None
     origin: str = "text"  # "page-url": the page's own address names the paper (a study-summary page)
+    # narrative cues (kind `narrative`/`title`, also set on references when the page states them)
+    acronym: str | None = None  # a trial's acronym: "QUEST"
+    affiliation: str | None = None  # "University of Tallinna"
+    design: str | None = None  # the design the page names: "meta-analysis", "randomized trial"
+    issue: str | None = None  # "2008[4]" -> "4"
+    topic: tuple[str, ...] = ()  # the substance/outcome words of the surrounding text, most telling first
+    figures: tuple[str, ...] = ()  # numbers the surrounding text states ("3069", "17.9")
+    context_start: int | None = None  # the paragraph the cues were read from
+    context_end: int | None = None
 
 
 @dataclass(frozen=True)

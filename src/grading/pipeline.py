@@ -25,7 +25,7 @@ from grading.engine.rubric import Rubric
 from grading.engine.topic import document_subjects, inferred_link
 from grading.models import CitationMention, FetchResult, Grade, PubmedRecord, Resolution, Source
 from grading.pubmed.parser import PubmedXmlError, parse_efetch_reply
-from grading.pubmed.resolve import mention_key, resolve_mentions
+from grading.pubmed.resolve import QueryRecord, mention_key, resolve_mentions
 from grading.pubmed.retrieval import Retrieval
 from grading.pubmed.source import PubmedSource
 
@@ -35,7 +35,7 @@ __all__ = ["Document", "LinkRow", "Retrieval", "citation_id", "new_run_id", "now
 
 def extract_document(source: Source) -> Document:
     # The saved page's header line is neither claim nor citation; its address may name the paper.
-    mentions = [m for m in extract_citations(source.text) if m.char_start >= source.body_start]
+    mentions = extract_citations(source.text, source.body_start)
     claims = extract_claims(source, mentions)
     attached = attach_inline(source.text, claims, mentions)
     paper = page_paper(source)
@@ -50,12 +50,14 @@ def extract_document(source: Source) -> Document:
 
 
 def resolve_documents(docs: Sequence[Document], pubmed: PubmedSource,
-                      known: dict[tuple[str, str], Resolution] | None = None) -> dict[tuple[str, str], Resolution]:
-    """Resolve every mention; `known` answers (by kind and value) from recent runs need no search."""
+                      known: dict[tuple[str, str], Resolution] | None = None,
+                      log: list[QueryRecord] | None = None) -> dict[tuple[str, str], Resolution]:
+    """Resolve every mention; `known` answers (by kind and value) from recent runs need no search.
+    `log` receives every query made, with its answer (warehouse resolution_queries)."""
     known = known or {}
     mentions = [m for d in docs for m in d.mentions]
     out = {mention_key(m): known[(m.kind, m.value)] for m in mentions if (m.kind, m.value) in known}
-    out.update(resolve_mentions([m for m in mentions if mention_key(m) not in out], pubmed))
+    out.update(resolve_mentions([m for m in mentions if mention_key(m) not in out], pubmed, log))
     return out
 
 

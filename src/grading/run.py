@@ -86,8 +86,11 @@ def extract_stage(sources: Sequence[Source], progress: Progress = _quiet) -> lis
     return docs
 
 
-def resolve_stage(docs: Sequence[Document], pubmed: PubmedSource, known: dict) -> dict[tuple[str, str], Resolution]:
-    return pipeline.resolve_documents(docs, pubmed, known)
+def resolve_stage(docs: Sequence[Document], pubmed: PubmedSource, known: dict
+                  ) -> tuple[dict[tuple[str, str], Resolution], list]:
+    """The resolutions, and every query made for them (warehouse resolution_queries)."""
+    log: list = []
+    return pipeline.resolve_documents(docs, pubmed, known, log), log
 
 
 def check_revisions_stage(due: dict, pubmed: PubmedSource) -> refresh.RevisionCheck:
@@ -327,7 +330,7 @@ def grade_corpus(settings: Settings, specs: Sequence[str] | None = None, *, pubm
         info.mode = "offline" if settings.offline else "online"
     with timer("resolve"):
         tick("resolve", 0, sum(len(d.mentions) for d in docs))
-        resolutions = stages.resolve(docs, pubmed, known)
+        resolutions, queries = stages.resolve(docs, pubmed, known)
         tick("resolve", len(resolutions), len(resolutions))
         pmids = pmids_to_fetch(list(resolutions.values()))
     with timer("fetch"):
@@ -351,7 +354,8 @@ def grade_corpus(settings: Settings, specs: Sequence[str] | None = None, *, pubm
     with timer("grade"):
         rows, grades = stages.grade(docs, resolutions, retrieval, evidence, rubric, tick)
     with timer("frames"):
-        frames = run_frames(settings, info, docs, failures, rows, grades, retrieval, evidence, listed, pubmed)
+        frames = run_frames(settings, info, docs, failures, rows, grades, retrieval, evidence, listed, pubmed,
+                            queries)
     pause = pauser(settings.pause_at)  # GRADING_PAUSE_AT, for crash tests; does nothing by default
     with open_warehouse(settings.warehouse, wait=max(settings.lock_wait, LOAD_WAIT)) as con:  # the one writer
         with timer("load"):
@@ -365,10 +369,11 @@ def grade_corpus(settings: Settings, specs: Sequence[str] | None = None, *, pubm
 
 def run_frames(settings: Settings, info: tables.RunInfo, docs: list[Document], failures: list[SourceFailure],
                rows: list[LinkRow], grades: list[Grade], retrieval: Retrieval, evidence: dict,
-               listed: list[ListedSource], pubmed: PubmedSource) -> dict:
+               listed: list[ListedSource], pubmed: PubmedSource, queries: list) -> dict:
     """The run's rows for every table, validated (failures quarantined) and redacted."""
     now = now_utc()
     frames = {**tables.source_frames(docs, info.run_id), "citation_links": tables.link_frame(rows, info.run_id),
+              "resolution_queries": tables.query_frame(queries, info.run_id),
               **tables.record_frames(retrieval, evidence, info.run_id, now),
               **tables.grade_frames(grades, info.run_id)}
     frames = tables.validate_frames(frames, info.run_id)

@@ -10,7 +10,6 @@ or abstract, with offsets. Nothing here names a substance or an outcome: vocabul
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -18,6 +17,7 @@ from typing import Protocol
 from grading.engine.body import Body, LinkedEvidence
 from grading.engine.claim_reading import Mention, find_figure, outcome_families, route_words
 from grading.engine.topic import RecordSpan, match_record, match_topic, specific_outcome_terms, terms
+from grading.folding import fold
 from grading.models import CERTAINTY_LEVELS, Reason
 
 RuleFn = Callable[[Body], Iterable[Reason]]
@@ -80,7 +80,7 @@ def text_span(value: object) -> Spanned | None:
 
 
 def ascii_fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return fold(text)  # the shared folding: Løvås = Lovas, Strauß = Strauss
 
 
 # --- screening -------------------------------------------------------------------------

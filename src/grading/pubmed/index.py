@@ -2,17 +2,18 @@
 
 Shared by the offline snapshot source and the E-utilities stand-in, so both search the
 same way. Supported: `term[tag]` and `"a phrase"[tag]` for au, 1au, dp, doi, aid, ta, ti,
-tiab, pmid, uid, pmc, mh, pt, vi, pg, lr, all; date ranges `2006:2008[dp]` and
-`2024/05/03:3000[lr]`; bare words (all fields); AND, OR, NOT and parentheses.
+tiab, tw, ad (affiliation), pmid, uid, pmc, mh, pt, vi, pg, lr, all; truncation `lozeng*[tiab]`;
+date ranges `2006:2008[dp]` and `2024/05/03:3000[lr]`; bare words (all fields); AND, OR, NOT and
+parentheses. Names and words are compared folded (grading.folding: Løvås = Lovas).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 
+from grading.folding import fold
 from grading.models import PubmedRecord
 
 TOKEN_RE = re.compile(r'\s*(?:(\()|(\))|("[^"]*"|[^\s()\[\]"]+(?:\s+[A-Z]{1,3}(?=\[1?au\]))?)(\[[a-z1 ]+\])?)',
@@ -21,10 +22,6 @@ TOKEN_RE = re.compile(r'\s*(?:(\()|(\))|("[^"]*"|[^\s()\[\]"]+(?:\s+[A-Z]{1,3}(?
 # PubMed answers an unmatched value with zero hits, not with "phrase not found".
 CONTROLLED_TAGS = frozenset({"uid", "pmid", "dp", "pdat", "lr", "pt", "vi", "pg"})
 WORD_RE = re.compile(r"[^\W_]+")
-
-
-def fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().strip()
 
 
 def words(text: str | None) -> set[str]:
@@ -62,6 +59,12 @@ class PubmedIndex:
             f["ti"][w].add(r.pmid)
         for w in words(r.title) | words(r.abstract_text):
             f["tiab"][w].add(r.pmid)
+        for w in words(r.title) | words(r.abstract_text) | {x for h in r.mesh_headings for x in words(h.descriptor)}:
+            f["tw"][w].add(r.pmid)
+        for a in r.authors:
+            for aff in a.affiliations:
+                for w in words(aff):
+                    f["ad"][w].add(r.pmid)
         for h in r.mesh_headings:
             f["mh"][fold(h.descriptor)].add(r.pmid)
         for _, name in r.publication_types:
@@ -129,8 +132,9 @@ class PubmedIndex:
             return set(self.fields["vi"].get(fold(value), ()))
         if tag in {"pg", "page"}:
             return set(self.fields["pg"].get(fold(first_page(value)), ()))
-        if tag in {"ti", "title", "tiab", "tw"}:
-            return self.match_words(value, "ti" if tag in {"ti", "title"} else "tiab")
+        if tag in {"ti", "title", "tiab", "tw", "ad", "affl", "affiliation"}:
+            field = {"title": "ti", "affl": "ad", "affiliation": "ad"}.get(tag, tag)
+            return self.match_words(value, field)
         if tag in {"all", "all fields", ""}:
             return (self.match_words(value, "tiab") | self.match_author(value) | self.match(value, "doi")
                     | self.match(value, "pmid") | self.match(value, "ta"))
@@ -151,6 +155,10 @@ class PubmedIndex:
         return out
 
     def match_words(self, value: str, field: str) -> set[int]:
+        """Every word of `value` in the field; a trailing `*` matches any word it begins."""
+        if value.endswith("*") and len(stem := fold(value[:-1])) >= 4 and stem.isalnum():
+            table = self.fields[field]
+            return set().union(*(ids for w, ids in table.items() if w.startswith(stem)))
         ws = words(value)
         if not ws:
             return set()

@@ -2,7 +2,7 @@
 
 Layers (dbt's naming): raw/staging tables written by runs (`source_versions`,
 `claims_all`, `citation_mentions`, `citation_links`, `pubmed_record_versions`,
-`pubmed_records`, `fetch_log`, `grades`, `grade_reasons`, `quarantine`, `runs`,
+`pubmed_records`, `fetch_log`, `resolution_queries`, `grades`, `grade_reasons`, `quarantine`, `runs`,
 `run_issues`) and marts that reports and users read (`claim_grades`, `citations`,
 `reasons`, `latest_run`; for reports also `previous_run`, `source_texts`, `cited_records`,
 `claim_changes`, `newly_retracted`). docs/warehouse.md documents every one.
@@ -73,6 +73,8 @@ CREATE TABLE IF NOT EXISTS pubmed_records (
     raw_xml VARCHAR, fetched_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS fetch_log (run_id VARCHAR, pmid INTEGER, outcome VARCHAR, origin VARCHAR,
     cause VARCHAR);
+CREATE TABLE IF NOT EXISTS resolution_queries (run_id VARCHAR, seq INTEGER, kind VARCHAR, value VARCHAR,
+    step VARCHAR, term VARCHAR, count INTEGER, ids INTEGER[], outcome VARCHAR, error VARCHAR);
 CREATE TABLE IF NOT EXISTS grades (
     run_id VARCHAR, claim_id VARCHAR, certainty VARCHAR, status VARCHAR, pmids INTEGER[],
     reasons VARCHAR[], rubric_version VARCHAR, PRIMARY KEY (run_id, claim_id));

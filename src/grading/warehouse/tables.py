@@ -15,6 +15,7 @@ import pandas as pd
 from grading.documents.document import Document, LinkRow, citation_id
 from grading.documents.sources import SourceFailure
 from grading.models import Grade, PubmedRecord
+from grading.pubmed.resolve import QueryRecord
 from grading.pubmed.retrieval import Retrieval
 from grading.warehouse.database import RECORD_CHILD_TABLES
 from grading.warehouse.record_rows import author_label, child_frames, drop_failed_records, xml_sha
@@ -65,6 +66,14 @@ def link_frame(rows: Sequence[LinkRow], run_id: str) -> pd.DataFrame:
         for r in rows],
         columns=["run_id", "citation_id", "claim_id", "link", "resolution", "pmid", "method", "candidates",
                  "fetch_outcome", "detail", "link_method", "confidence"])
+
+
+def query_frame(queries: Sequence[QueryRecord], run_id: str) -> pd.DataFrame:
+    """resolution_queries: every query made while resolving, in order, with its answer."""
+    return pd.DataFrame([{
+        "run_id": run_id, "seq": i, "kind": q.kind, "value": q.value, "step": q.step, "term": q.term,
+        "count": q.count, "ids": list(q.ids), "outcome": q.outcome, "error": q.error} for i, q in enumerate(queries)],
+        columns=["run_id", "seq", "kind", "value", "step", "term", "count", "ids", "outcome", "error"])
 
 
 def record_row(r: PubmedRecord, ev: object, origin: str, fetched_at: datetime) -> dict[str, object]:
@@ -174,7 +183,7 @@ def run_frames(info: RunInfo, docs: Sequence[Document], failures: Sequence[Sourc
 
 # Columns that carry messages from services (causes, details, notes), never document text:
 # redacting document text would shift the offsets that point into it.
-MESSAGE_COLUMNS = {"fetch_log": ("cause",), "citation_links": ("detail",), "grade_reasons": ("explanation",),
+MESSAGE_COLUMNS = {"fetch_log": ("cause",), "resolution_queries": ("error",), "citation_links": ("detail",), "grade_reasons": ("explanation",),
                    "grades": ("reasons",), "run_issues": ("message",), "runs": ("note", "eutils_url"),
                    "quarantine": ("failure",)}
 
