@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from grading.engine.topic import terms
+from grading.engine.terms import terms
 from grading.settings import bundled_path
 
 PopulationKind = Literal["human", "animal", "cells", "unspecified"]

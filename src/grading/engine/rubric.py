@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from grading.engine.rules import REGISTRY
 from grading.errors import GradingError
 from grading.models import CERTAINTY_LEVELS
 
@@ -61,8 +62,6 @@ def load_rubric(path: Path) -> Rubric:
 
 
 def parse_rubric(data: dict, where: str = "rubric") -> Rubric:
-    from grading.engine.rules import REGISTRY  # the rule functions register themselves on import
-
     if unknown := set(data) - TOP_LEVEL:
         raise RubricError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     version = data.get("version")

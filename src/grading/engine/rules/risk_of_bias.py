@@ -1,0 +1,44 @@
+"""Risk of bias: what the abstract reports of randomisation, blinding, control and early stopping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from grading.engine.body import Body
+from grading.engine.rules.base import has, rule, span_reason, text_span
+from grading.models import Reason
+
+
+@rule("risk_of_bias.trial_conduct")
+def trial_conduct(body: Body) -> Iterable[Reason]:
+    trials = [lk for lk in body.best if lk.evidence.design in {"rct", "nonrandomized_trial"}]
+    if not trials:
+        return
+    if any(has(lk.evidence.randomized) and (has(lk.evidence.blinded) or has(lk.evidence.placebo)) for lk in trials):
+        return
+    lk = trials[0]
+    ev = lk.evidence
+    missing = [w for w, v in (("randomized", ev.randomized), ("blinded or placebo-controlled", ev.blinded or ev.placebo))
+               if not has(v)]
+    yield span_reason("risk_of_bias.trial_conduct", -1, f"trial not described as {' or '.join(missing)}", lk,
+                      text_span(ev.randomized) or ev.design_span)
+
+
+@rule("risk_of_bias.stopped_early")
+def stopped_early(body: Body) -> Iterable[Reason]:
+    for lk in body.best:
+        if has(lk.evidence.stopped_early):
+            yield span_reason("risk_of_bias.stopped_early", -1, "trial stopped early", lk,
+                              text_span(lk.evidence.stopped_early))
+            return
+
+
+@rule("risk_of_bias.no_control")
+def no_control(body: Body) -> Iterable[Reason]:
+    uncontrolled = [lk for lk in body.best if lk.evidence.design in {"nonrandomized_trial", "observational"}
+                    and not has(lk.evidence.controlled) and not has(lk.evidence.placebo)]
+    if uncontrolled and len(uncontrolled) == len(body.best):
+        yield span_reason("risk_of_bias.no_control", -1, "no control group described", uncontrolled[0],
+                          uncontrolled[0].evidence.design_span)
+
+

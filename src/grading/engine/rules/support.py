@@ -1,0 +1,1 @@
+"""Does the cited paper say it? (filled in below)"""
