@@ -52,6 +52,7 @@ class Body:
     reading: ClaimReading  # the claim's substance, population, outcome and figures
     excluded: set[int] = field(default_factory=set)  # pmids screened out (retracted, off-topic, …)
     ceiling: int | None = None  # a level the body cannot exceed (a review's own stated certainty)
+    findings: dict[int, list] = field(default_factory=dict)  # pmid -> [(rule id, support.Finding)] that set it aside
     reasons: list[Reason] = field(default_factory=list)
 
     @property

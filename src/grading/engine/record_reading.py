@@ -473,6 +473,8 @@ def read_design(record: PubmedRecord, scan: TextScan,
         if typed == "trial":
             span = randomized if isinstance(randomized, TextSpan) else None
             return ("rct" if randomized else "nonrandomized_trial"), "publication_type", span
+        if typed == "review" and (cue := systematic_review_cue(scan)):
+            return "systematic_review", "text", cue  # a Cochrane review is often typed "Review" only
         return cast(Design, typed), "publication_type", None
     if tagged := mesh_design(record):
         return tagged, "mesh", None
@@ -550,10 +552,33 @@ def sample_candidates(abstract: Text, population: str) -> Iterator[tuple[int, Sa
         yield parse_count(m["num"]), unit, span_of("abstract", abstract, m)
 
 
+def arm_total(abstract: Text, found: list[tuple[int, SampleUnit, TextSpan]]
+              ) -> tuple[int, SampleUnit, TextSpan] | None:
+    """Arms counted in one sentence ("ginkgo (n = 1545) or placebo (n = 1524)") add up to the total
+    randomised: the largest count alone would be one arm."""
+    by_sentence: dict[int, list[tuple[int, SampleUnit, TextSpan]]] = {}
+    ends = [m.end() for m in re.finditer(r"[.;]\s", abstract.raw)]
+    for c in found:
+        if c[2].text.lower().lstrip().startswith("n"):
+            key = sum(1 for e in ends if e <= c[2].start)
+            by_sentence.setdefault(key, []).append(c)
+    best = None
+    for arms in by_sentence.values():
+        if len(arms) >= 2 and len({a[1] for a in arms}) == 1:
+            total = sum(a[0] for a in arms)
+            first, last = arms[0][2], arms[-1][2]
+            span = TextSpan("abstract", first.start, last.end, abstract.raw[first.start:last.end])
+            if best is None or total > best[0]:
+                best = (total, arms[0][1], span)
+    return best
+
+
 def read_sample_size(abstract: Text,
                      population: str) -> tuple[int | None, TextSpan | None, SampleUnit | None]:
     """The enrolment figure: the largest count in the population's unit (people, else animals, else other)."""
     found = [c for c in sample_candidates(abstract, population) if c[0] > 0]
+    if arms := arm_total(abstract, found):
+        found.append(arms)
     preferred: SampleUnit = "animals" if population == "animal" else "participants"
     for unit in (preferred, "participants", "animals", "other"):
         counts = [c for c in found if c[1] == unit]
@@ -612,17 +637,57 @@ def conclusion_start(abstract: Text) -> int:
     return ends[-2] if len(ends) >= 2 else 0
 
 
+NEGATOR = re.compile(r"(?<!\w)(?:not|no|failed|fails|without|neither|nor|lack|lacking|lacks)(?!\w)")
+CLAUSE_BREAK = re.compile(r"[.;!?]\s|,\s(?:but|whereas|while|although|though)\s|\bbut\b")
+P_VALUE = re.compile(r"(?<!\w)p\s*(?P<op>[=<>≤≥]|&lt;)\s*(?P<num>0?\.\d+|1(?:\.0+)?)", re.IGNORECASE)
+
+
+def negated(low: str, start: int) -> bool:
+    """A positive cue under a negation earlier in its clause ("did not demonstrate that X was
+    beneficial", "lacking effective treatments"): it says no effect was found."""
+    breaks = [m.end() for m in CLAUSE_BREAK.finditer(low, max(0, start - 160), start)]
+    clause = low[breaks[-1] if breaks else max(0, start - 160):start]
+    return bool(NEGATOR.search(clause))
+
+
+def results_start(abstract: Text) -> int:
+    """Past the background and objective: where the methods or results begin (labelled abstracts)."""
+    m = re.search(r"(?:^|\s)(?:methods?|design|results?|main results|patients and methods|findings)(?: and \w+)?:\s",
+                  abstract.low)
+    return m.start() if m else 0
+
+
+def significance(abstract: Text, start: int) -> tuple[str | None, list[TextSpan]]:
+    """"null" when every p value reported from `start` on is 0.05 or more (the results found nothing
+    significant), None otherwise."""
+    found = list(P_VALUE.finditer(abstract.raw, start))
+    if not found:
+        return None, []
+    values = [(m["op"], float(m["num"])) for m in found]
+    if all(op in ("=", ">", "≥") and v >= 0.05 for op, v in values):
+        return "null", [span_of("abstract", abstract, m) for m in found[:3]]
+    return None, []
+
+
 def read_direction(abstract: Text) -> tuple[Direction, tuple[TextSpan, ...]]:
     """Effect found (positive), none (null), the opposite/harm (negative), or several (mixed).
 
-    Read in the conclusion first; if it has no cue, in the whole abstract."""
+    Read in the conclusion first; if it has no cue, in the methods and results (the background
+    speaks of other work), where only non-significant p values also mean no effect. A positive cue
+    under a negation in its clause counts as null."""
     cue = cues().direction
-    for start in (conclusion_start(abstract), 0):
+    for start in (conclusion_start(abstract), results_start(abstract)):
         found = {k: cue[k].hits(abstract, start) for k in ("positive", "null", "negative")}
+        negated_hits = [m for m in found["positive"] if negated(abstract.low, m.start())]
+        found["positive"] = [m for m in found["positive"] if m not in negated_hits]
+        found["null"] = sorted(found["null"] + negated_hits, key=lambda m: m.start())
         kinds = [k for k, v in found.items() if v]
         if kinds:
             direction = cast(Direction, kinds[0] if len(kinds) == 1 else "mixed")
             return direction, tuple(span_of("abstract", abstract, m) for k in kinds for m in found[k][:3])
+        kind, spans = significance(abstract, start)
+        if kind:
+            return cast(Direction, kind), tuple(spans)
     return "unknown", ()
 
 

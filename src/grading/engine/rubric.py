@@ -15,7 +15,7 @@ from grading.models import CERTAINTY_LEVELS
 DESIGNS = ("systematic_review", "rct", "nonrandomized_trial", "observational", "case_report", "animal",
            "in_vitro", "review", "opinion", "unknown")
 # The domains the engine runs, in order: screening first, then GRADE's, then the checks beyond it.
-DOMAINS = ("retraction", "identity", "relevance", "start", "risk_of_bias", "inconsistency", "indirectness",
+DOMAINS = ("retraction", "identity", "relevance", "support", "start", "risk_of_bias", "inconsistency", "indirectness",
            "imprecision", "publication_bias", "upgrade", "review", "numbers")
 THRESHOLDS = {  # name -> (lowest, highest) allowed
     "optimal_information_size": (1, 1_000_000),
@@ -23,6 +23,7 @@ THRESHOLDS = {  # name -> (lowest, highest) allowed
     "large_effect": (1.0, 1000.0),
     "very_large_effect": (1.0, 1000.0),
     "figure_not_found_change": (-2, 0),
+    "harms_information_size": (1, 10_000_000),
 }
 TOP_LEVEL = {"version", "unspecified_population_is_human", "start", "thresholds", "rules"}
 

@@ -19,7 +19,7 @@ from functools import cache
 from typing import Literal
 
 from grading.engine.claim_reading import ClaimReading, outcome_families, read_claim, vocabulary
-from grading.engine.terms import terms
+from grading.engine.terms import stem, stems, terms
 from grading.models import PubmedRecord
 
 
@@ -140,10 +140,11 @@ def match_record(reading: ClaimReading, record: PubmedRecord) -> Relevance:
     claim_families = outcome_families(reading.outcome.text) if reading.outcome else frozenset()
     text = f"{record.title or ''} {record.abstract_text}"
     record_families = outcome_families(text)
-    o_found = (specific & rterms) | (claim_families & record_families)
+    # morphology-tolerant: "prevention" in the record answers the claim's "preventing"
+    o_found = {t for t in specific if t in rterms or stem(t) in stems(rterms)} | (claim_families & record_families)
     # What else the claim asserts after its verb (a mechanism: "… by boosting prostacyclin"): a record
     # that studies it is on topic too, as indirect evidence for the outcome.
-    elsewhere = {t for t in reading.claim_terms - specific if len(t) > 3} & rterms
+    elsewhere = {t for t in reading.claim_terms - specific if len(t) > 3 and (t in rterms or stem(t) in stems(rterms))}
     outcome: bool | None
     mechanism_only = False
     if not specific and not claim_families:
@@ -156,7 +157,7 @@ def match_record(reading: ClaimReading, record: PubmedRecord) -> Relevance:
         outcome = False if record.abstract_text else None  # a title alone may not name the outcome
     o_span = find_span(record, term_pattern(specific & rterms)) if specific & rterms else None
     in_title = bool(specific & title_terms) or bool(claim_families & outcome_families(record.title or ""))
-    return Relevance(substance, found, span, outcome, frozenset(o_found), o_span, in_title,
+    return Relevance(substance, found, span, outcome, frozenset(o_found), o_span, in_title,  # type: ignore[arg-type]
                      relevance_explanation(reading, substance, found, outcome, o_found), mechanism_only)
 
 

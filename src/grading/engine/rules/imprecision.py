@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from grading.engine.body import Body
 from grading.engine.rules.base import rule, span_reason
+from grading.engine.support import words
 from grading.models import Reason
 
 
@@ -22,6 +23,17 @@ def imprecision(body: Body) -> Iterable[Reason]:
     size = f"{total} in all" if sized else "sample size not stated"
     if unknown and sized:
         size += f", {unknown} record(s) of unstated size counted as small"
+    harms = body.rubric.threshold("harms_information_size")
+    w = words()
+    if (w.subgroup.search(body.claim.text) or w.harms.search(body.claim.text)) and total < harms:
+        what = "no difference between subgroups" if w.subgroup.search(body.claim.text) else "a harm or tolerability"
+        if total < oim or w.subgroup.search(body.claim.text):
+            yield span_reason("imprecision.participants", -2, f"very imprecise for {what}: {size} (rare events or "
+                              f"subgroups need far more than {int(oim)})", anchor, span)
+        else:
+            yield span_reason("imprecision.participants", -1, f"imprecise for {what}: {size} (rare events need "
+                              f"more than {int(harms)})", anchor, span)
+        return
     if total < small or (single and (unknown or total < oim)):
         yield span_reason("imprecision.participants", -2, f"very imprecise: {size} (< {int(small)}, or one small study)",
                           anchor, span)

@@ -6,6 +6,9 @@ from collections.abc import Iterable
 
 from grading.engine.body import Body
 from grading.engine.rules.base import rule, span_reason
+from grading.engine.support import sentence_at, words
+from grading.engine.terms import stems, terms
+from grading.engine.topic import RecordSpan
 from grading.models import Reason
 
 
@@ -40,3 +43,26 @@ def inconsistency(body: Body) -> Iterable[Reason]:
                       odd.evidence.direction_spans[0] if odd.evidence.direction_spans else None)
 
 
+
+
+def main_clause(text: str) -> str:
+    """The claim before its first bracket: what it asserts, without the figures it quotes."""
+    return text.split("(", 1)[0]
+
+
+@rule("inconsistency.heterogeneity")
+def heterogeneity(body: Body) -> Iterable[Reason]:
+    """A systematic review reporting marked heterogeneity in a sentence about the claim's comparison
+    ("placebo-controlled trials showed marked heterogeneity"): −1."""
+    claim = stems(terms(main_clause(body.claim.text))) - stems(body.reading.substance_terms)
+    for lk in body.best:
+        if lk.evidence.design != "systematic_review":
+            continue
+        text = lk.record.abstract_text
+        for m in words().heterogeneity.finditer(text):
+            start, end, sentence = sentence_at(text, m.start())
+            if claim & stems(terms(sentence)):
+                yield span_reason("inconsistency.heterogeneity", -1,
+                                  f"PMID {lk.record.pmid} reports heterogeneity among its trials for this comparison",
+                                  lk, RecordSpan("abstract", start, end, sentence))
+                return

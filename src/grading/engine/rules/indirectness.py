@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from grading.engine.body import Body, LinkedEvidence
 from grading.engine.claim_reading import Mention, outcome_families, route_words, vocabulary
 from grading.engine.rules.base import claim_reason, rule, span_reason, text_span
+from grading.engine.support import words
 from grading.engine.terms import terms
 from grading.engine.topic import RecordSpan, specific_outcome_terms
 from grading.models import Reason
@@ -114,8 +115,8 @@ def indirect_outcome(body: Body) -> Iterable[Reason]:
     """A clinical claim (memory, recovery, pain) resting only on records that measured surrogates
     (a level, an mRNA, a receptor): −1. Records without an abstract cannot tell and are left alone."""
     reading = body.reading
-    if reading.outcome_kind != "clinical":
-        return
+    if reading.outcome_kind != "clinical" or reading.outcome is None:
+        return  # a study description ("… in patients recovering from X") states no outcome
     families = outcome_families(reading.outcome.text if reading.outcome else body.claim.text)
     specific = specific_outcome_terms(reading)
     v = vocabulary()
@@ -140,3 +141,18 @@ def indirect_outcome(body: Body) -> Iterable[Reason]:
                       f"the records report only surrogate outcomes", lk, span)
 
 
+
+
+@rule("indirectness.clinical_wording")
+def clinical_wording(body: Body) -> Iterable[Reason]:
+    """A claim worded as clinical ("clinically proven", "clinical studies show", "in patients") resting
+    only on animal or cell work: said, and two steps down unless the population rule already took them."""
+    m = words().clinical_wording.search(body.claim.text)
+    best = body.best
+    if not m or not best or any(lk.evidence.population not in NONHUMAN for lk in best):
+        return
+    already = any(r.rule_id == "indirectness.population" and r.change <= -2 for r in body.reasons)
+    kind = "animal" if best[0].evidence.population == "animal" else "in vitro / cell"
+    yield claim_reason("indirectness.clinical_wording", 0 if already else -2,
+                       f"clinical wording ({m.group(0)!r}) for {kind} evidence", Mention(m.start(), m.end(), m.group(0)),
+                       best[0].record.pmid)

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from grading.engine.body import Body
 from grading.engine.rules.base import ascii_fold, rule, span_reason
+from grading.engine.support import sentence_at, words
+from grading.engine.topic import RecordSpan
 from grading.models import Reason
 
 
@@ -32,3 +34,20 @@ def small_studies(body: Body) -> Iterable[Reason]:
         yield span_reason("publication_bias.small_studies", -1, f"likely: only small studies (each < {int(small)})")
 
 
+
+
+@rule("publication_bias.small_study_effects")
+def small_study_effects(body: Body) -> Iterable[Reason]:
+    """A systematic review whose abstract reports small-study effects or effects that depend on the
+    trials' origin ("smaller trials … more favourable", "country of origin"): −1, "likely"."""
+    if any(r.rule_id.startswith("publication_bias.") and r.change < 0 for r in body.reasons):
+        return
+    for lk in body.best:
+        if lk.evidence.design != "systematic_review":
+            continue
+        if m := words().small_study_effects.search(lk.record.abstract_text):
+            start, end, sentence = sentence_at(lk.record.abstract_text, m.start())
+            yield span_reason("publication_bias.small_study_effects", -1,
+                              f"likely: PMID {lk.record.pmid} reports effects that depend on trial size or origin",
+                              lk, RecordSpan("abstract", start, end, sentence))
+            return

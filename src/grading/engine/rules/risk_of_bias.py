@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from grading.engine.body import Body
 from grading.engine.rules.base import has, rule, span_reason, text_span
+from grading.engine.support import sentence_at, words
 from grading.models import Reason
 
 
@@ -26,19 +27,28 @@ def trial_conduct(body: Body) -> Iterable[Reason]:
 
 @rule("risk_of_bias.stopped_early")
 def stopped_early(body: Body) -> Iterable[Reason]:
+    """A trial stopped early for benefit overestimates the effect (GRADE): −1. Stopped for harm
+    (a safety signal) or futility, the estimate of benefit is not inflated: said, no change."""
     for lk in body.best:
         if has(lk.evidence.stopped_early):
-            yield span_reason("risk_of_bias.stopped_early", -1, "trial stopped early", lk,
-                              text_span(lk.evidence.stopped_early))
+            span = text_span(lk.evidence.stopped_early)
+            if span is not None and span.where == "abstract" and words().harm_stop.search(sentence_at(lk.record.abstract_text,
+                                                                                              span.start)[2]):
+                yield span_reason("risk_of_bias.stopped_early", 0,
+                                  "trial stopped early for harm or futility: no inflated benefit", lk, span)
+                return
+            yield span_reason("risk_of_bias.stopped_early", -1, "trial stopped early", lk, span)
             return
 
 
 @rule("risk_of_bias.no_control")
 def no_control(body: Body) -> Iterable[Reason]:
-    uncontrolled = [lk for lk in body.best if lk.evidence.design in {"nonrandomized_trial", "observational"}
+    """A single-arm (uncontrolled, open-label) trial: before-after change with no comparison (−1).
+    Observational designs already start low for lack of randomization: not rated down again here."""
+    uncontrolled = [lk for lk in body.best if lk.evidence.design == "nonrandomized_trial"
                     and not has(lk.evidence.controlled) and not has(lk.evidence.placebo)]
     if uncontrolled and len(uncontrolled) == len(body.best):
-        yield span_reason("risk_of_bias.no_control", -1, "no control group described", uncontrolled[0],
-                          uncontrolled[0].evidence.design_span)
+        yield span_reason("risk_of_bias.no_control", -1, "uncontrolled trial: no control group described",
+                          uncontrolled[0], uncontrolled[0].evidence.design_span)
 
 

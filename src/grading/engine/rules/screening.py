@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from grading.engine.body import Body, LinkedEvidence
 from grading.engine.rules.base import ascii_fold, claim_reason, rule, span_reason
+from grading.engine.support import Finding
 from grading.engine.terms import terms
 from grading.engine.topic import match_record, match_topic, record_terms
 from grading.models import Reason
@@ -66,6 +68,18 @@ def relevance_off_topic(body: Body) -> Iterable[Reason]:
         rel = match_record(reading, link.record)
         if rel.substance is False and any(match_record_terms(m.text, link) for m in reading.substances[1:]):
             continue  # about another substance the claim also names ("like X, Y …")
+        if rel.substance is False and body.subjects and body.subjects & record_terms(link.record) \
+                and not (reading.substance_terms & body.subjects):
+            # the claim's agent is a description ("the herb", "these new studies"), the page is about
+            # the record's substance: judge the outcome only
+            rel = replace(rel, substance=None)
+        if rel.substance is not False and rel.outcome is False:
+            finding = Finding("not mentioned", "outcome", f"PMID {link.record.pmid}: {rel.explanation}")
+            body.findings.setdefault(link.record.pmid, []).append(("support.outcome", finding))
+            body.excluded.add(link.record.pmid)
+            yield claim_reason("support.outcome", 0, f"not mentioned: {finding.explanation}", reading.outcome,
+                               link.record.pmid, domain="support")
+            continue
         if not rel.on_topic:
             body.excluded.add(link.record.pmid)
             where = reading.substances[0] if rel.substance is False and reading.substances else reading.outcome
