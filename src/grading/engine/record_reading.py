@@ -638,15 +638,15 @@ def conclusion_start(abstract: Text) -> int:
 
 
 NEGATOR = re.compile(r"(?<!\w)(?:not|no|failed|fails|without|neither|nor|lack|lacking|lacks)(?!\w)")
-CLAUSE_BREAK = re.compile(r"[.;!?]\s|,\s(?:but|whereas|while|although|though)\s|\bbut\b")
+CLAUSE_BREAK = re.compile(r"[.;!?]\s|,\s(?:but|whereas|while|although|though|however)\s|\bbut\b|[a-z ]{4,}:\s")
 P_VALUE = re.compile(r"(?<!\w)p\s*(?P<op>[=<>≤≥]|&lt;)\s*(?P<num>0?\.\d+|1(?:\.0+)?)", re.IGNORECASE)
 
 
 def negated(low: str, start: int) -> bool:
     """A positive cue under a negation earlier in its clause ("did not demonstrate that X was
     beneficial", "lacking effective treatments"): it says no effect was found."""
-    breaks = [m.end() for m in CLAUSE_BREAK.finditer(low, max(0, start - 160), start)]
-    clause = low[breaks[-1] if breaks else max(0, start - 160):start]
+    breaks = [m.end() for m in CLAUSE_BREAK.finditer(low, max(0, start - 80), start)]
+    clause = low[breaks[-1] if breaks else max(0, start - 80):start]
     return bool(NEGATOR.search(clause))
 
 

@@ -54,6 +54,7 @@ class SupportWords:
     small_study_effects: re.Pattern[str]
     heterogeneity: re.Pattern[str]
     harm_stop: re.Pattern[str]
+    generalisation: re.Pattern[str]
     numbers: dict[str, int]
 
 
@@ -80,7 +81,7 @@ def words() -> SupportWords:
         human_scope=any_of(s["human_scope"]), clinical_wording=any_of(s["clinical_wording"]),
         harms=any_of(s["harms"]), subgroup=any_of(s["subgroup"]),
         small_study_effects=any_of(s["small_study_effects"]), heterogeneity=any_of(s["heterogeneity"]),
-        harm_stop=any_of(s["harm_stop"]),
+        harm_stop=any_of(s["harm_stop"]), generalisation=any_of(s["generalisation"]),
         numbers=dict(v["numbers"]),
     )
 
@@ -243,8 +244,11 @@ def check_study_counts(claim_text: str, record: PubmedRecord) -> Finding | None:
     if not claimed or not theirs:
         return None
     present = numbers_in(record.abstract_text)
-    missing = [phrase for n, phrase in claimed if n not in present]
+    missing = [(n, phrase) for n, phrase in claimed if n not in present]
+    if len(missing) == len(claimed) and sum(n for n, _ in missing) in present:
+        return None  # a split of a total the abstract gives, into parts it does not give: a detail
     if missing:
+        missing = [phrase for _, phrase in missing]  # type: ignore[misc]
         given = ", ".join(p for _, p in theirs[:5])
         m = words().study_count.search(record.abstract_text)
         return found_at(record, m, "contradicts", "figure",
@@ -267,9 +271,30 @@ def check_population(reading: ClaimReading, claim_text: str, ev: RecordEvidence,
     return None
 
 
-def check_direction(reading: ClaimReading, ev: RecordEvidence, record: PubmedRecord) -> Finding | None:
-    """The claim asserts an effect; the record's conclusion found none, or the opposite."""
-    if reading.direction != "effect" or ev.direction not in ("null", "negative"):
+CLAIM_NEGATION = re.compile(r"(?<!\w)(?:not|no|never|neither|nor|failed|fails|dispels?|without|ineffective)(?!\w)",
+                            re.IGNORECASE)
+
+
+def reports_outcome(reading: ClaimReading, record: PubmedRecord) -> bool:
+    """Some abstract sentence names the claim's outcome with an unnegated change ("IGF-1 increased
+    by 51 ng/ml"): the record found the claim's effect, whatever its conclusion says of others."""
+    wanted = stems(reading.outcome_terms) if reading.outcome else frozenset()
+    if not wanted:
+        return False
+    change = words().change_words
+    for _, _, s in sentences(record.abstract_text):
+        low = s.lower()
+        if wanted & stems(terms(s)) and set(re.findall(r"[a-z-]+", low)) & change and not CLAIM_NEGATION.search(low):
+            return True
+    return False
+
+
+def check_direction(reading: ClaimReading, claim_text: str, ev: RecordEvidence, record: PubmedRecord) -> Finding | None:
+    """The claim asserts an effect; the record's conclusion found none, or the opposite. A claim that
+    itself denies the effect ("was not found to improve", "dispel the notion that") agrees with it."""
+    if reading.direction != "effect" or ev.direction not in ("null", "negative") or CLAIM_NEGATION.search(claim_text):
+        return None
+    if reports_outcome(reading, record):
         return None
     said = "no effect" if ev.direction == "null" else "the opposite effect or harm"
     span = ev.direction_spans[0] if ev.direction_spans else None

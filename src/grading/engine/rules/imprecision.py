@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from grading.engine.body import Body
 from grading.engine.rules.base import rule, span_reason
 from grading.engine.support import words
 from grading.models import Reason
+
+LEAD_CLAUSE = re.compile(r"^\s*(?:given|because|since|as|with|despite)\b[^,]*,", re.IGNORECASE)
 
 
 @rule("imprecision.participants")
@@ -25,7 +28,8 @@ def imprecision(body: Body) -> Iterable[Reason]:
         size += f", {unknown} record(s) of unstated size counted as small"
     harms = body.rubric.threshold("harms_information_size")
     w = words()
-    if (w.subgroup.search(body.claim.text) or w.harms.search(body.claim.text)) and total < harms:
+    main = LEAD_CLAUSE.sub("", body.claim.text)  # "Given the low risk of adverse effects, …" asserts no harm
+    if (w.subgroup.search(main) or w.harms.search(main)) and total < harms:
         what = "no difference between subgroups" if w.subgroup.search(body.claim.text) else "a harm or tolerability"
         if total < oim or w.subgroup.search(body.claim.text):
             yield span_reason("imprecision.participants", -2, f"very imprecise for {what}: {size} (rare events or "

@@ -156,3 +156,14 @@ def clinical_wording(body: Body) -> Iterable[Reason]:
     yield claim_reason("indirectness.clinical_wording", 0 if already else -2,
                        f"clinical wording ({m.group(0)!r}) for {kind} evidence", Mention(m.start(), m.end(), m.group(0)),
                        best[0].record.pmid)
+
+
+@rule("indirectness.generalisation")
+def generalisation(body: Body) -> Iterable[Reason]:
+    """A claim that extends the finding beyond the people and products studied ("may be widely
+    applicable", "for everyone"): −1 for indirectness of population."""
+    m = words().generalisation.search(body.claim.text)
+    if m and body.best:
+        yield claim_reason("indirectness.generalisation", -1,
+                           f"the claim extends the finding beyond those studied ({m.group(0)!r})",
+                           Mention(m.start(), m.end(), m.group(0)), body.best[0].record.pmid)

@@ -62,7 +62,7 @@ def population(body: Body) -> Iterable[Reason]:
 def direction(body: Body) -> Iterable[Reason]:
     """A claim of an effect is contradicted by a record whose conclusion found none or the opposite."""
     yield from each_record(body, "support.direction",
-                           lambda lk: support.check_direction(body.reading, lk.evidence, lk.record))
+                           lambda lk: support.check_direction(body.reading, body.claim.text, lk.evidence, lk.record))
 
 
 @rule("support.figures")
