@@ -53,6 +53,7 @@ class Body:
     excluded: set[int] = field(default_factory=set)  # pmids screened out (retracted, off-topic, …)
     ceiling: int | None = None  # a level the body cannot exceed (a review's own stated certainty)
     findings: dict[int, list] = field(default_factory=dict)  # pmid -> [(rule id, support.Finding)] that set it aside
+    labels: dict[int, list] = field(default_factory=dict)  # pmid -> [(rule id, support.Finding)] kept in the body
     reasons: list[Reason] = field(default_factory=list)
 
     @property

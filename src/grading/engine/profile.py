@@ -85,7 +85,7 @@ def support_checks(body: Body, status: str) -> tuple[SupportCheck, ...]:
             out.append(SupportCheck(pmid, "wrong paper", ("identity" if wrong.rule_id.startswith("identity") else "subject",),
                                     wrong.explanation))
             continue
-        findings = body.findings.get(pmid, [])
+        findings = body.findings.get(pmid, []) or body.labels.get(pmid, [])
         if findings:
             _, f = min(findings, key=lambda x: FATAL.index(x[1].label) if x[1].label in FATAL else 9)
             where = f.where if f.where in ("abstract", "title") else "none"

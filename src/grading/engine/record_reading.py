@@ -645,8 +645,8 @@ P_VALUE = re.compile(r"(?<!\w)p\s*(?P<op>[=<>≤≥]|&lt;)\s*(?P<num>0?\.\d+|1(?
 def negated(low: str, start: int) -> bool:
     """A positive cue under a negation earlier in its clause ("did not demonstrate that X was
     beneficial", "lacking effective treatments"): it says no effect was found."""
-    breaks = [m.end() for m in CLAUSE_BREAK.finditer(low, max(0, start - 80), start)]
-    clause = low[breaks[-1] if breaks else max(0, start - 80):start]
+    breaks = [m.end() for m in CLAUSE_BREAK.finditer(low, max(0, start - 160), start)]
+    clause = low[breaks[-1] if breaks else max(0, start - 160):start]
     return bool(NEGATOR.search(clause))
 
 

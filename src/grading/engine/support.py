@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from grading.engine.claim_reading import ClaimReading, Figure, find_figure
-from grading.engine.record_reading import RecordEvidence, vocabulary
+from grading.engine.record_reading import RecordEvidence, prepare, results_start, vocabulary
 from grading.engine.terms import stems, terms
 from grading.models import PubmedRecord
 
@@ -102,10 +102,14 @@ def sentences(text: str) -> list[tuple[int, int, str]]:
 
 
 def sentence_at(text: str, pos: int) -> tuple[int, int, str]:
+    """The sentence holding `pos` (or the last one starting before it)."""
+    found = (0, len(text), text.strip())
     for start, end, s in sentences(text):
-        if start <= pos < end:
-            return start, end, s
-    return pos, pos, ""
+        if start > pos:
+            break
+        found = (start, end, s)
+    start, end, s = found
+    return start, start + len(s), s
 
 
 def best_sentence(claim_text: str, record: PubmedRecord) -> tuple[int, int, str] | None:
@@ -282,8 +286,11 @@ def reports_outcome(reading: ClaimReading, record: PubmedRecord) -> bool:
     if not wanted:
         return False
     change = words().change_words
-    for _, _, s in sentences(record.abstract_text):
+    findings_from = results_start(prepare(record.abstract_text))  # the background reports others' work
+    for start, _, s in sentences(record.abstract_text):
         low = s.lower()
+        if start < findings_from:
+            continue
         if wanted & stems(terms(s)) and set(re.findall(r"[a-z-]+", low)) & change and not CLAIM_NEGATION.search(low):
             return True
     return False

@@ -12,20 +12,6 @@ from grading.engine.topic import RecordSpan
 from grading.models import Reason
 
 
-@rule("inconsistency.contradicts_claim")
-def contradicts_claim(body: Body) -> Iterable[Reason]:
-    """The claim asserts an effect; the best records found none, or the opposite (−2)."""
-    if body.reading.direction != "effect":
-        return
-    best = [lk for lk in body.best if lk.evidence.direction != "unknown"]
-    if best and all(lk.evidence.direction in {"null", "negative"} for lk in best):
-        lk = best[0]
-        said = "no effect" if lk.evidence.direction == "null" else "the opposite effect or harm"
-        yield span_reason("inconsistency.contradicts_claim", -2,
-                          f"the claim asserts an effect; PMID {lk.record.pmid} reports {said}", lk,
-                          lk.evidence.direction_spans[0] if lk.evidence.direction_spans else None)
-
-
 @rule("inconsistency.directions")
 def inconsistency(body: Body) -> Iterable[Reason]:
     usable = body.usable
@@ -35,8 +21,6 @@ def inconsistency(body: Body) -> Iterable[Reason]:
     directions = {lk.evidence.direction for lk in usable} - {"unknown"}
     if len(directions) <= 1 and "mixed" not in directions:
         return
-    if any(r.rule_id == "inconsistency.contradicts_claim" for r in body.reasons):
-        return  # already rated down for the best records contradicting the claim
     odd = next((lk for lk in usable if lk.evidence.direction in {"null", "negative", "mixed"}), usable[0])
     yield span_reason("inconsistency.directions", -1,
                       f"linked records point in different directions ({', '.join(sorted(directions))})", odd,

@@ -60,9 +60,21 @@ def population(body: Body) -> Iterable[Reason]:
 
 @rule("support.direction")
 def direction(body: Body) -> Iterable[Reason]:
-    """A claim of an effect is contradicted by a record whose conclusion found none or the opposite."""
-    yield from each_record(body, "support.direction",
-                           lambda lk: support.check_direction(body.reading, body.claim.text, lk.evidence, lk.record))
+    """A claim of an effect is contradicted by records whose conclusion found none or the opposite.
+    When every record does, the claim is not supported; when only some do, each is labelled
+    `contradicts` but stays in the body, and inconsistency rates the disagreement."""
+    usable = body.usable
+    found = [(lk, f) for lk in usable
+             if (f := support.check_direction(body.reading, body.claim.text, lk.evidence, lk.record)) is not None]
+    if found and len(found) == len(usable):
+        for lk, f in found:
+            yield set_aside(body, lk, "support.direction", f)
+        return
+    for lk, f in found:
+        body.labels.setdefault(lk.record.pmid, []).append(("support.direction", f))
+        yield Reason("support.direction", "support", 0, f"{f.label}: {f.explanation} (other records support it)",
+                     lk.record.pmid, f.where if f.where in ("abstract", "title") else "none",  # type: ignore[arg-type]
+                     f.start, f.end, f.text or None)
 
 
 @rule("support.figures")
