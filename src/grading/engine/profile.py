@@ -43,7 +43,7 @@ def domain_judgements(body: Body) -> tuple[DomainJudgement, ...]:
             lead = min(down, key=lambda r: r.change)
             why = "; ".join(r.explanation for r in down)
             out.append(judged(domain, judgement_of(change), change, why, lead))
-        elif domain == "inconsistency" and len(body.usable) < 2:
+        elif domain == "inconsistency" and len(body.usable) < 2 and body.usable[0].evidence.design != "systematic_review":
             out.append(DomainJudgement(domain, "not assessed", 0, "one record: consistency cannot be judged"))
         elif fired and fired[0].change == 0 and fired[0].explanation.startswith(("the claim is", "not assessable")):
             out.append(judged(domain, "not serious", 0, fired[0].explanation, fired[0]))

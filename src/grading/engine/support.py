@@ -88,7 +88,7 @@ def words() -> SupportWords:
 
 # --- sentences ----------------------------------------------------------------------------------
 
-SENTENCE = re.compile(r"[^.!?]+(?:[.!?](?!\d)|$)")
+SENTENCE = re.compile(r"(?:[^.!?]|[.!?](?=\d))+(?:[.!?]+|$)")  # "51.4" does not end a sentence
 
 
 def sentences(text: str) -> list[tuple[int, int, str]]:
@@ -282,7 +282,8 @@ CLAIM_NEGATION = re.compile(r"(?<!\w)(?:not|no|never|neither|nor|failed|fails|di
 def reports_outcome(reading: ClaimReading, record: PubmedRecord) -> bool:
     """Some abstract sentence names the claim's outcome with an unnegated change ("IGF-1 increased
     by 51 ng/ml"): the record found the claim's effect, whatever its conclusion says of others."""
-    wanted = stems(reading.outcome_terms) if reading.outcome else frozenset()
+    # the outcome after the verb; in a passive claim ("IGF-1 levels were increased") the words before it
+    wanted = stems(reading.outcome_terms) or stems(terms(" ".join(m.text for m in reading.substances)))
     if not wanted:
         return False
     change = words().change_words

@@ -38,10 +38,11 @@ def main_clause(text: str) -> str:
 def heterogeneity(body: Body) -> Iterable[Reason]:
     """A systematic review reporting marked heterogeneity in a sentence about the claim's comparison
     ("placebo-controlled trials showed marked heterogeneity"): −1."""
-    claim = stems(terms(main_clause(body.claim.text))) - stems(body.reading.substance_terms)
     for lk in body.best:
         if lk.evidence.design != "systematic_review":
             continue
+        # what the claim compares, less what the review is about (its title: substance and condition)
+        claim = stems(terms(main_clause(body.claim.text))) - stems(terms(lk.record.title))
         text = lk.record.abstract_text
         for m in words().heterogeneity.finditer(text):
             start, end, sentence = sentence_at(text, m.start())
