@@ -8,13 +8,24 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from grading.models import Certainty, ClaimStatus, ClaimType, Population
+from grading.models import (
+    GRADE_DOMAINS,
+    UPGRADES,
+    Certainty,
+    ClaimStatus,
+    ClaimType,
+    Judgement,
+    Population,
+    SupportLabel,
+)
 
 # Enumerations come from the domain models' Literals: one definition each.
 CLAIM_TYPES = list(get_args(ClaimType))
 POPULATIONS = list(get_args(Population))
 CERTAINTIES = list(get_args(Certainty))
 STATUSES = list(get_args(ClaimStatus))
+SUPPORT_LABELS = list(get_args(SupportLabel))
+JUDGEMENTS = list(get_args(Judgement))
 CITATION_KINDS = ["pmid", "pmcid", "doi", "author_list", "author_year", "journal_ref", "url"]
 RESOLUTION_STATUSES = ["resolved", "ambiguous", "not_found", "unavailable", "not_scholarly"]
 FETCH_OUTCOMES = ["fetched", "not_found", "unavailable"]
@@ -218,6 +229,37 @@ class GradeReasonSchema(_Strict):
     span_text: Series[str] = pa.Field(nullable=True)
 
 
+class ClaimSupportSchema(_Strict):
+    """claim_support: one row per (run, claim, linked record): does the record say what the claim says?"""
+
+    run_id: Series[str]
+    claim_id: Series[str]
+    pmid: Series[int]
+    label: Series[str] = pa.Field(isin=SUPPORT_LABELS)
+    aspects: Series[object]
+    explanation: Series[str] = pa.Field(str_length={"min_value": 1})
+    span_in: Series[str] = pa.Field(isin=["abstract", "title", "none"])
+    span_start: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    span_end: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    span_text: Series[str] = pa.Field(nullable=True)
+
+
+class GradeDomainSchema(_Strict):
+    """grade_domains: one row per (run, graded claim, GRADE domain or upgrade)."""
+
+    run_id: Series[str]
+    claim_id: Series[str]
+    domain: Series[str] = pa.Field(isin=[*GRADE_DOMAINS, *(f"upgrade.{u}" for u in UPGRADES)])
+    judgement: Series[str] = pa.Field(isin=[*JUDGEMENTS, "none", "+1", "+2"])
+    change: Series[int] = pa.Field(ge=-2, le=2)
+    explanation: Series[str] = pa.Field(str_length={"min_value": 1})
+    pmid: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+    span_in: Series[str] = pa.Field(isin=SPAN_PLACES)
+    span_start: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    span_end: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    span_text: Series[str] = pa.Field(nullable=True)
+
+
 class QuarantineSchema(_Strict):
     """quarantine: one row per (run, table, failed row): the check that failed and the raw row."""
 
@@ -242,6 +284,8 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "fetch_log": FetchLogSchema,
     "grades": GradeSchema,
     "grade_reasons": GradeReasonSchema,
+    "claim_support": ClaimSupportSchema,
+    "grade_domains": GradeDomainSchema,
     "quarantine": QuarantineSchema,
 }
 
