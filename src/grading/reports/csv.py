@@ -31,7 +31,7 @@ class Export:
 
 
 CLAIM_COLUMNS = ("source", "claim_id", "char_start", "char_end", "claim_type", "population", "certainty", "status",
-                 "verdict", "pmids", "claim_text", "reasons", "rubric_version", "run_id")
+                 "pmids", "claim_text", "reasons", "rubric_version", "run_id", "verdict")
 CITATION_COLUMNS = ("source", "claim_id", "citation_id", "char_start", "char_end", "footnote", "in_reference_list",
                     "raw", "kind", "value", "link", "resolution", "method", "pmid", "candidates", "fetch_outcome",
                     "detail", "run_id")
