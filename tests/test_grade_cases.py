@@ -76,8 +76,9 @@ def test_case(case: dict) -> None:
     if grade.status == "graded":  # every GRADE domain judged, with its reason
         assert [d.domain for d in grade.domains][:5] == list(GRADE_DOMAINS)
         assert all(d.explanation.strip() for d in grade.domains)
-        for domain, _ in case.get("domains", {}).items():
-            assert {d.domain: d.judgement for d in grade.domains}[domain] == case["domains"][domain], grade.domains
+        judged = {d.domain: d.judgement for d in grade.domains}
+        for domain, judgement in case.get("domains", {}).items():
+            assert judged[domain] == judgement, grade.domains
     else:
         assert grade.domains == ()
     for reason in grade.reasons:

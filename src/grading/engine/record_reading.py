@@ -242,7 +242,8 @@ def cues() -> Cues:
             rf"(?:an? )?[\w'-]+(?:,? [\w'-]+){{0,5}}?"
             rf"(?=\s*(?:[,.;:()]|$)|\s(?:{alternation(pop['group_ends'])})\b)"),
         count=re.compile(rf"(?<![\w.,/±=<>+-]){count}{between}\s+(?:{unit_groups})(?!\w)"),
-        n_equals=re.compile(r"(?<!\w)[nN]\s*=\s*(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?![.,]?\d)(?!\s*%)"),
+        n_equals=re.compile(  # "n = 1,203", "n = 13 671" (a space or thin space between thousands)
+            r"(?<!\w)[nN]\s*=\s*(?P<num>\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u2009\u202f]\d{3})+(?!\d)|\d+)(?![.,]?\d)(?!\s*%)"),
         fold=re.compile(rf"(?<![\w.,])(?P<num>\d+(?:\.\d+)?|{number_word})\s*[-–‐]?\s*fold"
                         rf"(?:\s+(?:{alternation(v['effects']['fold_nouns'])}))?(?!\w)"),
         percent=re.compile(r"(?:(?<![\w.%)])(?P<sign>[+\-−–])(?=\d))?(?<![\w.])(?P<num>\d+(?:\.\d+)?)\s*"
@@ -528,7 +529,7 @@ def read_human_group(scan: TextScan) -> tuple[str | None, TextSpan | None]:
 def parse_count(text: str) -> int:
     """ "1,203" -> 1203, "eleven" -> 11, "twenty-four" -> 24, "one hundred and twelve" -> 112."""
     if text[0].isdigit():
-        return int(text.replace(",", ""))
+        return int(re.sub(r"[,\s\u2009\u202f]", "", text))
     words = cues().number_words
     hundreds, _, rest = text.lower().partition(" hundred")
     if rest or text.lower().endswith(" hundred"):

@@ -113,14 +113,16 @@ def sentence_at(text: str, pos: int) -> tuple[int, int, str]:
 
 
 def best_sentence(claim_text: str, record: PubmedRecord) -> tuple[int, int, str] | None:
-    """The abstract sentence sharing the most word stems with the claim: what the label rests on."""
+    """The abstract sentence sharing the most word stems with the claim, among the results and
+    conclusions (the background reports others' work): what the label rests on."""
     wanted = stems(terms(claim_text))
-    scored = [(len(wanted & stems(terms(s))), -start, start, end, s)
+    findings_from = results_start(prepare(record.abstract_text))
+    scored = [(start >= findings_from, len(wanted & stems(terms(s))), -start, start, end, s)
               for start, end, s in sentences(record.abstract_text)]
-    scored = [x for x in scored if x[0] > 0]
+    scored = [x for x in scored if x[1] > 0]
     if not scored:
         return None
-    _, _, start, end, s = max(scored)
+    _, _, _, start, end, s = max(scored)
     return start, end, s
 
 

@@ -12,7 +12,10 @@ from grading.models import Reason
 
 @rule("risk_of_bias.trial_conduct")
 def trial_conduct(body: Body) -> Iterable[Reason]:
-    trials = [lk for lk in body.best if lk.evidence.design in {"rct", "nonrandomized_trial"}]
+    """A trial not described as randomized, or neither blinded nor placebo-controlled (−1). A
+    single-arm trial is left to `no_control`: without a comparator, blinding is moot."""
+    trials = [lk for lk in body.best if lk.evidence.design == "rct" or (
+        lk.evidence.design == "nonrandomized_trial" and (has(lk.evidence.controlled) or has(lk.evidence.placebo)))]
     if not trials:
         return
     if any(has(lk.evidence.randomized) and (has(lk.evidence.blinded) or has(lk.evidence.placebo)) for lk in trials):
