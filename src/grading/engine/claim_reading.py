@@ -101,6 +101,7 @@ class Vocabulary:
     healthy: re.Pattern[str]
     patients: re.Pattern[str]
     no_effect: re.Pattern[str]
+    effect_nouns: re.Pattern[str]
     species: re.Pattern[str]  # one named group per species
     species_names: dict[str, str]
     animal_words: re.Pattern[str]
@@ -135,6 +136,7 @@ def vocabulary() -> Vocabulary:
         healthy=words_pattern(reading["population"]["healthy"]),
         patients=words_pattern(reading["population"]["patients"]),
         no_effect=words_pattern(reading["direction"]["no_effect"]),
+        effect_nouns=words_pattern(reading["direction"]["effect_nouns"]),
         species=re.compile(rf"(?<![\w-])(?:{species_re})(?![\w])", re.IGNORECASE),
         species_names=names,
         animal_words=words_pattern(["animals?", "animal models?", "preclinical", "pre-clinical", "in vivo"]),
@@ -316,6 +318,8 @@ def read_direction(text: str, verb: re.Match[str] | None) -> tuple[ClaimDirectio
         return "no_effect", mention(text, m)
     if verb is not None:
         return "effect", mention(text, verb)
+    if m := vocabulary().effect_nouns.search(text):  # "GI motility effects independent of X"
+        return "effect", mention(text, m)
     return "unknown", None
 
 
