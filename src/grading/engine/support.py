@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from functools import cache
 
 from grading.engine.claim_reading import ClaimReading, Figure, find_figure
-from grading.engine.record_reading import RecordEvidence, prepare, results_start, vocabulary
+from grading.engine.record_findings import results_start
+from grading.engine.record_reading import RecordEvidence
+from grading.engine.record_text import prepare, vocabulary
 from grading.engine.terms import stems, terms
 from grading.models import PubmedRecord
 
