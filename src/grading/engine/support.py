@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from grading.engine.claim_reading import ClaimReading, Figure, find_figure
+from grading.engine.claim_reading import ClaimReading, Figure
+from grading.engine.figures import find_figure
 from grading.engine.record_findings import results_start
 from grading.engine.record_reading import RecordEvidence
 from grading.engine.record_text import prepare, vocabulary

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from grading.engine.body import Body
-from grading.engine.claim_reading import find_figure
+from grading.engine.figures import find_figure
 from grading.engine.rules.base import claim_reason, rule, span_reason
 from grading.engine.topic import RecordSpan
 from grading.models import Reason
