@@ -115,11 +115,15 @@ def sentence_at(text: str, pos: int) -> tuple[int, int, str]:
     return start, start + len(s), s
 
 
+FINDINGS_LABEL = re.compile(r"(?:^|\s)(?:RESULTS?|MAIN RESULTS|FINDINGS|Results?|Findings):\s")
+
+
 def best_sentence(claim_text: str, record: PubmedRecord) -> tuple[int, int, str] | None:
     """The abstract sentence sharing the most word stems with the claim, among the results and
     conclusions (the background reports others' work): what the label rests on."""
     wanted = stems(terms(claim_text))
-    findings_from = results_start(prepare(record.abstract_text))
+    labelled = FINDINGS_LABEL.search(record.abstract_text)
+    findings_from = labelled.start() if labelled else results_start(prepare(record.abstract_text))
     scored = [(start >= findings_from, len(wanted & stems(terms(s))), -start, start, end, s)
               for start, end, s in sentences(record.abstract_text)]
     scored = [x for x in scored if x[1] > 0]
