@@ -9,7 +9,18 @@ import pandera.pandas as pa
 from grading.schemas.base import HEX64, MAX_PMID, _Strict
 from pandera.typing import Series
 
-from grading.models import Certainty, CitationKind, ClaimStatus, ClaimType, LinkMethod, Population
+from grading.models import (
+    GRADE_DOMAINS,
+    UPGRADES,
+    Certainty,
+    CitationKind,
+    ClaimStatus,
+    ClaimType,
+    Judgement,
+    LinkMethod,
+    Population,
+    SupportLabel,
+)
 
 # Enumerations come from the domain models' Literals: one definition each.
 CLAIM_TYPES = list(get_args(ClaimType))
@@ -17,6 +28,8 @@ POPULATIONS = list(get_args(Population))
 CERTAINTIES = list(get_args(Certainty))
 STATUSES = list(get_args(ClaimStatus))
 CITATION_KINDS = list(get_args(CitationKind))
+SUPPORT_LABELS = list(get_args(SupportLabel))
+JUDGEMENTS = list(get_args(Judgement))
 RESOLUTION_STATUSES = ["resolved", "ambiguous", "not_found", "unavailable", "not_scholarly"]
 FETCH_OUTCOMES = ["fetched", "not_found", "unavailable"]
 LINK_METHODS = list(get_args(LinkMethod))
@@ -232,6 +245,37 @@ class GradeReasonSchema(_Strict):
     span_text: Series[str] = pa.Field(nullable=True)
 
 
+class ClaimSupportSchema(_Strict):
+    """claim_support: one row per (run, claim, linked record): does the record say what the claim says?"""
+
+    run_id: Series[str]
+    claim_id: Series[str]
+    pmid: Series[int]
+    label: Series[str] = pa.Field(isin=SUPPORT_LABELS)
+    aspects: Series[object]
+    explanation: Series[str] = pa.Field(str_length={"min_value": 1})
+    span_in: Series[str] = pa.Field(isin=["abstract", "title", "none"])
+    span_start: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    span_end: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    span_text: Series[str] = pa.Field(nullable=True)
+
+
+class GradeDomainSchema(_Strict):
+    """grade_domains: one row per (run, graded claim, GRADE domain or upgrade)."""
+
+    run_id: Series[str]
+    claim_id: Series[str]
+    domain: Series[str] = pa.Field(isin=[*GRADE_DOMAINS, *(f"upgrade.{u}" for u in UPGRADES)])
+    judgement: Series[str] = pa.Field(isin=[*JUDGEMENTS, "none", "+1", "+2"])
+    change: Series[int] = pa.Field(ge=-2, le=2)
+    explanation: Series[str] = pa.Field(str_length={"min_value": 1})
+    pmid: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+    span_in: Series[str] = pa.Field(isin=SPAN_PLACES)
+    span_start: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    span_end: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    span_text: Series[str] = pa.Field(nullable=True)
+
+
 class QuarantineSchema(_Strict):
     """quarantine: one row per (run, table, failed row): the check that failed and the raw row."""
 
@@ -257,6 +301,8 @@ RUN_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "resolution_queries": ResolutionQuerySchema,
     "grades": GradeSchema,
     "grade_reasons": GradeReasonSchema,
+    "claim_support": ClaimSupportSchema,
+    "grade_domains": GradeDomainSchema,
     "quarantine": QuarantineSchema,
 }
 # The record child tables and the mirror's tables are in schemas/records.py; grading.schemas

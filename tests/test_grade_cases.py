@@ -15,7 +15,7 @@ from grading.engine.body import LinkedEvidence
 from grading.engine.grade import grade_claim
 from grading.engine.record_reading import read_record
 from grading.engine.rubric import Rubric, load_rubric
-from grading.models import CitationMention, Claim, Grade, PubmedRecord, Resolution
+from grading.models import GRADE_DOMAINS, CitationMention, Claim, Grade, PubmedRecord, Resolution
 from grading.pubmed.parser import iter_pubmed_xml
 from grading.settings import bundled_path
 
@@ -67,6 +67,20 @@ def test_case(case: dict) -> None:
         assert rule_id in fired, f"{rule_id} did not fire:\n{summary}"
     for rule_id in case.get("absent", ()):
         assert rule_id not in fired, f"{rule_id} fired:\n{summary}"
+    if "support" in case:
+        assert case["support"] in {c.label for c in grade.support}, grade.support
+    for check in grade.support:  # every label quotes the record it rests on, when it quotes
+        assert check.explanation.strip() and check.pmid in records
+        if check.span_in == "abstract":
+            assert records[check.pmid].abstract_text[check.span_start:check.span_end] == check.span_text
+    if grade.status == "graded":  # every GRADE domain judged, with its reason
+        assert [d.domain for d in grade.domains][:5] == list(GRADE_DOMAINS)
+        assert all(d.explanation.strip() for d in grade.domains)
+        judged = {d.domain: d.judgement for d in grade.domains}
+        for domain, judgement in case.get("domains", {}).items():
+            assert judged[domain] == judgement, grade.domains
+    else:
+        assert grade.domains == ()
     for reason in grade.reasons:
         assert reason.explanation.strip()
         if reason.span_in == "claim":
@@ -80,7 +94,7 @@ def test_case(case: dict) -> None:
 def test_cases_cover_every_design_and_status() -> None:
     designs = {read_record(load_record(p)).design for c in CASES for p in c["records"]}
     assert designs >= {"systematic_review", "rct", "observational", "case_report", "animal", "in_vitro", "review"}
-    assert {c["status"] for c in CASES} == {"graded", "uncited", "unavailable", "off-topic", "retracted"}
+    assert {c["status"] for c in CASES} == {"graded", "uncited", "unavailable", "off-topic", "retracted", "not-supported"}
     assert {c["certainty"] for c in CASES} >= {"moderate", "low", "very low", "no evidence"}
 
 

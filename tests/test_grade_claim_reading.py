@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from grading.engine import claim_reading
-from grading.engine.claim_reading import find_figure, outcome_families, read_claim, route_words
+from grading.engine.claim_reading import outcome_families, read_claim, route_words
+from grading.engine.figures import find_figure
 
 
 def substance(text: str, subjects: frozenset[str] = frozenset()) -> tuple[frozenset[str], str]:
@@ -137,3 +138,14 @@ def test_reading_code_names_no_substance():
     code = Path(claim_reading.__file__).read_text(encoding="utf-8").lower()
     for word in ("semax", "bdnf", "trkb", "selank", "ginseng", "acth", "tianeptine", "hippocamp", "enkephalin"):
         assert word not in code, word
+
+
+@pytest.mark.parametrize(("text", "population", "species"), [
+    ("Fish oil lowers the risk of heart attack.", "unspecified", set()),  # a product, not a population
+    ("Like fish oil, zorvatide increases BDNF.", "unspecified", set()),  # the comparison names no one studied
+    ("In rats, zorvatide increases BDNF.", "animal", {"rat"}),
+    ("Zorvatide increases BDNF in people with depression.", "human", set()),
+])
+def test_a_claims_population_is_read_as_a_reader_would(text, population, species):
+    reading = read_claim(text)
+    assert (reading.population, set(reading.species)) == (population, species)

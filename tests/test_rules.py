@@ -70,16 +70,26 @@ def test_two_trials_that_disagree_rate_down_once(rubric):
     assert fired(g)["inconsistency.directions"] == -1 and g.certainty == "moderate"
 
 
-def test_the_only_trial_contradicting_the_claim_rates_down_two(rubric):
+def test_the_only_trial_contradicting_the_claim_does_not_support_it(rubric):
     g = grade("Zinc lozenges shorten colds in adults.", trial(2, NULL), rubric=rubric)
-    assert fired(g)["inconsistency.contradicts_claim"] == -2 and g.certainty == "low"
-    reason = next(r for r in g.reasons if r.rule_id == "inconsistency.contradicts_claim")
-    assert reason.span_in == "abstract" and reason.span_text
+    assert (g.status, g.certainty) == ("not-supported", "no evidence")
+    reason = next(r for r in g.reasons if r.rule_id == "support.direction")
+    assert reason.span_in == "abstract" and "Zinc did not shorten" in reason.span_text
+    (check,) = g.support
+    assert check.label == "contradicts" and check.aspects == ("finding",) and check.span_text == reason.span_text
+
+
+def test_two_trials_that_disagree_label_the_null_one_contradicts(rubric):
+    g = grade("Zinc lozenges shorten colds in adults.", trial(1, POSITIVE, authors=("Smith J",)),
+              trial(2, NULL, authors=("Lee K",)), rubric=rubric)
+    assert g.status == "graded"
+    assert {c.pmid: c.label for c in g.support} == {1: "supports", 2: "contradicts"}
 
 
 def test_a_claim_of_no_effect_is_not_contradicted_by_a_null_trial(rubric):
     g = grade("Zinc lozenges do not affect the duration of colds.", trial(2, NULL), rubric=rubric)
-    assert "inconsistency.contradicts_claim" not in fired(g)
+    assert "support.direction" not in fired(g) and g.status == "graded"
+    assert [c.label for c in g.support] == ["supports"]
 
 
 def test_open_and_stopped_early(rubric):

@@ -81,3 +81,16 @@ def test_document_subject_is_what_most_claims_name():
 def test_term_overlap_fallback_when_no_substance_is_readable(records):
     match = match_topic("Hair follicles in culture resist chemotherapy-induced catagen.", records[27158238], ())
     assert match.on_topic and "shares" in match.explanation
+
+
+def test_outcomes_match_across_morphology_and_related_names():
+    from grading.engine.terms import stem
+    from tests.factories import make_record
+
+    assert stem("prevention") == stem("preventing") == stem("prevents") == "prevent"
+    record = make_record(90001, "Zorvatide for the prevention and treatment of Alzheimer's disease",
+                         "We reviewed randomized trials of zorvatide in older adults. Zorvatide did not reduce the "
+                         "incidence of Alzheimer's disease.")
+    for claim in ("Zorvatide is effective in preventing Alzheimer's disease.", "Zorvatide prevents dementia."):
+        rel = match_record(read_claim(claim), record)
+        assert rel.on_topic and rel.outcome, (claim, rel.explanation)

@@ -200,9 +200,7 @@ def say_run(summary: dict, missing: list[str]) -> int:
     if summary["run_id"] is None:
         print("grading: error: no document could be read; nothing was written", file=sys.stderr)
         return EXIT_USAGE
-    graded = ", ".join(f"{n} {c}" for c, n in sorted(summary["certainty"].items()) if c != "no evidence")
-    # "no evidence" has several reasons; say which, so an unavailable record never reads as absent evidence.
-    ungraded = ", ".join(f"{n} {s}" for s, n in sorted(summary["status"].items()) if s != "graded")
+    graded, ungraded = verdict_counts(summary["certainty"], summary["status"])
     print(f"run {summary['run_id']} ({summary['mode']}): {summary['sources']} sources, {summary['claims']} claims: "
           f"{graded or 'none graded'}; not graded: {ungraded or 'none'}; "
           f"{describe_counts(summary.get('requests_by_endpoint') or {'efetch': summary['requests']})}")
@@ -262,6 +260,16 @@ def prune_prefect_results() -> None:
 
     settings = Settings.from_env()
     prune_results(storage_path(), settings.prefect_results_days, settings.prefect_results_mb)
+def verdict_counts(certainty: dict[str, int], status: dict[str, int] | None = None) -> tuple[str, str]:
+    """The run summary's wording: certainties for graded claims only, every other claim counted by its
+    status in words ("3 not cited, 1 paper doesn't support this"), never as "no evidence"."""
+    from grading.models import CERTAINTY_LEVELS, STATUS_LABELS
+
+    order = {c: i for i, c in enumerate(reversed(CERTAINTY_LEVELS))}
+    graded = ", ".join(f"{n} {c}" for c, n in sorted(certainty.items(), key=lambda x: order.get(x[0], 9))
+                       if c != "no evidence")
+    ungraded = ", ".join(f"{n} {STATUS_LABELS.get(s, s)}" for s, n in sorted((status or {}).items()) if s != "graded")
+    return graded, ungraded
 
 
 def cmd_regrade(args: argparse.Namespace) -> int:
@@ -278,7 +286,8 @@ def cmd_regrade(args: argparse.Namespace) -> int:
     summary = regrade_corpus(rubric=str(args.rubric) if args.rubric else None,
                              warehouse=str(args.warehouse) if args.warehouse else None,
                              reports=str(args.reports) if args.reports else None)
-    counts = ", ".join(f"{n} {c}" for c, n in sorted(summary["certainty"].items()))
+    graded, ungraded = verdict_counts(summary["certainty"], summary.get("status"))
+    counts = "; ".join(part for part in (graded, f"not graded: {ungraded}" if ungraded else "") if part)
     print(f"run {summary['run_id']} (regrade of {summary['base_run_id']}, rubric {summary['rubric_version']}): "
           f"{summary['claims']} claims graded ({counts}); 0 E-utilities requests")
     if summary["quarantined"]:

@@ -257,6 +257,39 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class SupportCheck:
+    """Does one linked record say what the claim says? Grain: one per (claim, record) per run."""
+
+    pmid: int
+    label: SupportLabel
+    aspects: tuple[str, ...]  # what differs or is missing: population, intervention, outcome, dose, figure, design, phase, endpoint
+    explanation: str
+    span_in: Literal["abstract", "title", "none"] = "none"
+    span_start: int | None = None
+    span_end: int | None = None
+    span_text: str | None = None  # the abstract sentence(s) the label rests on
+
+
+GRADE_DOMAINS: tuple[str, ...] = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
+UPGRADES: tuple[str, ...] = ("large_effect", "dose_response", "plausible_confounding")
+
+
+@dataclass(frozen=True)
+class DomainJudgement:
+    """One GRADE domain (or upgrade) judged for one graded claim, as an evidence profile shows it."""
+
+    domain: str  # one of GRADE_DOMAINS, or upgrade.<name>
+    judgement: Judgement | Literal["none", "+1", "+2"]  # upgrades: none, +1, +2
+    change: int
+    explanation: str
+    pmid: int | None = None
+    span_in: str = "none"
+    span_start: int | None = None
+    span_end: int | None = None
+    span_text: str | None = None
+
+
+@dataclass(frozen=True)
 class Grade:
     """The verdict on one claim. Grain: one per claim per run."""
 
@@ -266,3 +299,5 @@ class Grade:
     pmids: tuple[int, ...]
     reasons: tuple[Reason, ...]
     rubric_version: str
+    support: tuple[SupportCheck, ...] = ()  # one per fetched, linked record
+    domains: tuple[DomainJudgement, ...] = ()  # graded claims only: the five domains, then the upgrades

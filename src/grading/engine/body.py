@@ -4,13 +4,22 @@ record says. This is the value the rubric's rules read."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from grading.engine.claim_reading import ClaimReading
 from grading.models import CERTAINTY_LEVELS, CitationMention, Claim, PubmedRecord, Reason, Resolution
 
-if TYPE_CHECKING:
-    from grading.engine.claim_reading import ClaimReading
-    from grading.engine.rubric import Rubric
+
+class Rubric(Protocol):
+    """What the body needs of grading.engine.rubric.Rubric (which imports the rules, which import
+    this module: a protocol here keeps the import graph one-way)."""
+
+    version: str
+    rules: dict[str, tuple[str, ...]]
+
+    def start_level(self, design: str) -> int: ...
+
+    def threshold(self, name: str) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,8 @@ class Body:
     reading: ClaimReading  # the claim's substance, population, outcome and figures
     excluded: set[int] = field(default_factory=set)  # pmids screened out (retracted, off-topic, …)
     ceiling: int | None = None  # a level the body cannot exceed (a review's own stated certainty)
+    findings: dict[int, list] = field(default_factory=dict)  # pmid -> [(rule id, support.Finding)] that set it aside
+    labels: dict[int, list] = field(default_factory=dict)  # pmid -> [(rule id, support.Finding)] kept in the body
     reasons: list[Reason] = field(default_factory=list)
 
     @property

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from grading.engine.topic import terms
+from grading.engine.terms import terms
 from grading.settings import bundled_path
 
 PopulationKind = Literal["human", "animal", "cells", "unspecified"]
@@ -101,7 +101,9 @@ class Vocabulary:
     healthy: re.Pattern[str]
     patients: re.Pattern[str]
     no_effect: re.Pattern[str]
+    effect_nouns: re.Pattern[str]
     species: re.Pattern[str]  # one named group per species
+    not_animal: re.Pattern[str]  # "fish oil", "bovine serum albumin": an animal named, none studied
     species_names: dict[str, str]
     animal_words: re.Pattern[str]
     human_words: re.Pattern[str]
@@ -135,7 +137,9 @@ def vocabulary() -> Vocabulary:
         healthy=words_pattern(reading["population"]["healthy"]),
         patients=words_pattern(reading["population"]["patients"]),
         no_effect=words_pattern(reading["direction"]["no_effect"]),
+        effect_nouns=words_pattern(reading["direction"]["effect_nouns"]),
         species=re.compile(rf"(?<![\w-])(?:{species_re})(?![\w])", re.IGNORECASE),
+        not_animal=re.compile(rf"(?<![\w-])(?:{'|'.join(evidence['population']['animal_not'])})(?![\w])", re.IGNORECASE),
         species_names=names,
         animal_words=words_pattern(["animals?", "animal models?", "preclinical", "pre-clinical", "in vivo"]),
         human_words=words_pattern(evidence["species"]["human"] + ["users", "athletes", "clinical(?:ly)?",
@@ -250,12 +254,23 @@ def read_substances(text: str, verb: re.Match[str] | None, subjects: frozenset[s
 
 # --- population, outcome, direction ----------------------------------------------------------------
 
-def read_population(text: str) -> tuple[PopulationKind, Mention | None, frozenset[str]]:
+def read_population(text: str, substances: tuple[Mention, ...] = ()) -> tuple[PopulationKind, Mention | None,
+                                                                               frozenset[str]]:
     """People outrank animals when both are named ("shown in rats and in humans" is about people);
-    cells count only when no organism is in vivo."""
+    cells count only when no organism is in vivo. An organism's name inside a substance ("fish oil"),
+    a product or reagent phrase (data/evidence_vocabulary.toml `animal_not`) or a comparison lead-in
+    ("Like fish oil, X …") names no population: read as a reader would."""
     v = vocabulary()
-    species = [(v.species_names[m.lastgroup or ""], mention(text, m)) for m in v.species.finditer(text)]
-    animal = [s for _, s in species] + [mention(text, m) for m in v.animal_words.finditer(text)]
+    lead = strip_lead_in(text)
+    skip = [(s.start, s.end) for s in substances] + [(m.start(), m.end()) for m in v.not_animal.finditer(text)]
+    if re.match(r"\s*(?:like|unlike|as with|similar to)\b", text, re.IGNORECASE):
+        skip.append((0, lead))
+
+    def kept(m: re.Match[str]) -> bool:
+        return not any(a <= m.start() < b for a, b in skip)
+
+    species = [(v.species_names[m.lastgroup or ""], mention(text, m)) for m in v.species.finditer(text) if kept(m)]
+    animal = [s for _, s in species] + [mention(text, m) for m in v.animal_words.finditer(text) if kept(m)]
     human = [mention(text, m) for m in v.human_words.finditer(text)]
     if (m := v.cells.search(text)) and not human:
         return "cells", mention(text, m), frozenset(n for n, _ in species)
@@ -316,6 +331,8 @@ def read_direction(text: str, verb: re.Match[str] | None) -> tuple[ClaimDirectio
         return "no_effect", mention(text, m)
     if verb is not None:
         return "effect", mention(text, verb)
+    if m := vocabulary().effect_nouns.search(text):  # "GI motility effects independent of X"
+        return "effect", mention(text, m)
     return "unknown", None
 
 
@@ -372,7 +389,7 @@ def read_claim(text: str, subjects: frozenset[str] = frozenset()) -> ClaimReadin
     """Everything the rubric needs from one claim; spans are offsets into `text`."""
     verb = main_verb(text)
     substances, sterms, basis = read_substances(text, verb, frozenset(subjects))
-    population, population_span, species = read_population(text)
+    population, population_span, species = read_population(text, substances)
     group, group_span = read_group(text) if population == "human" else (None, None)
     outcome = read_outcome(text, verb)
     kind, kind_span = outcome_kind(outcome, text)
@@ -397,51 +414,3 @@ def outcome_families(text: str) -> frozenset[str]:
 def route_words(text: str) -> frozenset[str]:
     """The routes of administration a text names (data/claim_reading_vocabulary.toml [routes])."""
     return frozenset(name for name, pattern in vocabulary().routes.items() if pattern.search(text))
-
-
-# --- finding a claim's figure in a record ---------------------------------------------------------
-
-RECORD_UNITS: dict[str, str] = {  # a claim's unit -> what the same unit looks like in an abstract
-    "fold": r"\s*[-–‐]?\s*(?:fold|×|times)",
-    "%": r"\s*(?:%|percent|per cent)",
-    "mcg": r"\s*(?:mcg|µg|μg|ug|micrograms?)",
-    "mg": r"\s*mg",
-    "g": r"\s*g(?![\w/])",
-    "iu": r"\s*(?:iu|units)",
-    "ml": r"\s*ml",
-    "hours": r"\s*(?:h|hrs?|hours?)(?!\w)",
-    "minutes": r"\s*(?:min|minutes?)(?!\w)",
-    "days": r"\s*days?",
-    "weeks": r"\s*(?:wk|weeks?)",
-    "months": r"\s*months?",
-    "years": r"\s*(?:yr|years?)",
-    "per day": r"\s*(?:x|×|times)\s*(?:daily|a day|per day|/\s*day)",
-    "per week": r"\s*(?:x|×|times)\s*(?:weekly|a week|per week|/\s*week)",
-    "participants": r"\s+(?:[\w-]+\s+){0,3}?(?:participants|patients|subjects|volunteers|people|persons|adults|children|"
-                    r"women|men|individuals|cases)",
-    "animals": r"\s+(?:[\w-]+\s+){0,3}?(?:rats|mice|animals|rodents|dogs|rabbits|monkeys|pigs)",
-}
-PER_KG = r"\s*(?:/\s*kg|per kg|kg-1|kg⁻¹)"
-
-
-def number_text(value: float) -> str:
-    """50.0 -> "50" (or "50.0"); 1800 -> "1,?800"; 1.4 -> "1[.,]4"."""
-    if value == int(value):
-        whole = f"{int(value):,}".replace(",", ",?")
-        return rf"{whole}(?:\.0+)?"
-    return re.escape(repr(value)).replace(r"\.", "[.,]")
-
-
-def find_figure(figure: Figure, text: str) -> re.Match[str] | None:
-    """The first place `text` states the figure with a compatible unit ("50 mcg/kg" ~ "50 μg/kg body
-    weight", "24 participants" ~ "24 healthy volunteers" or "n = 24", "20-24 hours" ~ "20–24 h")."""
-    if not text:
-        return None
-    unit, _, per = figure.unit.partition("/")
-    numbers = [number_text(v) for v in figure.values]
-    value = rf"{numbers[0]}\s*(?:-|–|to)\s*{numbers[1]}" if len(numbers) == 2 else numbers[0]
-    pattern = rf"(?<![\d.,]){value}" + RECORD_UNITS.get(unit, re.escape(unit)) + (PER_KG if per == "kg" else "")
-    found = re.search(pattern, text, re.IGNORECASE)
-    if found is None and figure.kind == "count" and len(figure.values) == 1:
-        found = re.search(rf"(?<!\w)n\s*=\s*{numbers[0]}(?!\d)", text, re.IGNORECASE)
-    return found

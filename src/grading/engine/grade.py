@@ -12,12 +12,13 @@ from collections.abc import Sequence
 
 from grading.engine.body import Body, LinkedEvidence
 from grading.engine.claim_reading import ClaimReading
+from grading.engine.profile import domain_judgements, support_checks
 from grading.engine.rubric import Rubric
 from grading.engine.rules import REGISTRY
 from grading.engine.topic import read_claim_cached
 from grading.models import Claim, Grade, Reason
 
-SCREENING = ("retraction", "identity", "relevance")
+SCREENING = ("retraction", "identity", "relevance", "support")
 GRADING = ("start", "risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias",
            "upgrade", "review", "numbers")
 
@@ -102,6 +103,10 @@ def no_usable_evidence(body: Body) -> tuple[str, list[Reason]]:
     retracted = [lk for lk in fetched if lk.record.retracted]
     if fetched and len(retracted) == len(fetched):
         return "retracted", [Reason("status.retracted", "status", 0, "every linked record is retracted")]
+    if body.findings:
+        return "not-supported", [Reason("status.not_supported", "status", 0,
+                                        "the cited paper does not say this: it contradicts the claim or lacks its "
+                                        "central content")]
     if fetched:
         return "off-topic", [Reason("status.off_topic", "status", 0,
                                     "the linked records do not concern this claim, or are not the papers cited")]
@@ -112,5 +117,7 @@ def verdict(body: Body, status: str, extra: list[Reason]) -> Grade:
     reasons = tuple(body.reasons + extra)
     certainty = body.certainty() if status == "graded" else "no evidence"
     pmids = tuple(sorted({lk.pmid for lk in body.links if lk.pmid is not None}))
+    domains = domain_judgements(body) if status == "graded" else ()
     return Grade(claim_id=body.claim.claim_id, certainty=certainty, status=status, pmids=pmids,  # type: ignore[arg-type]
-                 reasons=reasons, rubric_version=body.rubric.version)
+                 reasons=reasons, rubric_version=body.rubric.version, support=support_checks(body, status),
+                 domains=domains)

@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from grading.engine.rules import REGISTRY
 from grading.errors import GradingError
 from grading.models import CERTAINTY_LEVELS
 
 DESIGNS = ("systematic_review", "rct", "nonrandomized_trial", "observational", "case_report", "animal",
            "in_vitro", "review", "opinion", "unknown")
 # The domains the engine runs, in order: screening first, then GRADE's, then the checks beyond it.
-DOMAINS = ("retraction", "identity", "relevance", "start", "risk_of_bias", "inconsistency", "indirectness",
+DOMAINS = ("retraction", "identity", "relevance", "support", "start", "risk_of_bias", "inconsistency", "indirectness",
            "imprecision", "publication_bias", "upgrade", "review", "numbers")
 THRESHOLDS = {  # name -> (lowest, highest) allowed
     "optimal_information_size": (1, 1_000_000),
@@ -21,6 +22,7 @@ THRESHOLDS = {  # name -> (lowest, highest) allowed
     "large_effect": (1.0, 1000.0),
     "very_large_effect": (1.0, 1000.0),
     "figure_not_found_change": (-2, 0),
+    "harms_information_size": (1, 10_000_000),
 }
 TOP_LEVEL = {"version", "unspecified_population_is_human", "start", "thresholds", "rules"}
 
@@ -55,7 +57,6 @@ def load_rubric(path: Path) -> Rubric:
 
 
 def parse_rubric(data: dict, where: str = "rubric") -> Rubric:
-    from grading.engine.rules import REGISTRY  # the rule functions register themselves on import
     from grading.validation import check_rubric_shape
 
     check_rubric_shape(data, where, RubricError)  # types, lists, each rule once (grading.validation)

@@ -12,50 +12,15 @@ claim has no readable substance, term overlap with the document's subject decide
 from __future__ import annotations
 
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from grading.engine.claim_reading import ClaimReading, outcome_families, read_claim, vocabulary
+from grading.engine.terms import stem, stems, terms
 from grading.models import PubmedRecord
-from grading.settings import bundled_path
-
-if TYPE_CHECKING:
-    from grading.engine.claim_reading import ClaimReading
-
-WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-@cache
-def generic_words() -> frozenset[str]:
-    with open(bundled_path("topic_vocabulary.toml"), "rb") as fh:
-        data = tomllib.load(fh)
-    return frozenset(fold(w) for w in data["generic"].split())
-
-
-def fold(word: str) -> str:
-    w = word.lower()
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        return w[:-1]
-    return w
-
-
-def terms(text: str | None) -> frozenset[str]:
-    if not text:
-        return frozenset()
-    generic = generic_words()
-    out = set()
-    for w in WORD_RE.findall(text):
-        if len(w) < 3 or w.isdigit():
-            continue
-        f = fold(w)
-        if f not in generic:
-            out.add(f)
-    return frozenset(out)
 
 
 @cache
@@ -156,16 +121,12 @@ def term_pattern(found: Iterable[str]) -> re.Pattern[str]:
 
 def specific_outcome_terms(reading: ClaimReading) -> frozenset[str]:
     """Outcome terms that say what was measured, not generic measurement words ("levels", "expression")."""
-    from grading.engine.claim_reading import vocabulary
-
     v = vocabulary()
     return frozenset(t for t in reading.outcome_terms if not v.surrogate.fullmatch(t) and len(t) > 3)
 
 
 def match_record(reading: ClaimReading, record: PubmedRecord) -> Relevance:
     """Does the record name the claim's substance, and study the claim's outcome?"""
-    from grading.engine.claim_reading import outcome_families
-
     rterms = record_terms(record)
     substance: bool | None = None
     found: frozenset[str] = frozenset()
@@ -179,10 +140,11 @@ def match_record(reading: ClaimReading, record: PubmedRecord) -> Relevance:
     claim_families = outcome_families(reading.outcome.text) if reading.outcome else frozenset()
     text = f"{record.title or ''} {record.abstract_text}"
     record_families = outcome_families(text)
-    o_found = (specific & rterms) | (claim_families & record_families)
+    # morphology-tolerant: "prevention" in the record answers the claim's "preventing"
+    o_found = {t for t in specific if t in rterms or stem(t) in stems(rterms)} | (claim_families & record_families)
     # What else the claim asserts after its verb (a mechanism: "… by boosting prostacyclin"): a record
     # that studies it is on topic too, as indirect evidence for the outcome.
-    elsewhere = {t for t in reading.claim_terms - specific if len(t) > 3} & rterms
+    elsewhere = {t for t in reading.claim_terms - specific if len(t) > 3 and (t in rterms or stem(t) in stems(rterms))}
     outcome: bool | None
     mechanism_only = False
     if not specific and not claim_families:
@@ -195,7 +157,7 @@ def match_record(reading: ClaimReading, record: PubmedRecord) -> Relevance:
         outcome = False if record.abstract_text else None  # a title alone may not name the outcome
     o_span = find_span(record, term_pattern(specific & rterms)) if specific & rterms else None
     in_title = bool(specific & title_terms) or bool(claim_families & outcome_families(record.title or ""))
-    return Relevance(substance, found, span, outcome, frozenset(o_found), o_span, in_title,
+    return Relevance(substance, found, span, outcome, frozenset(o_found), o_span, in_title,  # type: ignore[arg-type]
                      relevance_explanation(reading, substance, found, outcome, o_found), mechanism_only)
 
 
@@ -217,8 +179,6 @@ def relevance_explanation(reading: ClaimReading, substance: bool | None, found: 
 def read_claim_cached(claim_text: str, subjects: frozenset[str]) -> ClaimReading:
     """grading.engine.claim_reading.read_claim, once per (claim, document subject): inferred linking asks
     for every claim against every reference-list record."""
-    from grading.engine.claim_reading import read_claim
-
     return read_claim(claim_text, subjects)
 
 

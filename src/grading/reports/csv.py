@@ -1,8 +1,10 @@
 """CSV exports, one file per mart, with a stable column order (documented in docs/reports.md).
 
 Grains: claims.csv one row per claim, citations.csv one row per citation occurrence and claim
-link, records.csv one row per cited PMID, reasons.csv one row per fired rule per claim; all
-for the latest run.
+link, records.csv one row per cited PMID, reasons.csv one row per fired rule per claim,
+evidence_profile.csv one row per graded claim, support.csv one row per (claim, linked record);
+all for the latest run. claims.csv's `verdict` is the certainty of a graded claim and, for every
+other claim, its status in words (models.STATUS_LABELS).
 """
 
 from __future__ import annotations
@@ -29,12 +31,17 @@ class Export:
 
 
 CLAIM_COLUMNS = ("source", "claim_id", "char_start", "char_end", "claim_type", "population", "certainty", "status",
-                 "pmids", "claim_text", "reasons", "rubric_version", "run_id")
+                 "pmids", "claim_text", "reasons", "rubric_version", "run_id", "verdict")
 CITATION_COLUMNS = ("source", "claim_id", "citation_id", "char_start", "char_end", "footnote", "in_reference_list",
                     "raw", "kind", "value", "link", "resolution", "method", "pmid", "candidates", "fetch_outcome",
                     "detail", "link_method", "confidence", "run_id")
 RECORD_COLUMNS = ("pmid", "title", "journal", "year", "design", "species", "sample_size", "retracted",
                   "publication_types", "doi", "pmcid", "fetch_outcome", "origin", "n_claims", "n_sources", "run_id")
+PROFILE_COLUMNS = ("source", "claim_id", "claim_text", "certainty", "risk_of_bias", "inconsistency", "indirectness",
+                   "imprecision", "publication_bias", "upgrades", "support", "pmid", "quoted", "rubric_version",
+                   "run_id")
+SUPPORT_COLUMNS = ("source", "claim_id", "pmid", "label", "aspects", "explanation", "span_in", "span_start",
+                   "span_end", "span_text", "run_id")
 REASON_COLUMNS = ("source", "claim_id", "seq", "pmid", "domain", "rule_id", "change", "explanation", "span_in",
                   "span_start", "span_end", "span_text", "run_id")
 
@@ -47,6 +54,9 @@ EXPORTS = (
     # Reasons in the order of their claims in the text, then the order the rubric fired them.
     Export("reasons.csv", "SELECT {columns} FROM reasons m JOIN claim_grades g USING (claim_id) "
            "ORDER BY m.source, g.char_start, m.claim_id, m.seq", REASON_COLUMNS),
+    # The evidence profile: one row per graded claim, its five GRADE domains and its support label.
+    Export("evidence_profile.csv", "SELECT {columns} FROM claim_evidence_profile m", PROFILE_COLUMNS),
+    Export("support.csv", "SELECT {columns} FROM support_labels m", SUPPORT_COLUMNS),
 )
 
 

@@ -22,7 +22,7 @@ from typing import Any, get_args
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from grading.models import Certainty, ClaimStatus, ClaimType
+from grading.models import STATUS_LABELS, Certainty, ClaimStatus, ClaimType
 from grading.reports.marts import Marts
 
 CERTAINTY_ORDER = list(get_args(Certainty))
@@ -213,7 +213,30 @@ def claim_cards(marts: Marts) -> dict[str, Row]:
     for reason in marts.reasons:
         if reason["claim_id"] in cards:
             cards[reason["claim_id"]]["reason_rows"].append(reason)
+    for card in cards.values():  # certainty only on graded claims; everything else says why in words
+        card["verdict"] = card["certainty"] if card["status"] == "graded" else STATUS_LABELS.get(card["status"],
+                                                                                                   card["status"])
+        card["support_rows"], card["domains"], card["upgrades"] = [], [], []
+        card["circles"], card["meaning"] = CERTAINTY_SYMBOLS.get(card["certainty"], ("", ""))
+    for row in marts.support:
+        if row["claim_id"] in cards:
+            cards[row["claim_id"]]["support_rows"].append(row)
+    for row in marts.evidence_profile:
+        if row["claim_id"] in cards:
+            cards[row["claim_id"]]["domains"] = [(DOMAIN_NAMES[d], row[d] or "not assessed") for d in DOMAIN_NAMES]
+            cards[row["claim_id"]]["upgrades"] = row["upgrades"] or []
     return cards
+
+
+# GRADE's symbols and the standard meaning of each level (GRADE handbook, "Quality of evidence").
+CERTAINTY_SYMBOLS = {
+    "high": ("⊕⊕⊕⊕", "the true effect is probably close to the estimate"),
+    "moderate": ("⊕⊕⊕◯", "the true effect is probably close to the estimate, but may be substantially different"),
+    "low": ("⊕⊕◯◯", "the true effect may be substantially different from the estimate"),
+    "very low": ("⊕◯◯◯", "the true effect is likely to be substantially different from the estimate"),
+}
+DOMAIN_NAMES = {"risk_of_bias": "risk of bias", "inconsistency": "inconsistency", "indirectness": "indirectness",
+                "imprecision": "imprecision", "publication_bias": "publication bias"}
 
 
 def certainty_counts(claims: list[Row]) -> dict[str, int]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -28,6 +28,8 @@ class Marts:
     texts: list[dict[str, Any]]
     changes: list[dict[str, Any]]
     retracted: list[dict[str, Any]]
+    evidence_profile: list[dict[str, Any]] = field(default_factory=list)  # evidence_profile.csv: graded claims' domains
+    support: list[dict[str, Any]] = field(default_factory=list)  # support.csv: one label per (claim, record)
 
 
 def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
@@ -50,7 +52,8 @@ def read_marts(con: duckdb.DuckDBPyConnection) -> Marts:
                                    "ORDER BY source"),
             changes=fetch_dicts(con, "SELECT * FROM claim_changes ORDER BY source, "
                                      "coalesce(char_start, previous_char_start), change, claim_text"),
-            retracted=fetch_dicts(con, "SELECT * FROM newly_retracted ORDER BY pmid"))
+            retracted=fetch_dicts(con, "SELECT * FROM newly_retracted ORDER BY pmid"),
+            evidence_profile=exports["evidence_profile.csv"], support=exports["support.csv"])
     except duckdb.CatalogException as exc:
         # A warehouse written before these views existed gains them on its next `grading run`.
         raise ReportError(f"the warehouse lacks a report view ({str(exc).splitlines()[0]}); "

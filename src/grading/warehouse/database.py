@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from grading.errors import GradingError
+from grading.models import STATUS_LABELS
 
 SCHEMA_VERSION = "3"  # bump when a table changes shape
 MIGRATES_FROM = ("2",)  # older schemas upgraded in place, additively (migrate): nothing is lost
@@ -82,6 +83,14 @@ CREATE TABLE IF NOT EXISTS grade_reasons (
     run_id VARCHAR, claim_id VARCHAR, seq INTEGER, pmid INTEGER, domain VARCHAR, rule_id VARCHAR,
     change INTEGER, explanation VARCHAR, span_in VARCHAR, span_start INTEGER, span_end INTEGER,
     span_text VARCHAR);
+-- The evidence profile (docs/rubric.md): one support label per (claim, linked record) and one
+-- judgement per GRADE domain (and upgrade) of each graded claim.
+CREATE TABLE IF NOT EXISTS claim_support (
+    run_id VARCHAR, claim_id VARCHAR, pmid INTEGER, label VARCHAR, aspects VARCHAR[], explanation VARCHAR,
+    span_in VARCHAR, span_start INTEGER, span_end INTEGER, span_text VARCHAR);
+CREATE TABLE IF NOT EXISTS grade_domains (
+    run_id VARCHAR, claim_id VARCHAR, domain VARCHAR, judgement VARCHAR, change INTEGER, explanation VARCHAR,
+    pmid INTEGER, span_in VARCHAR, span_start INTEGER, span_end INTEGER, span_text VARCHAR);
 -- A record's lists, one row per item of its latest version (schemas/records.py; grading.warehouse.record_rows).
 CREATE TABLE IF NOT EXISTS pubmed_authors (pmid INTEGER, position INTEGER, last_name VARCHAR,
     fore_name VARCHAR, initials VARCHAR, collective_name VARCHAR, affiliations VARCHAR[]);
@@ -101,9 +110,16 @@ CREATE TABLE IF NOT EXISTS quarantine (run_id VARCHAR, table_name VARCHAR, row_k
     check_name VARCHAR, failure VARCHAR, raw VARCHAR);
 """
 
+
 # The views (marts) in their own file: SQL reads better as SQL.
 VIEWS = (resources.files("grading.warehouse") / "views.sql").read_text(encoding="utf-8")
 DDL = TABLES_DDL + "\n" + VIEWS
+QUOTE = "'"
+# A claim's verdict in words: the certainty of a graded claim, else its status as a reader says it.
+DDL = DDL.replace("{verdict}", "CASE g.status WHEN 'graded' THEN g.certainty "
+                  + " ".join(f"WHEN '{status}' THEN '{label.replace(QUOTE, QUOTE * 2)}'"
+                             for status, label in STATUS_LABELS.items())
+                  + " ELSE g.status END")
 
 
 # Run-scoped tables are appended; these are keyed and only gain rows they lack.

@@ -120,7 +120,21 @@ def grade_frames(grades: Sequence[Grade], run_id: str) -> dict[str, pd.DataFrame
         "span_end": r.span_end, "span_text": r.span_text} for x in grades for i, r in enumerate(x.reasons)],
         columns=["run_id", "claim_id", "seq", "pmid", "domain", "rule_id", "change", "explanation", "span_in",
                  "span_start", "span_end", "span_text"])
-    return {"grades": g, "grade_reasons": reasons}
+    support = pd.DataFrame([{
+        "run_id": run_id, "claim_id": x.claim_id, "pmid": s.pmid, "label": s.label, "aspects": list(s.aspects),
+        "explanation": s.explanation, "span_in": s.span_in, "span_start": s.span_start, "span_end": s.span_end,
+        "span_text": s.span_text} for x in grades for s in x.support], columns=SUPPORT_COLUMNS)
+    domains = pd.DataFrame([{
+        "run_id": run_id, "claim_id": x.claim_id, "domain": d.domain, "judgement": d.judgement, "change": d.change,
+        "explanation": d.explanation, "pmid": d.pmid, "span_in": d.span_in, "span_start": d.span_start,
+        "span_end": d.span_end, "span_text": d.span_text} for x in grades for d in x.domains], columns=DOMAIN_COLUMNS)
+    return {"grades": g, "grade_reasons": reasons, "claim_support": support, "grade_domains": domains}
+
+
+SUPPORT_COLUMNS = ["run_id", "claim_id", "pmid", "label", "aspects", "explanation", "span_in", "span_start",
+                   "span_end", "span_text"]
+DOMAIN_COLUMNS = ["run_id", "claim_id", "domain", "judgement", "change", "explanation", "pmid", "span_in",
+                  "span_start", "span_end", "span_text"]
 
 
 def validate_frames(frames: dict[str, pd.DataFrame], run_id: str) -> dict[str, pd.DataFrame]:
@@ -140,7 +154,7 @@ def validate_frames(frames: dict[str, pd.DataFrame], run_id: str) -> dict[str, p
     drop_failed_records(out, quarantine, frames)  # a record is loaded whole or not at all
     bad_claims = {q["row_key"] for q in quarantine if q["table_name"] == "claims_all"}
     bad_records = {int(q["row_key"]) for q in quarantine if q["table_name"] == "pubmed_records" and q["row_key"]}
-    for table in ("grades", "grade_reasons", "citation_links"):
+    for table in ("grades", "grade_reasons", "claim_support", "grade_domains", "citation_links"):
         if table in out and not out[table].empty and bad_claims:
             out[table] = out[table][~out[table]["claim_id"].isin(bad_claims)]
     if "pubmed_record_versions" in out and not out["pubmed_record_versions"].empty and bad_records:

@@ -3,7 +3,7 @@ CREATE OR REPLACE VIEW latest_run AS
     SELECT * FROM runs WHERE status = 'completed' ORDER BY finished_at DESC, run_id DESC LIMIT 1;
 CREATE OR REPLACE VIEW claim_grades AS
     SELECT c.source, c.claim_id, c.claim_text, c.char_start, c.char_end, c.claim_type, c.population,
-           g.certainty, g.status, g.pmids, g.reasons, g.rubric_version, g.run_id
+           g.certainty, g.status, g.pmids, g.reasons, g.rubric_version, g.run_id, {verdict} AS verdict
     FROM grades g JOIN claims_all c USING (claim_id)
     WHERE g.run_id = (SELECT run_id FROM latest_run)
     ORDER BY c.source, c.char_start;
@@ -20,6 +20,37 @@ CREATE OR REPLACE VIEW reasons AS
     FROM grade_reasons r JOIN claims_all c USING (claim_id)
     WHERE r.run_id = (SELECT run_id FROM latest_run)
     ORDER BY c.source, c.char_start, r.seq;
+
+CREATE OR REPLACE VIEW claim_evidence_profile AS
+    -- One row per graded claim of the latest run: certainty, the five domains, the upgrades, and the
+    -- support label and quoted sentence of the first record the grade rests on.
+    WITH d AS (
+        SELECT run_id, claim_id,
+               max(judgement) FILTER (WHERE domain = 'risk_of_bias') AS risk_of_bias,
+               max(judgement) FILTER (WHERE domain = 'inconsistency') AS inconsistency,
+               max(judgement) FILTER (WHERE domain = 'indirectness') AS indirectness,
+               max(judgement) FILTER (WHERE domain = 'imprecision') AS imprecision,
+               max(judgement) FILTER (WHERE domain = 'publication_bias') AS publication_bias,
+               list(domain || ' ' || judgement ORDER BY domain) FILTER (WHERE domain LIKE 'upgrade.%') AS upgrades
+        FROM grade_domains GROUP BY run_id, claim_id),
+    s AS (
+        SELECT run_id, claim_id, arg_min(pmid, CASE label WHEN 'supports' THEN 0 WHEN 'partly' THEN 1 ELSE 2 END) AS pmid,
+               arg_min(label, CASE label WHEN 'supports' THEN 0 WHEN 'partly' THEN 1 ELSE 2 END) AS support,
+               arg_min(span_text, CASE label WHEN 'supports' THEN 0 WHEN 'partly' THEN 1 ELSE 2 END) AS quoted
+        FROM claim_support GROUP BY run_id, claim_id)
+    SELECT c.source, c.claim_id, c.claim_text, g.certainty, d.risk_of_bias, d.inconsistency, d.indirectness,
+           d.imprecision, d.publication_bias, d.upgrades, s.support, s.pmid, s.quoted, g.rubric_version, g.run_id
+    FROM grades g JOIN claims_all c USING (claim_id)
+    LEFT JOIN d ON d.run_id = g.run_id AND d.claim_id = g.claim_id
+    LEFT JOIN s ON s.run_id = g.run_id AND s.claim_id = g.claim_id
+    WHERE g.run_id = (SELECT run_id FROM latest_run) AND g.status = 'graded'
+    ORDER BY c.source, c.char_start;
+CREATE OR REPLACE VIEW support_labels AS
+    SELECT c.source, s.claim_id, s.pmid, s.label, s.aspects, s.explanation, s.span_in, s.span_start, s.span_end,
+           s.span_text, s.run_id
+    FROM claim_support s JOIN claims_all c USING (claim_id)
+    WHERE s.run_id = (SELECT run_id FROM latest_run)
+    ORDER BY c.source, c.char_start, s.pmid;
 
 -- Report marts (docs/reports.md): what a reader of the latest run needs, and what changed.
 CREATE OR REPLACE VIEW previous_run AS

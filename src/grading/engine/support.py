@@ -1,0 +1,322 @@
+"""Does the cited paper say it? The support check of one (claim, record) pair.
+
+Each check reads the claim and one record's title and abstract and returns a `Finding` or None: a
+label (`contradicts`, `not mentioned`, `partly`), the aspect that decides it (design, phase,
+endpoint, figure, outcome, population, finding) and the abstract text it rests on. The rules in
+grading.engine.rules.support call them; the engine turns findings into one `SupportCheck` per record
+(models.SupportCheck) and a claim none of whose records supports it into `not-supported`.
+
+Wording lives in data/evidence_vocabulary.toml [support]; nothing here names a substance or outcome.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from grading.engine.claim_reading import ClaimReading, Figure
+from grading.engine.figures import find_figure
+from grading.engine.record_findings import results_start
+from grading.engine.record_reading import RecordEvidence
+from grading.engine.record_text import prepare, vocabulary
+from grading.engine.terms import stems, terms
+from grading.models import PubmedRecord
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why a record does not (fully) support a claim, and the record text it rests on."""
+
+    label: str  # contradicts | not mentioned | partly
+    aspect: str
+    explanation: str
+    where: str = "none"  # abstract | title | none
+    start: int | None = None
+    end: int | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class SupportWords:
+    phase: re.Pattern[str]
+    claims_randomized: re.Pattern[str]
+    claims_blinded: re.Pattern[str]
+    claims_meta_analysis: re.Pattern[str]
+    record_meta_analysis: re.Pattern[str]
+    record_open_label: re.Pattern[str]
+    claim_primary: re.Pattern[str]
+    claim_secondary: re.Pattern[str]
+    record_primary: re.Pattern[str]
+    change_words: frozenset[str]
+    study_count: re.Pattern[str]
+    human_scope: re.Pattern[str]
+    clinical_wording: re.Pattern[str]
+    harms: re.Pattern[str]
+    subgroup: re.Pattern[str]
+    small_study_effects: re.Pattern[str]
+    heterogeneity: re.Pattern[str]
+    harm_stop: re.Pattern[str]
+    generalisation: re.Pattern[str]
+    numbers: dict[str, int]
+
+
+def any_of(phrases: list[str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])(?:" + "|".join(sorted(phrases, key=len, reverse=True)) + r")(?![\w])", re.IGNORECASE)
+
+
+@cache
+def words() -> SupportWords:
+    v = vocabulary()
+    s = v["support"]
+    number_words = "|".join(sorted(v["numbers"], key=len, reverse=True))
+    return SupportWords(
+        phase=re.compile(s["phase"], re.IGNORECASE),
+        claims_randomized=any_of(s["claims_randomized"]), claims_blinded=any_of(s["claims_blinded"]),
+        claims_meta_analysis=any_of(s["claims_meta_analysis"]), record_meta_analysis=any_of(s["record_meta_analysis"]),
+        record_open_label=any_of(s["record_open_label"]),
+        claim_primary=re.compile(s["claim_primary"], re.IGNORECASE),
+        claim_secondary=re.compile(s["claim_secondary"], re.IGNORECASE),
+        record_primary=re.compile(s["record_primary"], re.IGNORECASE),
+        change_words=frozenset(s["change_words"]),
+        study_count=re.compile(rf"(?<![\w.,])(?P<n>\d+|{number_words})\s+(?:[\w-]+\s+)?{s['study_nouns']}(?!\w)",
+                               re.IGNORECASE),
+        human_scope=any_of(s["human_scope"]), clinical_wording=any_of(s["clinical_wording"]),
+        harms=any_of(s["harms"]), subgroup=any_of(s["subgroup"]),
+        small_study_effects=any_of(s["small_study_effects"]), heterogeneity=any_of(s["heterogeneity"]),
+        harm_stop=any_of(s["harm_stop"]), generalisation=any_of(s["generalisation"]),
+        numbers=dict(v["numbers"]),
+    )
+
+
+# --- sentences ----------------------------------------------------------------------------------
+
+SENTENCE = re.compile(r"(?:[^.!?]|[.!?](?=\d))+(?:[.!?]+|$)")  # "51.4" does not end a sentence
+
+
+def sentences(text: str) -> list[tuple[int, int, str]]:
+    out = []
+    for m in SENTENCE.finditer(text):
+        raw = m.group(0)
+        lead = len(raw) - len(raw.lstrip())
+        if raw.strip():
+            out.append((m.start() + lead, m.end(), raw.strip()))
+    return out
+
+
+def sentence_at(text: str, pos: int) -> tuple[int, int, str]:
+    """The sentence holding `pos` (or the last one starting before it)."""
+    found = (0, len(text), text.strip())
+    for start, end, s in sentences(text):
+        if start > pos:
+            break
+        found = (start, end, s)
+    start, end, s = found
+    return start, start + len(s), s
+
+
+FINDINGS_LABEL = re.compile(r"(?:^|\s)(?:RESULTS?|MAIN RESULTS|FINDINGS|Results?|Findings):\s")
+
+
+def best_sentence(claim_text: str, record: PubmedRecord) -> tuple[int, int, str] | None:
+    """The abstract sentence sharing the most word stems with the claim, among the results and
+    conclusions (the background reports others' work): what the label rests on."""
+    wanted = stems(terms(claim_text))
+    labelled = FINDINGS_LABEL.search(record.abstract_text)
+    findings_from = labelled.start() if labelled else results_start(prepare(record.abstract_text))
+    scored = [(start >= findings_from, len(wanted & stems(terms(s))), -start, start, end, s)
+              for start, end, s in sentences(record.abstract_text)]
+    scored = [x for x in scored if x[1] > 0]
+    if not scored:
+        return None
+    _, _, _, start, end, s = max(scored)
+    return start, end, s
+
+
+def found_at(record: PubmedRecord, m: re.Match[str], label: str, aspect: str, explanation: str) -> Finding:
+    start, end, s = sentence_at(record.abstract_text, m.start())
+    return Finding(label, aspect, explanation, "abstract", start, end, s)
+
+
+# --- the checks ---------------------------------------------------------------------------------
+
+ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+def phase_number(text: str) -> int:
+    return ROMAN.get(text.lower()) or int(text)
+
+
+def record_phase(record: PubmedRecord) -> tuple[int, re.Match[str] | None] | None:
+    for _, name in record.publication_types:
+        if m := re.search(r"Phase (IV|I{1,3})", name):
+            return ROMAN[m.group(1).lower()], None
+    if m := words().phase.search(record.abstract_text):
+        return phase_number(m["n"]), m
+    return None
+
+
+def check_design(claim_text: str, record: PubmedRecord, ev: RecordEvidence) -> Finding | None:
+    """The design the claim attributes to the study against the record's: phase, randomization,
+    blinding, meta-analysis."""
+    w = words()
+    if (m := w.phase.search(claim_text)) and (theirs := record_phase(record)):
+        claimed, (actual, hit) = phase_number(m["n"]), theirs
+        if claimed != actual:
+            why = f"the claim calls it a phase {claimed} study; PMID {record.pmid} is phase {actual}"
+            return found_at(record, hit, "contradicts", "phase", why) if hit else Finding("contradicts", "phase", why)
+    if not record.abstract_text:
+        return None
+    claims_trial = w.claims_randomized.search(claim_text) or w.claims_blinded.search(claim_text)
+    hit = w.record_open_label.search(record.abstract_text)
+    if claims_trial and (ev.design in {"nonrandomized_trial", "observational"} or hit):
+        why = f"the claim describes a randomized or blinded trial; PMID {record.pmid} is not one"
+        return found_at(record, hit, "contradicts", "design", why) if hit else Finding("contradicts", "design", why)
+    if w.claims_meta_analysis.search(claim_text) and ev.design == "systematic_review" \
+            and not w.record_meta_analysis.search(f"{record.title or ''} {record.abstract_text}"):
+        return Finding("contradicts", "design",
+                       f"the claim describes a meta-analysis; PMID {record.pmid} is a systematic review that pooled nothing")
+    return None
+
+
+def share(a: str, b: str) -> float:
+    mine = stems(terms(a))
+    return len(mine & stems(terms(b))) / len(mine) if mine else 0.0
+
+
+def check_endpoint(claim_text: str, record: PubmedRecord) -> Finding | None:
+    """"Primary endpoint: X" must be the record's primary endpoint; a "secondary" one must not be it."""
+    w = words()
+    theirs = w.record_primary.search(record.abstract_text)
+    if theirs is None:
+        return None
+    if (m := w.claim_primary.search(claim_text)) and share(m["x"], theirs["x"]) < 0.5:
+        return found_at(record, theirs, "contradicts", "endpoint",
+                        f"the claim's primary endpoint is {m['x'].strip()[:60]!r}; PMID {record.pmid}'s is "
+                        f"{theirs['x'].strip()[:60]!r}")
+    if m := w.claim_secondary.search(claim_text):
+        for item in re.split(r",\s*|\s+and\s+", m["x"]):
+            if len(terms(item)) >= 2 and share(item, theirs["x"]) >= 0.5:
+                return found_at(record, theirs, "contradicts", "endpoint",
+                                f"the claim calls {item.strip()[:60]!r} secondary; it was PMID {record.pmid}'s "
+                                "primary endpoint")
+    return None
+
+
+def in_brackets(text: str, pos: int) -> bool:
+    return text.rfind("(", 0, pos) > text.rfind(")", 0, pos)
+
+
+def central_figures(reading: ClaimReading, claim_text: str) -> list[Figure]:
+    """Fold and percentage figures the claim asserts as its finding: the size of a change ("a 43%
+    increase", "upregulated by 2.5-fold"), or the whole content of a claim with no effect verb
+    ("rate: 6.5% vs 1.7%"); a figure in brackets is a detail, flagged by the numbers check only."""
+    w = words()
+    out = []
+    for f in reading.figures:
+        if f.kind not in ("fold", "percent") or in_brackets(claim_text, f.span.start):
+            continue
+        near = claim_text[max(0, f.span.start - 20):f.span.end + 25].lower()
+        if {t for t in re.findall(r"[a-z-]+", near)} & w.change_words or reading.outcome is None:
+            out.append(f)
+    return out
+
+
+def check_figures(reading: ClaimReading, claim_text: str, records: list[PubmedRecord]) -> Finding | None:
+    """A central figure no linked abstract states: the finding is not in the paper (invented, or from
+    elsewhere). Only when every record has an abstract to look in."""
+    if not records or any(not r.abstract_text for r in records):
+        return None
+    for f in central_figures(reading, claim_text):
+        if not any(find_figure(f, r.abstract_text) for r in records):
+            return Finding("not mentioned", "figure",
+                           f"the claim's finding {f.span.text!r} is in none of the cited abstracts")
+    return None
+
+
+def study_counts(text: str) -> list[tuple[int, str]]:
+    w = words()
+    out = []
+    for m in w.study_count.finditer(text):
+        n = m["n"].lower()
+        out.append((int(n) if n.isdigit() else w.numbers.get(n, -1), m.group(0)))
+    return out
+
+
+def numbers_in(text: str) -> set[int]:
+    w = words()
+    found = {int(x) for x in re.findall(r"(?<![\d.,])\d+(?![\d])", text.replace(",", ""))}
+    return found | {n for word, n in w.numbers.items() if re.search(rf"(?<!\w){word}(?!\w)", text, re.IGNORECASE)}
+
+
+def check_study_counts(claim_text: str, record: PubmedRecord) -> Finding | None:
+    """Counts of trials or studies the claim gives must be the review's: a split the abstract gives
+    differently ("11 placebo trials" where it says 18) contradicts it."""
+    claimed = study_counts(claim_text)
+    theirs = study_counts(record.abstract_text)
+    if not claimed or not theirs:
+        return None
+    present = numbers_in(record.abstract_text)
+    missing = [(n, phrase) for n, phrase in claimed if n not in present]
+    if len(missing) == len(claimed) and sum(n for n, _ in missing) in present:
+        return None  # a split of a total the abstract gives, into parts it does not give: a detail
+    if missing:
+        missing = [phrase for _, phrase in missing]  # type: ignore[misc]
+        given = ", ".join(p for _, p in theirs[:5])
+        m = words().study_count.search(record.abstract_text)
+        return found_at(record, m, "contradicts", "figure",
+                        f"the claim counts {', '.join(missing)}; PMID {record.pmid} gives {given}")
+    return None
+
+
+def check_population(reading: ClaimReading, claim_text: str, ev: RecordEvidence, record: PubmedRecord) -> Finding | None:
+    """A claim scoped explicitly to people ("in humans") on animal or cell work names a population
+    the paper did not study."""
+    if ev.population not in ("animal", "in_vitro"):
+        return None
+    if m := words().human_scope.search(claim_text):
+        kind = "animals" if ev.population == "animal" else "cells or tissue"
+        span = ev.population_span
+        return Finding("not mentioned", "population",
+                       f"the claim says {m.group(0)!r}; PMID {record.pmid} studied {kind}",
+                       span.where if span else "none", span.start if span else None, span.end if span else None,
+                       span.text if span else "")
+    return None
+
+
+CLAIM_NEGATION = re.compile(r"(?<!\w)(?:not|no|never|neither|nor|failed|fails|dispels?|without|ineffective)(?!\w)",
+                            re.IGNORECASE)
+
+
+def reports_outcome(reading: ClaimReading, record: PubmedRecord) -> bool:
+    """Some abstract sentence names the claim's outcome with an unnegated change ("IGF-1 increased
+    by 51 ng/ml"): the record found the claim's effect, whatever its conclusion says of others."""
+    # the outcome after the verb; in a passive claim ("IGF-1 levels were increased") the words before it
+    wanted = stems(reading.outcome_terms) or stems(terms(" ".join(m.text for m in reading.substances)))
+    if not wanted:
+        return False
+    change = words().change_words
+    findings_from = results_start(prepare(record.abstract_text))  # the background reports others' work
+    for start, _, s in sentences(record.abstract_text):
+        low = s.lower()
+        if start < findings_from:
+            continue
+        if wanted & stems(terms(s)) and set(re.findall(r"[a-z-]+", low)) & change and not CLAIM_NEGATION.search(low):
+            return True
+    return False
+
+
+def check_direction(reading: ClaimReading, claim_text: str, ev: RecordEvidence, record: PubmedRecord) -> Finding | None:
+    """The claim asserts an effect; the record's conclusion found none, or the opposite. A claim that
+    itself denies the effect ("was not found to improve", "dispel the notion that") agrees with it."""
+    if reading.direction != "effect" or ev.direction not in ("null", "negative") or CLAIM_NEGATION.search(claim_text):
+        return None
+    if reports_outcome(reading, record):
+        return None
+    said = "no effect" if ev.direction == "null" else "the opposite effect or harm"
+    span = ev.direction_spans[0] if ev.direction_spans else None
+    if span is not None and span.where == "abstract":
+        start, end, s = sentence_at(record.abstract_text, span.start)
+        return Finding("contradicts", "finding", f"the claim asserts an effect; PMID {record.pmid} reports {said}",
+                       "abstract", start, end, s)
+    return Finding("contradicts", "finding", f"the claim asserts an effect; PMID {record.pmid} reports {said}")

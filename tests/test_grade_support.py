@@ -1,0 +1,96 @@
+"""The support check and the evidence profile on hand-made records about an invented substance
+("zorvatide"): each check, the status it leads to, the label and the sentence it quotes, and every
+GRADE domain judged. Real records are in the case table (test_grade_cases.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from grading.cli import verdict_counts
+from grading.engine.rubric import load_rubric
+from grading.models import GRADE_DOMAINS
+from grading.settings import bundled_path
+from tests.factories import make_record
+from tests.test_rules import fired, grade
+
+TITLE = "Zorvatide for migraine prevention"
+RCT = ("Randomized Controlled Trial",)
+
+
+@pytest.fixture(scope="module")
+def rubric():
+    return load_rubric(bundled_path("rubric.toml"))
+
+
+def rct(pmid: int, abstract: str, pub_types: tuple[str, ...] = RCT, title: str = TITLE):
+    return make_record(pmid, title, abstract, pub_types=pub_types, authors=("Doe J",))
+
+
+POSITIVE = ("METHODS: In this randomized, double-blind, placebo-controlled trial, 640 adults with migraine received "
+            "zorvatide or placebo (n = 320 and n = 320). The primary endpoint was the number of migraine days per "
+            "month. RESULTS: Migraine days fell by 3.1 with zorvatide and by 1.2 with placebo (p < 0.001). "
+            "CONCLUSIONS: Zorvatide significantly reduced migraine frequency.")
+
+
+def test_a_phase_the_record_does_not_have_contradicts(rubric):
+    record = rct(1, "METHODS: This phase 2, randomized, double-blind study enrolled 120 adults with migraine. "
+                    "CONCLUSIONS: Zorvatide significantly reduced migraine frequency.",
+                 pub_types=("Clinical Trial, Phase II", "Randomized Controlled Trial"))
+    g = grade("In a phase 3 trial, zorvatide reduced migraine frequency.", record, rubric=rubric)
+    assert (g.status, g.certainty) == ("not-supported", "no evidence")
+    (check,) = g.support
+    assert (check.label, check.aspects) == ("contradicts", ("phase",))
+
+
+def test_an_endpoint_the_record_names_otherwise_contradicts(rubric):
+    g = grade("Primary endpoint: time to first headache relief.", rct(2, POSITIVE), rubric=rubric,
+              subjects=frozenset({"zorvatide"}))
+    assert g.status == "not-supported" and "support.endpoint" in fired(g)
+    assert "primary endpoint was the number of migraine days" in g.support[0].span_text
+
+
+def test_a_central_figure_absent_from_the_abstract_is_not_mentioned(rubric):
+    g = grade("Zorvatide produced a 75% reduction in migraine days.", rct(3, POSITIVE), rubric=rubric)
+    assert g.status == "not-supported" and g.support[0].aspects == ("figure",)
+
+
+def test_a_figure_in_brackets_is_only_flagged(rubric):
+    g = grade("Zorvatide reduced migraine frequency (75% vs 20%).", rct(4, POSITIVE), rubric=rubric)
+    assert g.status == "graded" and fired(g)["numbers.figure_missing"] == 0
+    assert g.support[0].label == "partly" and "figure" in g.support[0].aspects
+
+
+def test_arms_in_one_sentence_add_up_to_the_total(rubric):
+    g = grade("Zorvatide reduces migraine frequency.", rct(5, POSITIVE.replace("640 adults", "adults")), rubric=rubric)
+    assert "imprecision.participants" not in fired(g) and g.certainty == "high"  # 320 + 320 = 640 >= 400
+
+
+def test_a_noun_claim_of_an_effect_on_a_null_trial_is_not_supported(rubric):
+    null = rct(6, "METHODS: A randomized, double-blind trial of 600 adults. RESULTS: Migraine days did not "
+                  "differ (p = 0.41). CONCLUSIONS: Zorvatide was not effective.")
+    g = grade("Zorvatide's migraine-preventing effects in adults.", null, rubric=rubric)
+    assert g.status == "not-supported" and g.support[0].label == "contradicts"
+
+
+def test_every_domain_is_judged_with_a_reason(rubric):
+    g = grade("Zorvatide reduces migraine frequency.", rct(7, POSITIVE), rubric=rubric)
+    assert [d.domain for d in g.domains] == list(GRADE_DOMAINS)  # an RCT: no upgrades shown
+    judged = {d.domain: d.judgement for d in g.domains}
+    assert judged == {"risk_of_bias": "not serious", "inconsistency": "not assessed", "indirectness": "not serious",
+                      "imprecision": "not serious", "publication_bias": "not serious"}
+    assert all(d.explanation for d in g.domains)
+    (check,) = g.support
+    assert check.label == "supports" and "significantly reduced" in check.span_text
+
+
+def test_harms_need_more_people_than_benefits(rubric):
+    g = grade("Zorvatide is well tolerated, with no serious adverse effects.", rct(8, POSITIVE), rubric=rubric)
+    assert fired(g)["imprecision.participants"] == -1 and g.certainty == "moderate"  # 640 < 4,000
+
+
+def test_the_run_summary_counts_statuses_in_words():
+    graded, ungraded = verdict_counts({"low": 2, "no evidence": 5, "high": 1},
+                                      {"graded": 3, "uncited": 3, "not-supported": 1, "unavailable": 1})
+    assert graded == "1 high, 2 low"
+    assert ungraded == "1 paper doesn't support this, 1 couldn't retrieve (will retry), 3 not cited"
+    assert "no evidence" not in graded + ungraded
