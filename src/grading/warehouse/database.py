@@ -5,7 +5,7 @@ Layers (dbt's naming): raw/staging tables written by runs (`source_versions`,
 `pubmed_records`, `fetch_log`, `grades`, `grade_reasons`, `quarantine`, `runs`,
 `run_issues`) and marts that reports and users read (`claim_grades`, `citations`,
 `reasons`, `latest_run`; for reports also `previous_run`, `source_texts`, `cited_records`,
-`claim_changes`, `newly_retracted`). docs/warehouse.md documents every one.
+`claim_changes`, `newly_retracted`, `source_triage`). docs/warehouse.md documents every one.
 
 One process writes at a time (DuckDB's file lock); a run's rows are inserted in a single
 transaction, so a run killed part-way leaves the previous state intact.
@@ -159,6 +159,57 @@ CREATE OR REPLACE VIEW claim_changes AS
     WHERE EXISTS (SELECT 1 FROM previous_run)
       AND (n.claim_id IS NULL OR b.claim_id IS NULL OR n.certainty <> b.certainty OR n.status <> b.status)
     ORDER BY source, coalesce(n.char_start, b.char_start), change;
+CREATE OR REPLACE VIEW source_triage AS
+    -- One row per source of the latest run: how many of its claims carry each warning a regulator
+    -- acts on (a claim counts once per warning), named by page title and URL, with its tags.
+    WITH usable AS (
+        SELECT c.claim_id, count(*) AS n_records,
+               count(*) FILTER (WHERE r.design IN ('animal', 'in_vitro')) AS n_preclinical,
+               bool_or(coalesce(r.retracted, false)) AS any_retracted
+        FROM (SELECT DISTINCT claim_id, pmid FROM citations
+              WHERE claim_id IS NOT NULL AND pmid IS NOT NULL AND fetch_outcome = 'fetched') c
+        JOIN pubmed_records r USING (pmid) GROUP BY c.claim_id),
+    fired AS (
+        SELECT claim_id,
+               bool_or(rule_id = 'numbers.figure_missing') AS figure_missing,
+               bool_or(rule_id = 'indirectness.population' AND change <= -2) AS population_down,
+               bool_or(rule_id = 'indirectness.clinical_wording') AS clinical_wording
+        FROM reasons GROUP BY claim_id),
+    flags AS (
+        SELECT g.source, g.claim_id,
+               g.status IN ('not-supported', 'off-topic') AS not_supported,
+               g.status = 'retracted' OR coalesce(u.any_retracted, false) AS retracted,
+               coalesce(f.figure_missing, false) AS figure_missing,
+               coalesce(f.population_down, false)
+                   OR (g.population IN ('human', 'unspecified') AND u.n_records > 0
+                       AND u.n_preclinical = u.n_records) AS preclinical_only,
+               coalesce(f.clinical_wording, false) AS clinical_wording,
+               g.status = 'uncited' AS uncited
+        FROM claim_grades g LEFT JOIN usable u USING (claim_id) LEFT JOIN fired f USING (claim_id)),
+    counted AS (
+        SELECT t.source, t.title, t.url, coalesce(s.tags, []::VARCHAR[]) AS tags,
+               count(f.claim_id)::INTEGER AS n_claims,
+               count(*) FILTER (WHERE f.not_supported)::INTEGER AS not_supported,
+               count(*) FILTER (WHERE f.retracted)::INTEGER AS retracted,
+               count(*) FILTER (WHERE f.figure_missing)::INTEGER AS figure_missing,
+               count(*) FILTER (WHERE f.preclinical_only)::INTEGER AS preclinical_only,
+               count(*) FILTER (WHERE f.clinical_wording)::INTEGER AS clinical_wording,
+               count(*) FILTER (WHERE f.uncited)::INTEGER AS uncited,
+               count(*) FILTER (WHERE f.not_supported OR f.retracted OR f.figure_missing OR f.preclinical_only
+                                      OR f.clinical_wording OR f.uncited)::INTEGER AS claims_flagged,
+               t.run_id
+        FROM source_texts t
+        LEFT JOIN run_sources s ON s.run_id = t.run_id AND s.source = t.source
+        LEFT JOIN flags f ON f.source = t.source
+        GROUP BY t.source, t.title, t.url, s.tags, t.run_id)
+    -- Evidence problems first (they need reading); claims with no citation break ties.
+    SELECT source, title, url, tags, n_claims, not_supported, retracted, figure_missing, preclinical_only,
+           clinical_wording, uncited,
+           (not_supported + retracted + figure_missing + preclinical_only + clinical_wording)::INTEGER
+               AS evidence_warnings,
+           claims_flagged, run_id
+    FROM counted
+    ORDER BY evidence_warnings DESC, uncited DESC, claims_flagged DESC, source;
 CREATE OR REPLACE VIEW newly_retracted AS
     -- Retracted now, but not in the previous run: the record was not cited then, or the version
     -- in effect when that run finished carried no retraction (PubMed's two markers, as models.py reads them).
