@@ -1,7 +1,7 @@
 """CSV exports, one file per mart, with a stable column order (documented in docs/reports.md).
 
 Grains: claims.csv one row per claim, citations.csv one row per citation occurrence and claim
-link, records.csv one row per cited PMID, reasons.csv one row per fired rule per claim; all
+link, records.csv one row per cited PMID, triage.csv one row per source (its warnings), reasons.csv one row per fired rule per claim; all
 for the latest run.
 """
 
@@ -35,6 +35,8 @@ CITATION_COLUMNS = ("source", "claim_id", "citation_id", "char_start", "char_end
                     "detail", "run_id")
 RECORD_COLUMNS = ("pmid", "title", "journal", "year", "design", "species", "sample_size", "retracted",
                   "publication_types", "doi", "pmcid", "fetch_outcome", "origin", "n_claims", "n_sources", "run_id")
+TRIAGE_COLUMNS = ("source", "title", "url", "tags", "n_claims", "not_supported", "retracted", "figure_missing",
+                  "preclinical_only", "clinical_wording", "uncited", "evidence_warnings", "claims_flagged", "run_id")
 REASON_COLUMNS = ("source", "claim_id", "seq", "pmid", "domain", "rule_id", "change", "explanation", "span_in",
                   "span_start", "span_end", "span_text", "run_id")
 
@@ -43,6 +45,8 @@ EXPORTS = (
            CLAIM_COLUMNS),
     Export("citations.csv", "SELECT {columns} FROM citations m "
            "ORDER BY m.source, m.char_start, m.citation_id, m.claim_id NULLS FIRST", CITATION_COLUMNS),
+    Export("triage.csv", "SELECT {columns} FROM source_triage m "
+           "ORDER BY m.evidence_warnings DESC, m.uncited DESC, m.claims_flagged DESC, m.source", TRIAGE_COLUMNS),
     Export("records.csv", "SELECT {columns} FROM cited_records m ORDER BY m.pmid", RECORD_COLUMNS),
     # Reasons in the order of their claims in the text, then the order the rubric fired them.
     Export("reasons.csv", "SELECT {columns} FROM reasons m JOIN claim_grades g USING (claim_id) "

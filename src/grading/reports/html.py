@@ -254,21 +254,70 @@ def source_contexts(marts: Marts) -> dict[str, Row]:
     return pages
 
 
+# The warnings of the triage overview, in column order: (source_triage column, heading, what it counts).
+WARNINGS = (
+    ("not_supported", "Not supported", "cites a paper that does not support the claim, contradicts it or is off-topic"),
+    ("retracted", "Retracted", "cites a retracted paper"),
+    ("figure_missing", "Figure not in paper", "quotes a figure the cited paper does not contain"),
+    ("preclinical_only", "Human claim, preclinical evidence",
+     "a claim about people resting only on animal or cell studies"),
+    ("clinical_wording", "“Clinical” wording", "calls preclinical evidence clinical"),
+    ("uncited", "No citation", "a claim with no citation at all"),
+)
+NO_TAG = "-"  # the tag filter's value for sources listed without tags
+MINI_BAR_WIDTH = 100  # viewBox units of the inline certainty bar
+
+
+def source_label(source: str, title: str | None, url: str | None) -> str:
+    """What a reader calls a source: its page title, else its address, else its file name."""
+    if title and title.strip():
+        return title.strip()
+    if url:
+        return url
+    return PurePosixPath(source.replace("\\", "/")).name or source
+
+
+def mini_bar(counts: dict[str, int], longest: int) -> list[Row]:
+    """Segments of a small inline bar (SVG user units out of MINI_BAR_WIDTH): its length is the
+    source's claims against the source with most, its colours the certainties."""
+    done, segments = 0, []
+    for certainty in CERTAINTY_ORDER:
+        count = counts.get(certainty, 0)
+        if count:
+            x0, x1 = MINI_BAR_WIDTH * done / longest, MINI_BAR_WIDTH * (done + count) / longest
+            segments.append({"certainty": certainty, "count": count, "x": f"{x0:.2f}", "width": f"{x1 - x0:.2f}"})
+            done += count
+    return segments
+
+
 def overview_context(marts: Marts) -> Row:
     pages = {doc["source"]: page_name(doc["source"]) for doc in marts.texts}
     claims_by_source: dict[str, list[Row]] = {s: [] for s in pages}
     for claim in marts.claims:
         claims_by_source.setdefault(claim["source"], []).append(claim)
-    folder = shared_folder(sorted(claims_by_source))
-    sources = [{"source": s, "label": s[len(folder):] or s, "page": "sources/" + pages[s] if s in pages else None,
-                "counts": certainty_counts(claims), "total": len(claims)}
-               for s, claims in sorted(claims_by_source.items())]
+    longest = max([len(c) for c in claims_by_source.values()] + [1])
+    sources = []
+    for rank, row in enumerate(marts.triage, 1):  # in source_triage's order: most warnings first
+        counts = certainty_counts(claims_by_source.get(row["source"], []))
+        url = safe_url(row["url"]) or safe_url(row["source"])
+        sources.append({**row, "rank": rank, "label": source_label(row["source"], row["title"], row["url"]),
+                        "href_url": url, "page": "sources/" + pages[row["source"]] if row["source"] in pages else None,
+                        "tags": list(row["tags"] or []), "counts": counts, "bar": mini_bar(counts, longest)})
+    tags = sorted({t for s in sources for t in s["tags"]})
+    if tags and any(not s["tags"] for s in sources):
+        tags.append(NO_TAG)
+    for s in sources:
+        s["tag_values"] = s["tags"] or [NO_TAG]
     top = sorted(marts.records, key=lambda r: (-r["n_claims"], r["pmid"]))[:TOP_RECORDS]
     return {"sources": sources, "totals": certainty_counts(marts.claims), "n_claims": len(marts.claims),
-            "folder": folder,
-            "chart": bar_chart([{"label": s["label"], "href": s["page"], "counts": s["counts"]} for s in sources]),
+            "warnings": [{"key": k, "heading": h, "means": m, "total": sum(s[k] for s in sources)}
+                         for k, h, m in WARNINGS],
+            "tag_filter": {"name": "tags", "label": "Tags",
+                           "options": [{"value": t, "label": "no tag" if t == NO_TAG else t,
+                                        "count": sum(t in s["tag_values"] for s in sources)}
+                                       for t in tags]} if tags else None,
             "records": [{**r, "href": pubmed_url(r["pmid"])} for r in top], "n_records": len(marts.records),
-            "changes": change_summary(marts)}
+            "changes": change_summary(marts), "bar_width": MINI_BAR_WIDTH}
 
 
 def change_summary(marts: Marts) -> Row:

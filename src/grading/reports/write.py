@@ -1,9 +1,9 @@
 """Reports written from the warehouse marts (views) only, for the latest completed run:
 
-    reports/index.html        overview: claims by certainty per source (a chart), records cited most
+    reports/index.html        overview: sources by the warnings a regulator acts on (triage), records cited most
     reports/sources/*.html    one page per source: its text with claims highlighted, citations, reasons
     reports/changes.html      new, removed and re-graded claims and newly retracted records since the previous run
-    reports/{claims,citations,records,reasons}.csv
+    reports/{claims,citations,triage,records,reasons}.csv
     reports/report.css, report.js   bundled: the pages work offline and load nothing else
 
 The same warehouse always gives the same bytes (`grading report` reproduces what the run wrote).
@@ -47,6 +47,7 @@ class Marts:
     texts: list[dict[str, Any]]
     changes: list[dict[str, Any]]
     retracted: list[dict[str, Any]]
+    triage: list[dict[str, Any]]
 
 
 def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
@@ -65,11 +66,13 @@ def read_marts(con: duckdb.DuckDBPyConnection) -> Marts:
         return Marts(
             run=run[0], previous=previous[0] if previous else None, claims=exports["claims.csv"],
             citations=exports["citations.csv"], records=exports["records.csv"], reasons=exports["reasons.csv"],
-            texts=fetch_dicts(con, "SELECT source, content_hash, media_type, n_chars, text FROM source_texts "
+            texts=fetch_dicts(con, "SELECT source, content_hash, media_type, n_chars, text, url, title, body_start "
+                                   "FROM source_texts "
                                    "ORDER BY source"),
             changes=fetch_dicts(con, "SELECT * FROM claim_changes ORDER BY source, "
                                      "coalesce(char_start, previous_char_start), change, claim_text"),
-            retracted=fetch_dicts(con, "SELECT * FROM newly_retracted ORDER BY pmid"))
+            retracted=fetch_dicts(con, "SELECT * FROM newly_retracted ORDER BY pmid"),
+            triage=exports["triage.csv"])
     except duckdb.CatalogException as exc:
         # A warehouse written before these views existed gains them on its next `grading run`.
         raise ReportError(f"the warehouse lacks a report view ({str(exc).splitlines()[0]}); "
