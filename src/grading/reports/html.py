@@ -323,7 +323,8 @@ def overview_context(marts: Marts) -> Row:
 def change_summary(marts: Marts) -> Row:
     kinds = [c["change"] for c in marts.changes]
     return {"previous": run_context(marts.previous) if marts.previous else None,
-            "counts": {k: kinds.count(k) for k in CHANGE_ORDER}, "retracted": len(marts.retracted)}
+            "counts": {k: kinds.count(k) for k in CHANGE_ORDER}, "retracted": len(marts.retracted),
+            "n_unchecked": len(marts.unchecked)}
 
 
 def changes_context(marts: Marts) -> Row:
@@ -335,8 +336,8 @@ def changes_context(marts: Marts) -> Row:
                                                      "source_change": change["source_change"], "items": []})
         certainty = change["certainty"] or change["previous_certainty"]
         group["items"].append({**change, "filter_certainty": certainty})
-    items = [i for g in groups.values() if g["source_change"] != "dropped" for i in g["items"]]
-    return {**change_summary(marts), "groups": [groups[s] for s in sorted(groups)],
+    items = [i for g in groups.values() for i in g["items"]]
+    return {**change_summary(marts), "groups": [groups[s] for s in sorted(groups)], "unchecked": marts.unchecked,
             "records": [{**cited.get(r["pmid"], {}), **r, "href": pubmed_url(r["pmid"])} for r in marts.retracted],
             "filters": [filter_group("change", "Change", [i["change"] for i in items], CHANGE_ORDER),
                         filter_group("certainty", "Certainty (now, or before if removed)",

@@ -48,6 +48,7 @@ class Marts:
     changes: list[dict[str, Any]]
     retracted: list[dict[str, Any]]
     triage: list[dict[str, Any]]
+    unchecked: list[dict[str, Any]]
 
 
 def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
@@ -72,7 +73,8 @@ def read_marts(con: duckdb.DuckDBPyConnection) -> Marts:
             changes=fetch_dicts(con, "SELECT * FROM claim_changes ORDER BY source, "
                                      "coalesce(char_start, previous_char_start), change, claim_text"),
             retracted=fetch_dicts(con, "SELECT * FROM newly_retracted ORDER BY pmid"),
-            triage=exports["triage.csv"])
+            triage=exports["triage.csv"],
+            unchecked=fetch_dicts(con, "SELECT * FROM unchecked_sources ORDER BY source"))
     except duckdb.CatalogException as exc:
         # A warehouse written before these views existed gains them on its next `grading run`.
         raise ReportError(f"the warehouse lacks a report view ({str(exc).splitlines()[0]}); "

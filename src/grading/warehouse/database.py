@@ -5,7 +5,7 @@ Layers (dbt's naming): raw/staging tables written by runs (`source_versions`,
 `pubmed_records`, `fetch_log`, `grades`, `grade_reasons`, `quarantine`, `runs`,
 `run_issues`) and marts that reports and users read (`claim_grades`, `citations`,
 `reasons`, `latest_run`; for reports also `previous_run`, `source_texts`, `cited_records`,
-`claim_changes`, `newly_retracted`, `source_triage`). docs/warehouse.md documents every one.
+`claim_changes`, `unchecked_sources`, `newly_retracted`, `source_triage`). docs/warehouse.md documents every one.
 
 One process writes at a time (DuckDB's file lock); a run's rows are inserted in a single
 transaction, so a run killed part-way leaves the previous state intact.
@@ -132,33 +132,56 @@ CREATE OR REPLACE VIEW cited_records AS
     FROM cited c LEFT JOIN pubmed_records r USING (pmid)
     ORDER BY c.pmid;
 CREATE OR REPLACE VIEW claim_changes AS
+    -- Per source: the latest run against the last earlier run that read that source, so a run
+    -- of one page (or a source left out of a run) never reads as claims removed elsewhere.
     -- Claims are matched by (source, claim_text, occurrence): claim_ids change with the text.
-    WITH now_claims AS (
+    WITH now_sources AS (
+        SELECT source, content_hash, run_id FROM run_sources WHERE run_id = (SELECT run_id FROM latest_run)),
+    before_sources AS (
+        SELECT source, content_hash, run_id FROM (
+            SELECT s.source, s.content_hash, s.run_id,
+                   row_number() OVER (PARTITION BY s.source ORDER BY r.finished_at DESC, r.run_id DESC) AS n
+            FROM run_sources s JOIN runs r USING (run_id)
+            WHERE r.status = 'completed' AND r.run_id <> (SELECT run_id FROM latest_run)
+              AND r.finished_at <= (SELECT finished_at FROM latest_run)
+              AND s.source IN (SELECT source FROM now_sources))
+        WHERE n = 1),
+    now_claims AS (
         SELECT c.source, c.claim_text, c.claim_id, c.char_start, c.claim_type, g.certainty, g.status,
                row_number() OVER (PARTITION BY c.source, c.claim_text ORDER BY c.char_start) AS occurrence
-        FROM grades g JOIN claims_all c USING (claim_id) WHERE g.run_id = (SELECT run_id FROM latest_run)),
+        FROM grades g JOIN claims_all c USING (claim_id) JOIN now_sources s ON s.source = c.source
+        WHERE g.run_id = s.run_id),
     before_claims AS (
         SELECT c.source, c.claim_text, c.claim_id, c.char_start, c.claim_type, g.certainty, g.status,
                row_number() OVER (PARTITION BY c.source, c.claim_text ORDER BY c.char_start) AS occurrence
-        FROM grades g JOIN claims_all c USING (claim_id) WHERE g.run_id = (SELECT run_id FROM previous_run)),
+        FROM grades g JOIN claims_all c USING (claim_id) JOIN before_sources s ON s.source = c.source
+        WHERE g.run_id = s.run_id),
     source_change AS (
-        SELECT source, CASE WHEN b.content_hash IS NULL THEN 'added' WHEN n.content_hash IS NULL THEN 'dropped'
-                            WHEN n.content_hash <> b.content_hash THEN 'edited' ELSE 'unchanged' END AS source_change
-        FROM (SELECT * FROM run_sources WHERE run_id = (SELECT run_id FROM latest_run)) n
-        FULL JOIN (SELECT * FROM run_sources WHERE run_id = (SELECT run_id FROM previous_run)) b USING (source))
+        SELECT n.source, b.run_id AS previous_run_id,
+               CASE WHEN b.content_hash IS NULL THEN 'added'
+                    WHEN n.content_hash <> b.content_hash THEN 'edited' ELSE 'unchanged' END AS source_change
+        FROM now_sources n LEFT JOIN before_sources b USING (source))
     SELECT CASE WHEN b.claim_id IS NULL THEN 'new' WHEN n.claim_id IS NULL THEN 'removed' ELSE 'regraded' END
                AS change,
            coalesce(n.source, b.source) AS source, s.source_change, coalesce(n.claim_text, b.claim_text) AS claim_text,
            coalesce(n.occurrence, b.occurrence) AS occurrence, coalesce(n.claim_type, b.claim_type) AS claim_type,
            n.certainty, n.status, b.certainty AS previous_certainty, b.status AS previous_status,
            n.claim_id, b.claim_id AS previous_claim_id, n.char_start, b.char_start AS previous_char_start,
-           (SELECT run_id FROM latest_run) AS run_id, (SELECT run_id FROM previous_run) AS previous_run_id
+           (SELECT run_id FROM latest_run) AS run_id, s.previous_run_id
     FROM now_claims n
     FULL JOIN before_claims b ON n.source = b.source AND n.claim_text = b.claim_text AND n.occurrence = b.occurrence
     JOIN source_change s ON s.source = coalesce(n.source, b.source)
     WHERE EXISTS (SELECT 1 FROM previous_run)
       AND (n.claim_id IS NULL OR b.claim_id IS NULL OR n.certainty <> b.certainty OR n.status <> b.status)
     ORDER BY source, coalesce(n.char_start, b.char_start), change;
+CREATE OR REPLACE VIEW unchecked_sources AS
+    -- Sources the previous run read and the latest did not: not checked this run, nothing removed.
+    SELECT b.source, b.content_hash, b.tags, (SELECT run_id FROM previous_run) AS previous_run_id,
+           (SELECT run_id FROM latest_run) AS run_id
+    FROM run_sources b
+    WHERE b.run_id = (SELECT run_id FROM previous_run)
+      AND b.source NOT IN (SELECT source FROM run_sources WHERE run_id = (SELECT run_id FROM latest_run))
+    ORDER BY b.source;
 CREATE OR REPLACE VIEW source_triage AS
     -- One row per source of the latest run: how many of its claims carry each warning a regulator
     -- acts on (a claim counts once per warning), named by page title and URL, with its tags.
