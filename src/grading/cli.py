@@ -142,12 +142,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if summary["run_id"] is None:
         print("grading: error: no document could be read; nothing was written", file=sys.stderr)
         return EXIT_USAGE
-    graded = ", ".join(f"{n} {c}" for c, n in sorted(summary["certainty"].items()) if c != "no evidence")
-    # "no evidence" has several reasons; say which, so an unavailable record never reads as absent evidence.
-    ungraded = ", ".join(f"{n} {s}" for s, n in sorted(summary["status"].items()) if s != "graded")
-    print(f"run {summary['run_id']} ({summary['mode']}): {summary['sources']} sources, {summary['claims']} claims: "
-          f"{graded or 'none graded'}; not graded: {ungraded or 'none'}; "
-          f"{summary['requests']} E-utilities requests")
+    from grading.run_summary import summary_line
+
+    print(summary_line(summary))  # the same line ends every scheduled run's log (grading.flows.serve)
     if summary["mode"] == "offline-fallback":
         print("note: NCBI E-utilities could not be reached; records came from the bundled snapshot")
     if summary["quarantined"]:
@@ -220,10 +217,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     with prefect_server(home=args.prefect_home) as api_url:
-        from grading.flows.serve import serve_grading
+        from grading.flows.serve import DEPLOYMENT, scheduled_grading, serve_grading
 
         when = f"every {args.interval:g} s" if args.interval else f"cron {cron!r} ({timezone})"
-        print(f"serving grade-corpus/scheduled {when}; Prefect API {api_url} (UI: {api_url[:-4]})", flush=True)
+        print(f"serving {scheduled_grading.name}/{DEPLOYMENT} {when}; Prefect API {api_url} (UI: {api_url[:-4]})",
+              flush=True)
         serve_grading(cron=cron, timezone=timezone, interval=args.interval, parameters=parameters)
     return 0
 
