@@ -25,11 +25,13 @@ class Export:
     columns: tuple[str, ...]
 
     def select(self) -> str:
-        return self.query.format(columns=", ".join(f"m.{c}" for c in self.columns))
+        return self.query.format(columns=", ".join(f"m.{c}" for c in self.columns if c not in COMPUTED))
 
 
 CLAIM_COLUMNS = ("source", "claim_id", "char_start", "char_end", "claim_type", "population", "certainty", "status",
-                 "pmids", "claim_text", "reasons", "rubric_version", "run_id")
+                 "pmids", "claim_text", "reasons", "rubric_version", "run_id", "claim_display_text")
+# Columns computed in Python after the query (grading.reports.write.read_marts), not read from the mart.
+COMPUTED = frozenset({"claim_display_text"})
 CITATION_COLUMNS = ("source", "claim_id", "citation_id", "char_start", "char_end", "footnote", "in_reference_list",
                     "raw", "kind", "value", "link", "resolution", "method", "pmid", "candidates", "fetch_outcome",
                     "detail", "run_id")

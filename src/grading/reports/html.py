@@ -203,18 +203,63 @@ def run_context(run: Row) -> Row:
     return {**run, "finished": when(run.get("finished_at"))}
 
 
+# Markup a page's text can leave in a claim: Markdown links and images, HTML tags, emphasis.
+MD_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+MD_LINK_RE = re.compile(r"\[([^\]]+)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
+HTML_TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
+EMPHASIS_RE = re.compile(r"(\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|`)")
+
+
+def display_text(text: str | None) -> str:
+    """A claim as a reader quotes it: Markdown links reduced to their words ("valves
+    ([Lancet 1979](https://…))" -> "valves (Lancet 1979)"), images and HTML tags dropped,
+    emphasis marks removed, whitespace folded. Only for showing: the stored claim_text and its
+    offsets into the source text stay exact."""
+    if not text:
+        return ""
+    out = MD_IMAGE_RE.sub(lambda m: m.group(1), text)
+    out = MD_LINK_RE.sub(lambda m: m.group(1), out)
+    out = HTML_TAG_RE.sub("", out)
+    out = EMPHASIS_RE.sub("", out)
+    return " ".join(out.split())
+
+
+def first_abstract_quote(reasons: list[Row], pmid: int) -> str | None:
+    """The sentence of a record's abstract the grade quoted first (a reason's span in the abstract)."""
+    return next((r["span_text"] for r in reasons
+                 if r["pmid"] == pmid and r["span_in"] == "abstract" and r["span_text"]), None)
+
+
 def claim_cards(marts: Marts) -> dict[str, Row]:
-    """Each claim of the latest run with its citations (and their records) and reasons."""
+    """Each claim of the latest run with its citations (and their records) and reasons. A record
+    cited twice by one claim (a footnote and an inline link, say) is one entry, listing every
+    way it was cited."""
     records = {r["pmid"]: r for r in marts.records}
-    cards: dict[str, Row] = {c["claim_id"]: {**c, "citations": [], "reason_rows": []} for c in marts.claims}
+    cards: dict[str, Row] = {c["claim_id"]: {**c, "display_text": display_text(c["claim_text"]), "citations": [],
+                                             "reason_rows": []} for c in marts.claims}
+    by_record: dict[tuple[str, int], Row] = {}
     for cite in marts.citations:
-        if cite["claim_id"] in cards:
-            cards[cite["claim_id"]]["citations"].append(
-                {**cite, "href": citation_href(cite["kind"], cite["value"], cite["pmid"]),
-                 "record": records.get(cite["pmid"])})
+        if cite["claim_id"] not in cards:
+            continue
+        if cite["pmid"] is not None and (cite["claim_id"], cite["pmid"]) in by_record:
+            entry = by_record[(cite["claim_id"], cite["pmid"])]
+            if cite["raw"] not in entry["raws"]:
+                entry["raws"].append(cite["raw"])
+            if entry["footnote"] is None:
+                entry["footnote"] = cite["footnote"]
+            continue
+        entry = {**cite, "href": citation_href(cite["kind"], cite["value"], cite["pmid"]),
+                 "record": records.get(cite["pmid"]), "raws": [cite["raw"]]}
+        cards[cite["claim_id"]]["citations"].append(entry)
+        if cite["pmid"] is not None:
+            by_record[(cite["claim_id"], cite["pmid"])] = entry
     for reason in marts.reasons:
         if reason["claim_id"] in cards:
             cards[reason["claim_id"]]["reason_rows"].append(reason)
+    for card in cards.values():
+        card["quotes"] = [{"pmid": ct["pmid"], "record": ct["record"], "href": ct["href"],
+                           "sentence": first_abstract_quote(card["reason_rows"], ct["pmid"])}
+                          for ct in card["citations"] if ct["pmid"] is not None and ct["record"]]
     return cards
 
 
@@ -245,9 +290,11 @@ def source_contexts(marts: Marts) -> dict[str, Row]:
         claims = by_source.get(doc["source"], [])
         counts = certainty_counts(claims)
         pages[page_name(doc["source"])] = {
-            "source": doc, "href": safe_url(doc["source"]), "rows": highlight_rows(doc["text"] or "", claims),
+            "source": doc, "href": safe_url(doc["source"]), "page_url": safe_url(doc.get("url")) or safe_url(doc["source"]),
+            "label": source_label(doc["source"], doc.get("title"), doc.get("url")),
+            "retrieved": when(marts.run.get("started_at")), "rows": highlight_rows(doc["text"] or "", claims),
             "n_claims": len(claims), "unlinked": unlinked.get(doc["source"], []),
-            "chart": bar_chart([{"label": "all claims", "href": None, "counts": counts}]),
+            "bar": mini_bar(counts, max(len(claims), 1)), "bar_width": MINI_BAR_WIDTH,
             "filters": [filter_group("certainty", "Certainty", [c["certainty"] for c in claims], CERTAINTY_ORDER),
                         filter_group("status", "Status", [c["status"] for c in claims], STATUS_ORDER),
                         filter_group("type", "Claim type", [c["claim_type"] for c in claims], TYPE_ORDER)]}
@@ -335,7 +382,7 @@ def changes_context(marts: Marts) -> Row:
         group = groups.setdefault(change["source"], {"source": change["source"], "page": pages.get(change["source"]),
                                                      "source_change": change["source_change"], "items": []})
         certainty = change["certainty"] or change["previous_certainty"]
-        group["items"].append({**change, "filter_certainty": certainty})
+        group["items"].append({**change, "filter_certainty": certainty, "display_text": display_text(change["claim_text"])})
     items = [i for g in groups.values() for i in g["items"]]
     return {**change_summary(marts), "groups": [groups[s] for s in sorted(groups)], "unchecked": marts.unchecked,
             "records": [{**cited.get(r["pmid"], {}), **r, "href": pubmed_url(r["pmid"])} for r in marts.retracted],

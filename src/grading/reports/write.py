@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 
 from grading.reports.csv import EXPORTS, write_csv
-from grading.reports.html import render_pages
+from grading.reports.html import display_text, render_pages
 
 STATIC_FILES = ("report.css", "report.js")
 SOURCE_PAGES = "sources"
@@ -64,6 +64,8 @@ def read_marts(con: duckdb.DuckDBPyConnection) -> Marts:
             raise ReportError("the warehouse holds no completed run yet; run `grading run` first")
         previous = fetch_dicts(con, "SELECT * FROM previous_run")
         exports = {e.filename: fetch_dicts(con, e.select()) for e in EXPORTS}
+        for claim in exports["claims.csv"]:  # quotable text; claim_text stays exact for its offsets
+            claim["claim_display_text"] = display_text(claim["claim_text"])
         return Marts(
             run=run[0], previous=previous[0] if previous else None, claims=exports["claims.csv"],
             citations=exports["citations.csv"], records=exports["records.csv"], reasons=exports["reasons.csv"],
