@@ -171,15 +171,14 @@ def test_changes_page_filters_by_kind(two_runs, browser) -> None:
 
 
 def test_links_point_where_they_should(two_runs, browser) -> None:
-    sources = [r[0] for r in query(two_runs.warehouse, "SELECT source FROM source_texts ORDER BY source")]
+    sources = [r[0] for r in query(two_runs.warehouse, "SELECT source FROM source_triage")]  # warnings order
     visit = Visit(browser, two_runs.reports / "index.html")
     try:
         page = visit.page
-        table_links = page.eval_on_selector_all("table.sources a", "els => els.map(e => e.getAttribute('href'))")
-        chart_links = page.eval_on_selector_all("svg.chart a", "els => els.map(e => e.getAttribute('href'))")
-        assert table_links == chart_links == [f"sources/{page_name(s)}" for s in sources]
+        table_links = page.eval_on_selector_all("table.triage th.src > a", "els => els.map(e => e.getAttribute('href'))")
+        assert table_links == [f"sources/{page_name(s)}" for s in sources]
         for source, href in zip(sources, table_links):
-            page.locator(f'table.sources a[href="{href}"]').click()
+            page.locator(f'table.triage a[href="{href}"]').click()
             assert page.locator("h1").inner_text() == source
             assert page.title().startswith(source)
             pmid_links = page.eval_on_selector_all(
@@ -188,7 +187,7 @@ def test_links_point_where_they_should(two_runs, browser) -> None:
             for text, url in pmid_links:
                 assert url == f"https://pubmed.ncbi.nlm.nih.gov/{text.removeprefix('PMID ')}/"
             page.go_back()
-        for name in ("claims", "citations", "records", "reasons"):
+        for name in ("claims", "citations", "triage", "records", "reasons"):
             assert page.get_by_role("link", name=name, exact=True).get_attribute("href") == f"{name}.csv"
 
         page.get_by_role("link", name="Changes since the previous run").click()
@@ -223,7 +222,7 @@ def test_hostile_documents_stay_inert(two_runs, browser) -> None:
                 in (["report.js"], ["../report.js"])
             assert page.evaluate("[...document.querySelectorAll('*')].flatMap(e => [...e.attributes])"
                                  ".filter(a => a.name.startsWith('on')).length") == 0
-            assert page.locator("img, iframe, object, embed, svg:not(.chart)").count() == 0
+            assert page.locator("img, iframe, object, embed, svg:not(.chart):not(.minibar)").count() == 0
             protocols = set(page.eval_on_selector_all(  # chart links are SVG <a>: resolve them by hand
                 "a[href]", "els => els.map(e => new URL(e.getAttribute('href'), document.baseURI).protocol)"))
             assert protocols <= {"file:", "http:", "https:"}, protocols

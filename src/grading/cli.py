@@ -35,6 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
                           "retries and caching in the Prefect UI; without it the run needs no Prefect")
     add_runner_flags(run)
 
+    chk = sub.add_parser("check", help="grade a few pages or URLs into their own warehouse and reports (a scratch "
+                                       "check): the watch list's warehouse, reports and changes are untouched")
+    chk.add_argument("sources", nargs="+", metavar="SOURCE", help="files, folders or http(s) URLs")
+    chk.add_argument("--into", type=Path, metavar="DIR",
+                     help="folder for this check's warehouse.duckdb and reports/ (default checks/<UTC time>)")
+    chk.add_argument("--offline", action="store_true", help="never call E-utilities; use the bundled snapshot")
+    chk.add_argument("--eutils-url", help="E-utilities base URL (default NCBI; or set GRADING_EUTILS_URL)")
+
     srv = sub.add_parser("serve", help="serve the grading flow on a schedule (needs a Prefect server; starts one if "
                                        "PREFECT_API_URL is unset)")
     srv.add_argument("sources", nargs="*", metavar="SOURCE", help="files, folders or URLs (default: the sources list)")
@@ -95,7 +103,7 @@ def add_runner_flags(p: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "report": cmd_report, "sql": cmd_sql, "serve": cmd_serve,
+        return {"run": cmd_run, "check": cmd_check, "report": cmd_report, "sql": cmd_sql, "serve": cmd_serve,
                 "regrade": cmd_regrade, "ingest-baseline": cmd_ingest_baseline}[args.command](args)
     except KeyboardInterrupt:
         if args.command == "serve":
@@ -272,6 +280,29 @@ def verdict_counts(certainty: dict[str, int], status: dict[str, int] | None = No
     return graded, ungraded
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """A scratch check: `grading run` into a folder of its own, so nothing the watch list
+    reads (its warehouse, reports, changes) sees it. Repeating a check with the same --into
+    compares the pages with their previous check there."""
+    import time
+
+    into = args.into
+    if into is None:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        into = Path("checks") / stamp
+        n = 1
+        while into.exists():
+            n += 1
+            into = Path("checks") / f"{stamp}-{n}"
+    if into.exists() and not into.is_dir():
+        print(f"grading: error: {into}: not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    run_args = argparse.Namespace(sources=args.sources, warehouse=into / "warehouse.duckdb", reports=into / "reports",
+                                  offline=args.offline, eutils_url=args.eutils_url, wait=None,
+                                  task_runner="default", workers=None, dask_address=None)
+    return cmd_run(run_args)
+
+
 def cmd_regrade(args: argparse.Namespace) -> int:
     if args.rubric is not None and not args.rubric.exists():
         print(f"grading: error: {args.rubric}: no such rubric file", file=sys.stderr)
@@ -317,10 +348,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def serve_once() -> None:
         with prefect_server(home=args.prefect_home) as api_url:
-            from grading.flows.serve import serve_grading
+            from grading.flows.serve import DEPLOYMENT, scheduled_grading, serve_grading
 
             when = f"every {args.interval:g} s" if args.interval else f"cron {cron!r} ({timezone})"
-            print(f"serving grade-corpus/scheduled {when}; Prefect API {api_url} (UI: {api_url[:-4]})", flush=True)
+            print(f"serving {scheduled_grading.name}/{DEPLOYMENT} {when}; Prefect API {api_url} (UI: {api_url[:-4]})",
+                  flush=True)
             serve_grading(cron=cron, timezone=timezone, interval=args.interval, parameters=parameters)
 
     keep_serving(serve_once)  # an unreachable API is said and retried, not a missed night

@@ -42,6 +42,17 @@ def healthy(api_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def server_settings(port: int, host: str = "127.0.0.1") -> dict[str, str]:
+    """Environment for `prefect server start --port PORT`: `--port` alone moves the API but not
+    what the UI is told (`/ui-settings` still names port 4200, and the UI cannot reach its API),
+    so the port goes into the settings the UI's address is derived from, and the UI's API URL
+    is given outright."""
+    api_url = f"http://{host}:{port}/api"
+    return {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_API_HOST": host,
+            "PREFECT_SERVER_API_PORT": str(port), "PREFECT_SERVER_UI_API_URL": api_url,
+            "PREFECT_UI_URL": f"http://{host}:{port}"}
+
+
 @contextmanager
 def prefect_server(*, home: Path | None = None, startup_timeout: float = 90.0,
                    log: Path | None = None) -> Iterator[str]:
@@ -57,7 +68,7 @@ def prefect_server(*, home: Path | None = None, startup_timeout: float = 90.0,
         return
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {**os.environ, **server_settings(port)}
     if home is not None:
         home.mkdir(parents=True, exist_ok=True)
         env["PREFECT_HOME"] = str(home)
@@ -73,9 +84,11 @@ def prefect_server(*, home: Path | None = None, startup_timeout: float = 90.0,
                 raise ServerError(f"Prefect server did not answer within {startup_timeout:g} s")
             time.sleep(0.5)
         os.environ["PREFECT_API_URL"] = api_url
+        os.environ["PREFECT_UI_URL"] = api_url.removesuffix("/api")  # flow-run links in logs
         yield api_url
     finally:
         os.environ.pop("PREFECT_API_URL", None)
+        os.environ.pop("PREFECT_UI_URL", None)
         proc.terminate()
         try:
             proc.wait(timeout=15)

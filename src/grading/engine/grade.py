@@ -71,7 +71,8 @@ def link_reasons(body: Body) -> list[Reason]:
                               None, "citation", None, None, raw))
         elif r.status == "not_found":
             out.append(Reason("citation.not_found", "citation", 0,
-                              f"{lk.mention.kind} {r.value[:60]} resolves to no PubMed record ({r.detail or r.method})",
+                              f"{lk.mention.kind.replace('_', ' ')} “{' '.join(raw.split())[:80]}” resolves to no PubMed "
+                              f"record ({r.detail or r.method})",  # the text as written, not the resolver's key
                               None, "citation", None, None, raw))
         elif r.status == "ambiguous":
             cands = ", ".join(str(c) for c in r.candidates[:5])

@@ -1,7 +1,7 @@
 """CSV exports, one file per mart, with a stable column order (documented in docs/reports.md).
 
 Grains: claims.csv one row per claim, citations.csv one row per citation occurrence and claim
-link, records.csv one row per cited PMID, reasons.csv one row per fired rule per claim,
+link, records.csv one row per cited PMID, triage.csv one row per source (its warnings), reasons.csv one row per fired rule per claim,
 evidence_profile.csv one row per graded claim, support.csv one row per (claim, linked record);
 all for the latest run. claims.csv's `verdict` is the certainty of a graded claim and, for every
 other claim, its status in words (models.STATUS_LABELS).
@@ -27,11 +27,13 @@ class Export:
     columns: tuple[str, ...]
 
     def select(self) -> str:
-        return self.query.format(columns=", ".join(f"m.{c}" for c in self.columns))
+        return self.query.format(columns=", ".join(f"m.{c}" for c in self.columns if c not in COMPUTED))
 
 
 CLAIM_COLUMNS = ("source", "claim_id", "char_start", "char_end", "claim_type", "population", "certainty", "status",
-                 "pmids", "claim_text", "reasons", "rubric_version", "run_id", "verdict")
+                 "pmids", "claim_text", "reasons", "rubric_version", "run_id", "verdict", "claim_display_text")
+# Columns computed in Python after the query (grading.reports.write.read_marts), not read from the mart.
+COMPUTED = frozenset({"claim_display_text"})
 CITATION_COLUMNS = ("source", "claim_id", "citation_id", "char_start", "char_end", "footnote", "in_reference_list",
                     "raw", "kind", "value", "link", "resolution", "method", "pmid", "candidates", "fetch_outcome",
                     "detail", "link_method", "confidence", "run_id")
@@ -42,6 +44,8 @@ PROFILE_COLUMNS = ("source", "claim_id", "claim_text", "certainty", "risk_of_bia
                    "run_id")
 SUPPORT_COLUMNS = ("source", "claim_id", "pmid", "label", "aspects", "explanation", "span_in", "span_start",
                    "span_end", "span_text", "run_id")
+TRIAGE_COLUMNS = ("source", "title", "url", "tags", "n_claims", "not_supported", "retracted", "figure_missing",
+                  "preclinical_only", "clinical_wording", "uncited", "evidence_warnings", "claims_flagged", "run_id")
 REASON_COLUMNS = ("source", "claim_id", "seq", "pmid", "domain", "rule_id", "change", "explanation", "span_in",
                   "span_start", "span_end", "span_text", "run_id")
 
@@ -50,6 +54,8 @@ EXPORTS = (
            CLAIM_COLUMNS),
     Export("citations.csv", "SELECT {columns} FROM citations m "
            "ORDER BY m.source, m.char_start, m.citation_id, m.claim_id NULLS FIRST", CITATION_COLUMNS),
+    Export("triage.csv", "SELECT {columns} FROM source_triage m "
+           "ORDER BY m.evidence_warnings DESC, m.uncited DESC, m.claims_flagged DESC, m.source", TRIAGE_COLUMNS),
     Export("records.csv", "SELECT {columns} FROM cited_records m ORDER BY m.pmid", RECORD_COLUMNS),
     # Reasons in the order of their claims in the text, then the order the rubric fired them.
     Export("reasons.csv", "SELECT {columns} FROM reasons m JOIN claim_grades g USING (claim_id) "

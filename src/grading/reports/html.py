@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from grading.models import STATUS_LABELS, Certainty, ClaimStatus, ClaimType
 from grading.reports.marts import Marts
+from grading.reports.text import display_text
 
 CERTAINTY_ORDER = list(get_args(Certainty))
 STATUS_ORDER = list(get_args(ClaimStatus))
@@ -201,15 +202,36 @@ def run_context(run: Row) -> Row:
     return {**run, "finished": when(run.get("finished_at"))}
 
 
+# Markup a page's text can leave in a claim: Markdown links and images, HTML tags, emphasis.
+def first_abstract_quote(reasons: list[Row], pmid: int) -> str | None:
+    """The sentence of a record's abstract the grade quoted first (a reason's span in the abstract)."""
+    return next((r["span_text"] for r in reasons
+                 if r["pmid"] == pmid and r["span_in"] == "abstract" and r["span_text"]), None)
+
+
 def claim_cards(marts: Marts) -> dict[str, Row]:
-    """Each claim of the latest run with its citations (and their records) and reasons."""
+    """Each claim of the latest run with its citations (and their records) and reasons. A record
+    cited twice by one claim (a footnote and an inline link, say) is one entry, listing every
+    way it was cited."""
     records = {r["pmid"]: r for r in marts.records}
-    cards: dict[str, Row] = {c["claim_id"]: {**c, "citations": [], "reason_rows": []} for c in marts.claims}
+    cards: dict[str, Row] = {c["claim_id"]: {**c, "display_text": display_text(c["claim_text"]), "citations": [],
+                                             "reason_rows": []} for c in marts.claims}
+    by_record: dict[tuple[str, int], Row] = {}
     for cite in marts.citations:
-        if cite["claim_id"] in cards:
-            cards[cite["claim_id"]]["citations"].append(
-                {**cite, "href": citation_href(cite["kind"], cite["value"], cite["pmid"]),
-                 "record": records.get(cite["pmid"])})
+        if cite["claim_id"] not in cards:
+            continue
+        if cite["pmid"] is not None and (cite["claim_id"], cite["pmid"]) in by_record:
+            entry = by_record[(cite["claim_id"], cite["pmid"])]
+            if cite["raw"] not in entry["raws"]:
+                entry["raws"].append(cite["raw"])
+            if entry["footnote"] is None:
+                entry["footnote"] = cite["footnote"]
+            continue
+        entry = {**cite, "href": citation_href(cite["kind"], cite["value"], cite["pmid"]),
+                 "record": records.get(cite["pmid"]), "raws": [cite["raw"]]}
+        cards[cite["claim_id"]]["citations"].append(entry)
+        if cite["pmid"] is not None:
+            by_record[(cite["claim_id"], cite["pmid"])] = entry
     for reason in marts.reasons:
         if reason["claim_id"] in cards:
             cards[reason["claim_id"]]["reason_rows"].append(reason)
@@ -225,6 +247,10 @@ def claim_cards(marts: Marts) -> dict[str, Row]:
         if row["claim_id"] in cards:
             cards[row["claim_id"]]["domains"] = [(DOMAIN_NAMES[d], row[d] or "not assessed") for d in DOMAIN_NAMES]
             cards[row["claim_id"]]["upgrades"] = row["upgrades"] or []
+    for card in cards.values():
+        card["quotes"] = [{"pmid": ct["pmid"], "record": ct["record"], "href": ct["href"],
+                           "sentence": first_abstract_quote(card["reason_rows"], ct["pmid"])}
+                          for ct in card["citations"] if ct["pmid"] is not None and ct["record"]]
     return cards
 
 
@@ -279,14 +305,51 @@ def source_contexts(marts: Marts) -> dict[str, Row]:
         claims = by_source.get(doc["source"], [])
         counts = certainty_counts(claims)
         pages[page_name(doc["source"])] = {
-            "source": doc, "href": safe_url(doc["source"]), "rows": highlight_rows(shown_text(doc["text"] or "", claims),
-                                                                               claims),
+            "source": doc, "href": safe_url(doc["source"]), "page_url": safe_url(doc.get("url")) or safe_url(doc["source"]),
+            "label": source_label(doc["source"], doc.get("title"), doc.get("url")),
+            "retrieved": when(marts.run.get("started_at")), "rows": highlight_rows(shown_text(doc["text"] or "", claims), claims),
             "n_claims": len(claims), "unlinked": unlinked.get(doc["source"], []),
-            "chart": bar_chart([{"label": "all claims", "href": None, "counts": counts}]),
+            "bar": mini_bar(counts, max(len(claims), 1)), "bar_width": MINI_BAR_WIDTH,
             "filters": [filter_group("certainty", "Certainty", [c["certainty"] for c in claims], CERTAINTY_ORDER),
                         filter_group("status", "Status", [c["status"] for c in claims], STATUS_ORDER),
                         filter_group("type", "Claim type", [c["claim_type"] for c in claims], TYPE_ORDER)]}
     return pages
+
+
+# The warnings of the triage overview, in column order: (source_triage column, heading, what it counts).
+WARNINGS = (
+    ("not_supported", "Not supported", "cites a paper that does not support the claim, contradicts it or is off-topic"),
+    ("retracted", "Retracted", "cites a retracted paper"),
+    ("figure_missing", "Figure not in paper", "quotes a figure the cited paper does not contain"),
+    ("preclinical_only", "Human claim, preclinical evidence",
+     "a claim about people resting only on animal or cell studies"),
+    ("clinical_wording", "“Clinical” wording", "calls preclinical evidence clinical"),
+    ("uncited", "No citation", "a claim with no citation at all"),
+)
+NO_TAG = "-"  # the tag filter's value for sources listed without tags
+MINI_BAR_WIDTH = 100  # viewBox units of the inline certainty bar
+
+
+def source_label(source: str, title: str | None, url: str | None) -> str:
+    """What a reader calls a source: its page title, else its address, else its file name."""
+    if title and title.strip():
+        return title.strip()
+    if url:
+        return url
+    return PurePosixPath(source.replace("\\", "/")).name or source
+
+
+def mini_bar(counts: dict[str, int], longest: int) -> list[Row]:
+    """Segments of a small inline bar (SVG user units out of MINI_BAR_WIDTH): its length is the
+    source's claims against the source with most, its colours the certainties."""
+    done, segments = 0, []
+    for certainty in CERTAINTY_ORDER:
+        count = counts.get(certainty, 0)
+        if count:
+            x0, x1 = MINI_BAR_WIDTH * done / longest, MINI_BAR_WIDTH * (done + count) / longest
+            segments.append({"certainty": certainty, "count": count, "x": f"{x0:.2f}", "width": f"{x1 - x0:.2f}"})
+            done += count
+    return segments
 
 
 def overview_context(marts: Marts) -> Row:
@@ -294,22 +357,36 @@ def overview_context(marts: Marts) -> Row:
     claims_by_source: dict[str, list[Row]] = {s: [] for s in pages}
     for claim in marts.claims:
         claims_by_source.setdefault(claim["source"], []).append(claim)
-    folder = shared_folder(sorted(claims_by_source))
-    sources = [{"source": s, "label": s[len(folder):] or s, "page": "sources/" + pages[s] if s in pages else None,
-                "counts": certainty_counts(claims), "total": len(claims)}
-               for s, claims in sorted(claims_by_source.items())]
+    longest = max([len(c) for c in claims_by_source.values()] + [1])
+    sources = []
+    for rank, row in enumerate(marts.triage, 1):  # in source_triage's order: most warnings first
+        counts = certainty_counts(claims_by_source.get(row["source"], []))
+        url = safe_url(row["url"]) or safe_url(row["source"])
+        sources.append({**row, "rank": rank, "label": source_label(row["source"], row["title"], row["url"]),
+                        "href_url": url, "page": "sources/" + pages[row["source"]] if row["source"] in pages else None,
+                        "tags": list(row["tags"] or []), "counts": counts, "bar": mini_bar(counts, longest)})
+    tags = sorted({t for s in sources for t in s["tags"]})
+    if tags and any(not s["tags"] for s in sources):
+        tags.append(NO_TAG)
+    for s in sources:
+        s["tag_values"] = s["tags"] or [NO_TAG]
     top = sorted(marts.records, key=lambda r: (-r["n_claims"], r["pmid"]))[:TOP_RECORDS]
     return {"sources": sources, "totals": certainty_counts(marts.claims), "n_claims": len(marts.claims),
-            "folder": folder,
-            "chart": bar_chart([{"label": s["label"], "href": s["page"], "counts": s["counts"]} for s in sources]),
+            "warnings": [{"key": k, "heading": h, "means": m, "total": sum(s[k] for s in sources)}
+                         for k, h, m in WARNINGS],
+            "tag_filter": {"name": "tags", "label": "Tags",
+                           "options": [{"value": t, "label": "no tag" if t == NO_TAG else t,
+                                        "count": sum(t in s["tag_values"] for s in sources)}
+                                       for t in tags]} if tags else None,
             "records": [{**r, "href": pubmed_url(r["pmid"])} for r in top], "n_records": len(marts.records),
-            "changes": change_summary(marts)}
+            "changes": change_summary(marts), "bar_width": MINI_BAR_WIDTH}
 
 
 def change_summary(marts: Marts) -> Row:
     kinds = [c["change"] for c in marts.changes]
     return {"previous": run_context(marts.previous) if marts.previous else None,
-            "counts": {k: kinds.count(k) for k in CHANGE_ORDER}, "retracted": len(marts.retracted)}
+            "counts": {k: kinds.count(k) for k in CHANGE_ORDER}, "retracted": len(marts.retracted),
+            "n_unchecked": len(marts.unchecked)}
 
 
 def changes_context(marts: Marts) -> Row:
@@ -320,9 +397,9 @@ def changes_context(marts: Marts) -> Row:
         group = groups.setdefault(change["source"], {"source": change["source"], "page": pages.get(change["source"]),
                                                      "source_change": change["source_change"], "items": []})
         certainty = change["certainty"] or change["previous_certainty"]
-        group["items"].append({**change, "filter_certainty": certainty})
-    items = [i for g in groups.values() if g["source_change"] != "dropped" for i in g["items"]]
-    return {**change_summary(marts), "groups": [groups[s] for s in sorted(groups)],
+        group["items"].append({**change, "filter_certainty": certainty, "display_text": display_text(change["claim_text"])})
+    items = [i for g in groups.values() for i in g["items"]]
+    return {**change_summary(marts), "groups": [groups[s] for s in sorted(groups)], "unchecked": marts.unchecked,
             "records": [{**cited.get(r["pmid"], {}), **r, "href": pubmed_url(r["pmid"])} for r in marts.retracted],
             "filters": [filter_group("change", "Change", [i["change"] for i in items], CHANGE_ORDER),
                         filter_group("certainty", "Certainty (now, or before if removed)",

@@ -1,9 +1,9 @@
 """Reports written from the warehouse marts (views) only, for the latest completed run:
 
-    reports/index.html        overview: claims by certainty per source (a chart), records cited most
+    reports/index.html        overview: sources by the warnings a regulator acts on (triage), records cited most
     reports/sources/*.html    one page per source: its text with claims highlighted, citations, reasons
     reports/changes.html      new, removed and re-graded claims and newly retracted records since the previous run
-    reports/{claims,citations,records,reasons}.csv
+    reports/{claims,citations,triage,records,reasons}.csv
     reports/report.css, report.js   bundled: the pages work offline and load nothing else
 
 The same warehouse always gives the same bytes (`grading report` reproduces what the run wrote).

@@ -72,27 +72,42 @@ CREATE OR REPLACE VIEW cited_records AS
     FROM cited c LEFT JOIN pubmed_records r USING (pmid)
     ORDER BY c.pmid;
 CREATE OR REPLACE VIEW claim_changes AS
+    -- Per source: the latest run against the last earlier run that read that source, so a run
+    -- of one page (or a source left out of a run) never reads as claims removed elsewhere.
     -- Claims are matched by (source, claim_text, occurrence): claim_ids change with the text.
-    WITH now_claims AS (
+    WITH now_sources AS (
+        SELECT source, content_hash, run_id FROM run_sources WHERE run_id = (SELECT run_id FROM latest_run)),
+    before_sources AS (
+        SELECT source, content_hash, run_id FROM (
+            SELECT s.source, s.content_hash, s.run_id,
+                   row_number() OVER (PARTITION BY s.source ORDER BY r.finished_at DESC, r.run_id DESC) AS n
+            FROM run_sources s JOIN runs r USING (run_id)
+            WHERE r.status = 'completed' AND r.run_id <> (SELECT run_id FROM latest_run)
+              AND r.finished_at <= (SELECT finished_at FROM latest_run)
+              AND s.source IN (SELECT source FROM now_sources))
+        WHERE n = 1),
+    now_claims AS (
         SELECT c.source, c.claim_text, c.claim_id, c.char_start, c.claim_type, g.certainty, g.status,
                row_number() OVER (PARTITION BY c.source, c.claim_text ORDER BY c.char_start) AS occurrence
-        FROM grades g JOIN claims_all c USING (claim_id) WHERE g.run_id = (SELECT run_id FROM latest_run)),
+        FROM grades g JOIN claims_all c USING (claim_id) JOIN now_sources s ON s.source = c.source
+        WHERE g.run_id = s.run_id),
     before_claims AS (
         SELECT c.source, c.claim_text, c.claim_id, c.char_start, c.claim_type, g.certainty, g.status,
                row_number() OVER (PARTITION BY c.source, c.claim_text ORDER BY c.char_start) AS occurrence
-        FROM grades g JOIN claims_all c USING (claim_id) WHERE g.run_id = (SELECT run_id FROM previous_run)),
+        FROM grades g JOIN claims_all c USING (claim_id) JOIN before_sources s ON s.source = c.source
+        WHERE g.run_id = s.run_id),
     source_change AS (
-        SELECT source, CASE WHEN b.content_hash IS NULL THEN 'added' WHEN n.content_hash IS NULL THEN 'dropped'
-                            WHEN n.content_hash <> b.content_hash THEN 'edited' ELSE 'unchanged' END AS source_change
-        FROM (SELECT * FROM run_sources WHERE run_id = (SELECT run_id FROM latest_run)) n
-        FULL JOIN (SELECT * FROM run_sources WHERE run_id = (SELECT run_id FROM previous_run)) b USING (source))
+        SELECT n.source, b.run_id AS previous_run_id,
+               CASE WHEN b.content_hash IS NULL THEN 'added'
+                    WHEN n.content_hash <> b.content_hash THEN 'edited' ELSE 'unchanged' END AS source_change
+        FROM now_sources n LEFT JOIN before_sources b USING (source))
     SELECT CASE WHEN b.claim_id IS NULL THEN 'new' WHEN n.claim_id IS NULL THEN 'removed' ELSE 'regraded' END
                AS change,
            coalesce(n.source, b.source) AS source, s.source_change, coalesce(n.claim_text, b.claim_text) AS claim_text,
            coalesce(n.occurrence, b.occurrence) AS occurrence, coalesce(n.claim_type, b.claim_type) AS claim_type,
            n.certainty, n.status, b.certainty AS previous_certainty, b.status AS previous_status,
            n.claim_id, b.claim_id AS previous_claim_id, n.char_start, b.char_start AS previous_char_start,
-           (SELECT run_id FROM latest_run) AS run_id, (SELECT run_id FROM previous_run) AS previous_run_id
+           (SELECT run_id FROM latest_run) AS run_id, s.previous_run_id
     FROM now_claims n
     FULL JOIN before_claims b ON n.source = b.source AND n.claim_text = b.claim_text AND n.occurrence = b.occurrence
     JOIN source_change s ON s.source = coalesce(n.source, b.source)
@@ -117,3 +132,62 @@ CREATE OR REPLACE VIEW newly_retracted AS
       AND NOT (b.pmid IS NOT NULL AND coalesce(regexp_matches(v.raw_xml,
           '<PublicationType[^>]*>\s*Retracted Publication\s*</PublicationType>|RefType=["'']RetractionIn["'']'), false))
     ORDER BY r.pmid;
+CREATE OR REPLACE VIEW unchecked_sources AS
+    -- Sources the previous run read and the latest did not: not checked this run, nothing removed.
+    SELECT b.source, b.content_hash, b.tags, (SELECT run_id FROM previous_run) AS previous_run_id,
+           (SELECT run_id FROM latest_run) AS run_id
+    FROM run_sources b
+    WHERE b.run_id = (SELECT run_id FROM previous_run)
+      AND b.source NOT IN (SELECT source FROM run_sources WHERE run_id = (SELECT run_id FROM latest_run))
+    ORDER BY b.source;
+CREATE OR REPLACE VIEW source_triage AS
+    -- One row per source of the latest run: how many of its claims carry each warning a regulator
+    -- acts on (a claim counts once per warning), named by page title and URL, with its tags.
+    WITH usable AS (
+        SELECT c.claim_id, count(*) AS n_records,
+               count(*) FILTER (WHERE r.design IN ('animal', 'in_vitro')) AS n_preclinical,
+               bool_or(coalesce(r.retracted, false)) AS any_retracted
+        FROM (SELECT DISTINCT claim_id, pmid FROM citations
+              WHERE claim_id IS NOT NULL AND pmid IS NOT NULL AND fetch_outcome = 'fetched') c
+        JOIN pubmed_records r USING (pmid) GROUP BY c.claim_id),
+    fired AS (
+        SELECT claim_id,
+               bool_or(rule_id = 'numbers.figure_missing') AS figure_missing,
+               bool_or(rule_id = 'indirectness.population' AND change <= -2) AS population_down,
+               bool_or(rule_id = 'indirectness.clinical_wording') AS clinical_wording
+        FROM reasons GROUP BY claim_id),
+    flags AS (
+        SELECT g.source, g.claim_id,
+               g.status IN ('not-supported', 'off-topic') AS not_supported,
+               g.status = 'retracted' OR coalesce(u.any_retracted, false) AS retracted,
+               coalesce(f.figure_missing, false) AS figure_missing,
+               coalesce(f.population_down, false)
+                   OR (g.population IN ('human', 'unspecified') AND u.n_records > 0
+                       AND u.n_preclinical = u.n_records) AS preclinical_only,
+               coalesce(f.clinical_wording, false) AS clinical_wording,
+               g.status = 'uncited' AS uncited
+        FROM claim_grades g LEFT JOIN usable u USING (claim_id) LEFT JOIN fired f USING (claim_id)),
+    counted AS (
+        SELECT t.source, t.title, t.url, coalesce(s.tags, []::VARCHAR[]) AS tags,
+               count(f.claim_id)::INTEGER AS n_claims,
+               count(*) FILTER (WHERE f.not_supported)::INTEGER AS not_supported,
+               count(*) FILTER (WHERE f.retracted)::INTEGER AS retracted,
+               count(*) FILTER (WHERE f.figure_missing)::INTEGER AS figure_missing,
+               count(*) FILTER (WHERE f.preclinical_only)::INTEGER AS preclinical_only,
+               count(*) FILTER (WHERE f.clinical_wording)::INTEGER AS clinical_wording,
+               count(*) FILTER (WHERE f.uncited)::INTEGER AS uncited,
+               count(*) FILTER (WHERE f.not_supported OR f.retracted OR f.figure_missing OR f.preclinical_only
+                                      OR f.clinical_wording OR f.uncited)::INTEGER AS claims_flagged,
+               t.run_id
+        FROM source_texts t
+        LEFT JOIN run_sources s ON s.run_id = t.run_id AND s.source = t.source
+        LEFT JOIN flags f ON f.source = t.source
+        GROUP BY t.source, t.title, t.url, s.tags, t.run_id)
+    -- Evidence problems first (they need reading); claims with no citation break ties.
+    SELECT source, title, url, tags, n_claims, not_supported, retracted, figure_missing, preclinical_only,
+           clinical_wording, uncited,
+           (not_supported + retracted + figure_missing + preclinical_only + clinical_wording)::INTEGER
+               AS evidence_warnings,
+           claims_flagged, run_id
+    FROM counted
+    ORDER BY evidence_warnings DESC, uncited DESC, claims_flagged DESC, source;

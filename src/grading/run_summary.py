@@ -1,0 +1,41 @@
+"""What a run found, said once: the one line `grading run` prints, and the same counts as a
+Markdown table (the Prefect artifact every scheduled run ends with)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    """`run <id> (<mode>): N sources, N claims: …; not graded: …; N E-utilities requests`."""
+    if summary.get("run_id") is None:
+        return "no document could be read; nothing was written"
+    graded = ", ".join(f"{n} {c}" for c, n in sorted(summary["certainty"].items()) if c != "no evidence")
+    # "no evidence" has several reasons; say which, so an unavailable record never reads as absent evidence.
+    ungraded = ", ".join(f"{n} {s}" for s, n in sorted(summary["status"].items()) if s != "graded")
+    return (f"run {summary['run_id']} ({summary['mode']}): {summary['sources']} sources, {summary['claims']} claims: "
+            f"{graded or 'none graded'}; not graded: {ungraded or 'none'}; "
+            f"{summary['requests']} E-utilities requests")
+
+
+def cell(value: object) -> str:
+    """A Markdown table cell: pipes and line breaks would break the table."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def summary_markdown(summary: dict[str, Any]) -> str:
+    """The run's counts and where its warehouse and reports are, as a Markdown table."""
+    lines = [f"**{cell(summary_line(summary))}**", "", "| what | value |", "|---|---|"]
+    if summary.get("run_id") is None:
+        rows: list[tuple[str, object]] = [("failures", len(summary.get("failures", [])))]
+    else:
+        rows = [("run", summary["run_id"]), ("PubMed via", summary["mode"]), ("sources", summary["sources"]),
+                ("claims", summary["claims"])]
+        rows += [(f"certainty: {c}", n) for c, n in sorted(summary["certainty"].items())]
+        rows += [(f"status: {s}", n) for s, n in sorted(summary["status"].items())]
+        rows += [("E-utilities requests", summary["requests"]), ("quarantined rows", summary["quarantined"]),
+                 ("sources not read", len(summary["failures"])), ("warehouse", summary["warehouse"])]
+        rows += [("report", path) for path in summary["reports"]]
+    lines += [f"| {cell(k)} | {cell(v)} |" for k, v in rows]
+    lines += [f"\nnot read: {cell(message)}" for message in summary.get("failures", [])]
+    return "\n".join(lines) + "\n"
