@@ -94,6 +94,12 @@ def check_unavailable(con, got: list[dict]) -> None:
     assert sorted(r["pmid"] for r in got) == sorted(r["pmid"] for r in want)
 
 
+def check_queries(con, got: list[dict]) -> None:
+    want = con.execute("SELECT count(*) FROM resolution_queries "
+                       "WHERE run_id = (SELECT run_id FROM latest_run)").fetchone()[0]
+    assert len(got) == want and [r["seq"] for r in got] == sorted(r["seq"] for r in got)
+
+
 def check_fates(con, got: list[dict]) -> None:
     assert sum(r["citations"] for r in got) == con.execute("SELECT count(*) FROM citations").fetchone()[0]
 
@@ -112,6 +118,7 @@ CHECKS = {
     "Claims now resting on a newly retracted record": check_newly_retracted,
     "Everything that could not be retrieved": check_unavailable,
     "Each citation's fate": check_fates,
+    "How each citation was looked for": check_queries,
     "Records PubMed revised": check_revised,
 }
 

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from grading.cli import main
-from grading.warehouse.console import escape_controls, write_result
+from grading.reports.console import escape_controls, write_result
 from grading.warehouse.database import open_warehouse
 
 HOSTILE_TEXT = "clears \x1b[2J\x1b]0;owned\x07 screen \u202eevil =cmd|' /C calc'!A0"

@@ -412,7 +412,7 @@ def cmd_ingest_baseline(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from grading.warehouse.console import describe_table, open_contained, run_query, write_result
+    from grading.reports.console import describe_table, open_contained, run_query, write_result
 
     if (args.query is None) == (args.describe is None):
         print("grading: error: give a QUERY or --describe TABLE (one of them)", file=sys.stderr)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grading.documents.sources import is_url
+from grading.validation import check_sources_list, read_toml
 
 
 class SourcesListError(ValueError):
@@ -33,7 +34,6 @@ class ListedSource:
 
 
 def read_sources_list(path: Path) -> list[ListedSource]:
-    from grading.validation import check_sources_list, read_toml
 
     data = read_toml(path, "sources list", SourcesListError)
     check_sources_list(data, str(path), SourcesListError)  # shapes and types, one line (grading.validation)

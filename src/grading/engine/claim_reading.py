@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+from grading.documents.claims import vocabulary as claim_vocabulary  # the predicate word lists
 from grading.engine.terms import terms
 from grading.settings import bundled_path
 
@@ -184,7 +185,6 @@ AUXILIARY = re.compile(r"\b(?:has|have|is|are|was|were|may|might|can|could|will|
 
 def first_verb(segment: str) -> int:
     """Where the first finite verb of a segment starts ("Metformin shares the …" -> before "shares")."""
-    from grading.documents.claims import vocabulary as claim_vocabulary  # the predicate word lists
 
     ends = claim_vocabulary().inflected | vocabulary().agent_ends
     for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*", segment):

@@ -10,6 +10,7 @@ from pathlib import Path
 from grading.engine.rules import REGISTRY
 from grading.errors import GradingError
 from grading.models import CERTAINTY_LEVELS
+from grading.validation import check_rubric_shape, read_toml
 
 DESIGNS = ("systematic_review", "rct", "nonrandomized_trial", "observational", "case_report", "animal",
            "in_vitro", "review", "opinion", "unknown")
@@ -51,13 +52,11 @@ class Rubric:
 
 def load_rubric(path: Path) -> Rubric:
     """Read and validate a rubric file; RubricError (one line) on anything wrong."""
-    from grading.validation import read_toml
 
     return parse_rubric(read_toml(path, "rubric file", RubricError), str(path))
 
 
 def parse_rubric(data: dict, where: str = "rubric") -> Rubric:
-    from grading.validation import check_rubric_shape
 
     check_rubric_shape(data, where, RubricError)  # types, lists, each rule once (grading.validation)
     if unknown := set(data) - TOP_LEVEL:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+from grading.documents.claims import classify_type
 from grading.engine.claim_reading import ClaimReading, outcome_families, read_claim, vocabulary
 from grading.engine.terms import stem, stems, terms
 from grading.models import PubmedRecord
@@ -186,7 +187,6 @@ def inferred_link(claim_text: str, record: PubmedRecord, subjects: Iterable[str]
     """Should a reference-list entry be linked to this claim? Stricter than an inline citation's check:
     the record must name the claim's substance and study its outcome, with an outcome word in the
     record's title or two in its abstract. A claim that states no outcome links to nothing."""
-    from grading.documents.claims import classify_type
 
     if classify_type(claim_text) == "regulatory":  # a legal status is no finding of a paper
         return TopicMatch(False, frozenset(), frozenset(), "a regulatory claim: not linked by subject")

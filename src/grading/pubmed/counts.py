@@ -4,14 +4,14 @@ live source, whichever wrapper (fallback, local mirror) it sits behind. Stored i
 
 from __future__ import annotations
 
+from grading.pubmed.entrez import EntrezSource
+
 ENDPOINTS = ("esearch", "efetch", "epost", "ecitmatch")  # the ones EntrezSource calls
 COLUMNS = {endpoint: f"eutils_{endpoint}" for endpoint in ENDPOINTS}
 
 
 def request_counts(pubmed: object) -> dict[str, int]:
     """Requests per endpoint made through `pubmed` (0 for the snapshot and the mirror)."""
-    from grading.pubmed.entrez import EntrezSource
-
     counts = dict.fromkeys(ENDPOINTS, 0)
     seen: set[int] = set()
     todo = [pubmed]
