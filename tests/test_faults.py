@@ -321,7 +321,9 @@ def test_resets_mid_body_that_persist_leave_records_unavailable(standin: EutilsS
     run_id = latest_run_id(con)
     fetch = rows(con, "SELECT pmid, outcome, cause FROM fetch_log WHERE run_id = ?", run_id)
     assert fetch and all(o == "unavailable" and c for _, o, c in fetch), fetch
-    assert proxy.resets == 3 * QUICK["max_tries"]  # three efetch batches, each tried max_tries times
+    # every efetch (the record batches, and the fetches that verify a searched reference's candidates)
+    # tried max_tries times, never more
+    assert proxy.resets >= 3 * QUICK["max_tries"] and proxy.resets % QUICK["max_tries"] == 0, proxy.resets
     nothing_lost(con, run_id, record_property)
 
 

@@ -28,7 +28,7 @@ def test_a_record_cited_twice_by_a_claim_is_one_entry_with_both_citations() -> N
     reasons = [{"claim_id": "c1", "pmid": 7, "span_in": "title", "span_text": "A trial"},
                {"claim_id": "c1", "pmid": 7, "span_in": "abstract", "span_text": "Pain fell by half."},
                {"claim_id": "c1", "pmid": 7, "span_in": "abstract", "span_text": "A later sentence."}]
-    marts = SimpleNamespace(claims=[claim], records=[record], reasons=reasons,
+    marts = SimpleNamespace(support=[], evidence_profile=[], claims=[claim], records=[record], reasons=reasons,
                             citations=[cite("c1", 7, "[1] Doe 2001", footnote=1), cite("c1", 7, "PMID 7"),
                                        cite("c1", None, "https://example.org/x")])
     card = claim_cards(marts)["c1"]

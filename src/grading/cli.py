@@ -299,7 +299,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     run_args = argparse.Namespace(sources=args.sources, warehouse=into / "warehouse.duckdb", reports=into / "reports",
                                   offline=args.offline, eutils_url=args.eutils_url, wait=None,
-                                  task_runner="default", workers=None, dask_address=None)
+                                  task_runner="default", workers=None, dask_address=None, prefect=False)
     return cmd_run(run_args)
 
 

@@ -116,7 +116,31 @@ class TopicVocabulary(_Part):
     generic: str
 
 
+class _Sections(_Part):
+    references: Words
+    study: Words
+    findings: Words
+    background: Words
+    details: Words
+
+
+class _Scope(_Part):
+    study_cues: Words
+    outside_facts: Words
+    anaphora_singular: Words
+    anaphora_plural: Words
+    cataphora: Words
+
+
+class DocumentVocabulary(_Part):
+    """data/document_vocabulary.toml: section names of the document model, citation scope cues."""
+
+    sections: _Sections
+    scope: _Scope
+
+
 MODELS: dict[str, type[BaseModel]] = {
+    "document_vocabulary.toml": DocumentVocabulary,
     "citation_vocabulary.toml": CitationVocabulary,
     "claim_vocabulary.toml": ClaimVocabulary,
     "claim_reading_vocabulary.toml": ClaimReadingVocabulary,

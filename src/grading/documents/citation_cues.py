@@ -275,6 +275,9 @@ def title_lines(text: str, start: int, w: CueWords) -> list[CitationMention]:
         n = len(stripped.split())
         if not 6 <= n <= 40 or ": " not in stripped or len(stripped.split(": ")[0].split()) < 3 or re.search(r"[.!?][ \t]+[A-Z]", stripped):
             continue
+        head = stripped.split(": ")[0]
+        if head.count("(") > head.count(")") or re.search(r"\b(?:PMID|PMCID|PubMed|doi)\b|https?://", head, re.IGNORECASE):
+            continue  # the colon belongs to a label inside brackets ("(PMID: 123)"), not to a title
         words = {x.lower() for x in WORD_RE.findall(stripped)}
         if words & {"you", "your", "we", "our", "i", "my", "us"} or "?" in stripped or stripped.startswith(("-", "•")):
             continue

@@ -236,8 +236,8 @@ def claim_cards(marts: Marts) -> dict[str, Row]:
         if reason["claim_id"] in cards:
             cards[reason["claim_id"]]["reason_rows"].append(reason)
     for card in cards.values():  # certainty only on graded claims; everything else says why in words
-        card["verdict"] = card["certainty"] if card["status"] == "graded" else STATUS_LABELS.get(card["status"],
-                                                                                                   card["status"])
+        status = card.setdefault("status", "graded")
+        card["verdict"] = card["certainty"] if status == "graded" else STATUS_LABELS.get(status, status)
         card["support_rows"], card["domains"], card["upgrades"] = [], [], []
         card["circles"], card["meaning"] = CERTAINTY_SYMBOLS.get(card["certainty"], ("", ""))
     for row in marts.support:

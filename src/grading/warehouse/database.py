@@ -13,6 +13,7 @@ transaction, so a run killed part-way leaves the previous state intact.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -40,12 +41,10 @@ CREATE TABLE IF NOT EXISTS grading_meta (key VARCHAR PRIMARY KEY, value VARCHAR)
 CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
     mode VARCHAR, eutils_url VARCHAR, rubric_version VARCHAR, n_sources INTEGER, n_claims INTEGER,
-    n_citations INTEGER, n_records INTEGER, eutils_requests INTEGER, note VARCHAR);
--- Requests by endpoint (grading.pubmed.counts); eutils_requests is their total.
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS eutils_esearch INTEGER;
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS eutils_efetch INTEGER;
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS eutils_epost INTEGER;
-ALTER TABLE runs ADD COLUMN IF NOT EXISTS eutils_ecitmatch INTEGER;
+    n_citations INTEGER, n_records INTEGER,
+    -- requests by endpoint (grading.pubmed.counts); eutils_requests is their total
+    eutils_requests INTEGER, eutils_esearch INTEGER, eutils_efetch INTEGER, eutils_epost INTEGER,
+    eutils_ecitmatch INTEGER, note VARCHAR);
 CREATE TABLE IF NOT EXISTS run_issues (run_id VARCHAR, stage VARCHAR, subject VARCHAR, message VARCHAR);
 CREATE TABLE IF NOT EXISTS run_sources (run_id VARCHAR, source VARCHAR, content_hash VARCHAR, tags VARCHAR[],
     PRIMARY KEY (run_id, source));
@@ -237,7 +236,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         if schema_version(con) == SCHEMA_VERSION and not missing_schema(con):
             return
     con.execute("BEGIN")
-    if "grading_meta" in tables and schema_version(con) != SCHEMA_VERSION:
+    if "grading_meta" in tables:  # an older or part-made warehouse: add what it lacks, keep every row
         migrate(con)
     con.execute(DDL)
     con.execute("INSERT OR IGNORE INTO grading_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
@@ -308,7 +307,19 @@ def missing_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
     have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     columns = set(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
     missing = [name for name in DDL_NAMES.findall(DDL) if name not in have]
-    return missing + [f"{t}.{c}" for t, c in DDL_COLUMNS.findall(DDL) if (t, c) not in columns]
+    return missing + [f"{t}.{c}" for t, cols in wanted_columns().items() if t in have for c in cols
+                      if (t, c) not in columns]
+
+
+@functools.cache
+def wanted_columns() -> dict[str, dict[str, str]]:
+    """The current DDL's tables and columns (read off an in-memory database built from it)."""
+    target = duckdb.connect()
+    try:
+        target.execute(DDL)
+        return table_columns(target)
+    finally:
+        target.close()
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> int:
