@@ -37,6 +37,7 @@ def scheduled_grading(sources: list[str] | None = None, warehouse: str | None = 
     for message in summary.get("failures", []):
         logger.error(message)
     logger.info(summary_line(summary))
+    print(summary_line(summary), flush=True)  # and on `grading serve`'s own output, as `grading run` prints it
     create_markdown_artifact(key=ARTIFACT_KEY, markdown=summary_markdown(summary),
                              description=summary_line(summary))
     return summary

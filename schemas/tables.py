@@ -146,6 +146,7 @@ class CitationLinkSchema(_Strict):
     # which scope rule made the link (grading.documents.scope) and how sure it is; null when unlinked
     link_method: Series[str] = pa.Field(nullable=True, isin=LINK_METHODS)
     confidence: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    link_reason: Series[str] = pa.Field(nullable=True)  # why the rule linked it (regrade replays it)
 
 
 class PubmedRecordSchema(_Strict):

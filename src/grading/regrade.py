@@ -131,7 +131,16 @@ def linked_evidence(r: object, mention: CitationMention, stored: StoredRun, caus
         outcome, cause = "unavailable", "the stored record could not be read back from the warehouse"
     return LinkedEvidence(mention, r.link, resolution, outcome, cause, record,  # type: ignore[attr-defined]
                           stored.evidence.get(pmid) if record is not None else None,
-                          detail if r.link == "inferred" else None)  # type: ignore[attr-defined]
+                          link_reason(r) if r.link == "inferred" else None)  # type: ignore[attr-defined]
+
+
+def link_reason(r: object) -> str | None:
+    """Why an inferred link was made, as stored (older rows kept it inside `detail`)."""
+    reason = getattr(r, "link_reason", None)
+    if not missing(reason):
+        return str(reason)
+    detail = getattr(r, "detail", None)
+    return None if missing(detail) else str(detail)
 
 
 def regrade(stored: StoredRun, rubric: Rubric) -> list[Grade]:

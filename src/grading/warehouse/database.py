@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS citation_mentions (
 CREATE TABLE IF NOT EXISTS citation_links (
     run_id VARCHAR, citation_id VARCHAR, claim_id VARCHAR, link VARCHAR, resolution VARCHAR,
     pmid INTEGER, method VARCHAR, candidates INTEGER[], fetch_outcome VARCHAR, detail VARCHAR,
-    link_method VARCHAR, confidence DOUBLE);
+    link_method VARCHAR, confidence DOUBLE, link_reason VARCHAR);
 CREATE TABLE IF NOT EXISTS pubmed_record_versions (
     pmid INTEGER, version INTEGER, date_revised VARCHAR, xml_sha VARCHAR, raw_xml VARCHAR,
     origin VARCHAR, first_seen_at TIMESTAMP, first_run_id VARCHAR, PRIMARY KEY (pmid, xml_sha));

@@ -62,10 +62,10 @@ def link_frame(rows: Sequence[LinkRow], run_id: str) -> pd.DataFrame:
         "link": r.link, "resolution": r.resolution.status, "pmid": r.resolution.pmid, "method": r.resolution.method,
         "candidates": list(r.resolution.candidates), "fetch_outcome": r.fetch_outcome,
         "detail": "; ".join(x for x in (r.resolution.detail, r.fetch_cause, r.link_reason) if x) or None,
-        "link_method": r.link_method, "confidence": r.confidence}
+        "link_method": r.link_method, "confidence": r.confidence, "link_reason": r.link_reason}
         for r in rows],
         columns=["run_id", "citation_id", "claim_id", "link", "resolution", "pmid", "method", "candidates",
-                 "fetch_outcome", "detail", "link_method", "confidence"])
+                 "fetch_outcome", "detail", "link_method", "confidence", "link_reason"])
 
 
 def query_frame(queries: Sequence[QueryRecord], run_id: str) -> pd.DataFrame:
