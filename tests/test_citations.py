@@ -421,12 +421,22 @@ N = 1_000_000
     ("spaces after a journal", "Brain Res." + " " * 50_000 + "2006;1:2"),
 ])
 def test_megabyte_inputs_are_fast(name: str, text: str | None, seed_texts: dict[str, str]) -> None:
+    """Linear, not quadratic: four times the input costs about four times the work, never sixteen.
+    Judged by a ratio on the same machine, not a wall-clock limit (the speed itself is a benchmark's)."""
     if text is None:
         demo = "".join(seed_texts.values())
         text = (demo * (N // len(demo) + 1))[:N]
-    started = time.perf_counter()
-    extract_citations(text)
-    assert time.perf_counter() - started < 3.0, name  # about 0.2-0.6 s; generous for loaded machines
+    quarter = text[:len(text) // 4]
+
+    def cost(sample: str) -> float:
+        best = float("inf")
+        for _ in range(2):  # the better of two: a busy machine slows one run, rarely both
+            started = time.perf_counter()
+            extract_citations(sample)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    assert cost(text) < 10 * max(cost(quarter), 0.01), name
 
 
 # --- citations with no id: narrative cues, titles, damaged forms (invented names throughout) ---------
