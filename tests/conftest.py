@@ -59,3 +59,29 @@ def testdata_dir() -> Path:
     if not (path / "pubmed20n0014.xml.gz").exists():
         pytest.fail("real PubMed test data missing: run `make testdata` (make test does)")
     return path
+
+
+# Without the background-networking flags chromium dials out (and the closed network refuses it).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-default-apps"]
+BROWSER_ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The session's one Chromium, for every browser test: Playwright's sync API cannot start once
+    a test in this process has left an asyncio loop running (Prefect does), so it starts once."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    shutil.rmtree(BROWSER_ARTIFACTS, ignore_errors=True)  # this session's screenshots only
+    BROWSER_ARTIFACTS.mkdir(parents=True)
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed: `make browser` (a prerequisite of `make test`) installs it")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -9,11 +9,10 @@ stay inert. A full-page screenshot of each page goes to test-artifacts/browser/.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from grading.reports.html import page_name
 from tests.report_fixtures import HOSTILE_STEM, query
@@ -22,24 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-# Without the background-networking flags chromium dials out (and the closed network refuses it).
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--disable-default-apps"]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # this session's screenshots only
-    ARTIFACTS.mkdir(parents=True)
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed: `make browser` (a prerequisite of `make test`) installs it")
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Visit:

@@ -18,10 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests.report_fixtures import HOSTILE_DIR, query
-from tests.test_browser import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,14 +27,10 @@ WARNING_KEYS = ("not_supported", "retracted", "figure_missing", "preclinical_onl
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed: `make browser` (a prerequisite of `make test`) installs it")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(browser):
+    """The session's one Chromium (tests.test_browser): Playwright's sync API cannot start once a
+    test in this process has left an asyncio loop running, so it is started once, early."""
+    return browser
 
 
 @pytest.fixture(scope="module")
