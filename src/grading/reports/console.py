@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import time
 import unicodedata
 from pathlib import Path
 from typing import TextIO
@@ -22,7 +21,7 @@ from typing import TextIO
 import duckdb
 
 from grading.reports.csv import csv_cell
-from grading.warehouse.database import WarehouseError, check_file, check_schema
+from grading.warehouse.database import WarehouseError, check_file, check_schema, connect_waiting
 
 # Nothing outside the warehouse file: no files, no network, no extensions; no SET can undo it.
 CONTAINED = {"enable_external_access": False, "lock_configuration": True,
@@ -48,24 +47,7 @@ def open_contained(path: Path, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
     check_file(path)
     if not path.exists():
         raise WarehouseError(f"{path}: no warehouse here yet; run `grading run` first")
-    deadline = time.monotonic() + max(0.0, wait)
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=True, config=dict(CONTAINED))
-            break
-        except duckdb.IOException as exc:
-            msg = str(exc).splitlines()[0]
-            if "lock" not in msg.lower():
-                raise WarehouseError(f"{path}: cannot open warehouse ({msg})") from None
-            if time.monotonic() >= deadline:
-                holder = re.search(r"PID (\d+)", msg)
-                who = f"process {holder.group(1)}" if holder else "another process"
-                waited = f" after waiting {wait:g} s" if wait > 0 else ""
-                raise WarehouseError(f"{path}: in use by {who} (one writer at a time){waited}; "
-                                     "try again when it ends, or pass --wait SECONDS") from None
-            time.sleep(0.25)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"{path}: cannot open warehouse ({str(exc).splitlines()[0]})") from None
+    con = connect_waiting(path, True, wait, config=dict(CONTAINED))  # the lock wait the run uses
     try:
         check_schema(con, path)
     except BaseException:

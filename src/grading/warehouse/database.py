@@ -172,13 +172,14 @@ def open_warehouse(path: Path, *, read_only: bool = False, wait: float = 0.0,
         con.close()
 
 
-def connect_waiting(path: Path, read_only: bool, wait: float, row_group_size: int | None = None
-                    ) -> duckdb.DuckDBPyConnection:
+def connect_waiting(path: Path, read_only: bool, wait: float, row_group_size: int | None = None,
+                    config: dict | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting up to `wait` s while another process holds it; one-line errors."""
     deadline = time.monotonic() + max(0.0, wait)
     while True:
         try:
             if row_group_size is None:
-                return duckdb.connect(str(path), read_only=read_only)
+                return duckdb.connect(str(path), read_only=read_only, config=config or {})
             return _attach(path, read_only, row_group_size)
         except duckdb.IOException as exc:
             msg = str(exc).splitlines()[0]
