@@ -490,3 +490,18 @@ def test_verbless_finding_under_a_findings_label_is_a_claim() -> None:
     text = "Key Findings\n- Gut motility effects independent of growth factor release\n- Parent compound page\n"
     got = [c.text for c in extract_claims(Source("s.txt", "h", text, "text/plain"))]
     assert got == ["Gut motility effects independent of growth factor release"]
+
+
+def test_a_labelled_list_splits_into_its_items():
+    """"Limitations: a; b; c": each item asserts on its own (and may be true or false on its own);
+    a semicolon in brackets or in an unlabelled sentence separates nothing."""
+    text = ("Limitations: Relatively small sample size (n=65; all volunteers); the trial did not assess strength "
+            "or physical performance; zorvatide raised blood pressure in 3 participants.\n\n"
+            "Zorvatide reduced migraine days; it also improved sleep quality in 40 adults.\n")
+    found = extract_claims(Source("s.txt", "h", text, "text/plain"))
+    texts = [c.text for c in found]
+    assert "the trial did not assess strength or physical performance" in texts
+    assert "zorvatide raised blood pressure in 3 participants." in texts
+    assert "Zorvatide reduced migraine days; it also improved sleep quality in 40 adults." in texts
+    assert not any("(n=65;" in t and "did not assess" in t for t in texts)
+    assert all(text[c.char_start:c.char_end] == c.text for c in found)

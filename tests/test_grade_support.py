@@ -94,3 +94,55 @@ def test_the_run_summary_counts_statuses_in_words():
     assert graded == "1 high, 2 low"
     assert ungraded == "1 paper doesn't support this, 1 couldn't retrieve (will retry), 3 not cited"
     assert "no evidence" not in graded + ungraded
+
+
+def test_a_quoted_lead_clause_naming_harms_is_judged_as_a_benefit(rubric):
+    g = grade("\u201cGiven the low risk of adverse effects, patients may try zorvatide to reduce migraine frequency,\u201d "
+              "said a researcher.", rct(9, POSITIVE), rubric=rubric)
+    assert "imprecision.participants" not in fired(g) and g.certainty == "high"  # 640 >= 400, no harms threshold
+
+
+def test_did_not_assess_what_the_record_measured_contradicts(rubric):
+    record = rct(10, "METHODS: 640 adults were randomized. Endpoints: migraine days, isokinetic strength, physical "
+                     "function and quality of life. CONCLUSIONS: Zorvatide significantly reduced migraine frequency.")
+    g = grade("The trial did not assess functional outcomes such as strength or physical performance.", record,
+              rubric=rubric, subjects=frozenset({"zorvatide"}))
+    assert g.status == "not-supported" and "support.not_assessed" in fired(g)
+    (check,) = g.support
+    assert check.label == "contradicts" and "isokinetic strength" in check.span_text
+
+
+def test_did_not_assess_what_the_record_never_names_stands(rubric):
+    g = grade("The trial did not assess bone density or fracture risk.", rct(11, POSITIVE), rubric=rubric,
+              subjects=frozenset({"zorvatide"}))
+    assert "support.not_assessed" not in fired(g)
+
+
+def test_a_property_no_record_names_is_not_mentioned(rubric):
+    g = grade("While some zorvatide tablets have an unpleasant taste, those used in these trials did not.",
+              rct(12, POSITIVE), rubric=rubric)
+    assert g.status == "not-supported" and fired(g)["support.property"] == 0
+    assert g.support[0].label == "not mentioned" and g.support[0].aspects == ("property",)
+
+
+def test_a_property_the_record_names_is_graded(rubric):
+    record = rct(13, POSITIVE.replace("CONCLUSIONS:", "Taste was rated acceptable by 90% of participants. CONCLUSIONS:"))
+    g = grade("The zorvatide tablets used in these trials had no unpleasant taste.", record, rubric=rubric)
+    assert "support.property" not in fired(g) and g.status == "graded"
+
+
+REVIEW = ("Zorvatide for migraine: a systematic review and meta-analysis",
+          "METHODS: We searched MEDLINE for randomized trials. RESULTS: Eight trials with 320 patients were included. "
+          "Only two of these studies demonstrated a positive effect of zorvatide in reducing migraine days. The "
+          "meta-analysis did not demonstrate any benefit of zorvatide on migraine days compared to placebo. "
+          "CONCLUSIONS: Zorvatide was not beneficial for patients with migraine.")
+
+
+def test_a_subset_of_a_reviews_studies_is_partly_and_inconsistent(rubric):
+    record = rct(14, REVIEW[1], pub_types=("Systematic Review", "Meta-Analysis"), title=REVIEW[0])
+    g = grade("In 2 of the studies examined, zorvatide was found to reduce migraine days.", record, rubric=rubric)
+    assert g.status == "graded" and fired(g)["inconsistency.subset"] == -1
+    assert g.support[0].label == "partly" and "Only two of these studies" in g.support[0].span_text
+    # the same claim without the subset is contradicted by the pooled conclusion
+    g = grade("Zorvatide was found to reduce migraine days.", record, rubric=rubric)
+    assert g.status == "not-supported" and g.support[0].label == "contradicts"

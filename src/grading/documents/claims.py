@@ -387,20 +387,56 @@ def extract_claims(source: Source, mentions: Sequence[CitationMention] = ()) -> 
     for b_start, b_end in blocks(text, source.body_start):
         rest_is_reference = False
         for n, (raw_s, raw_e) in enumerate(sentences(text, b_start, b_end, markers, voc)):
-            s, e = trim(text, raw_s, raw_e, markers, voc)
-            chunk = text[s:e]
             # A reference entry runs to the end of its line: its title must not become a claim.
-            if references.overlaps(raw_s, raw_e) or (n == 0 and voc.reference_entry.match(chunk)):
+            if references.overlaps(raw_s, raw_e) or (n == 0 and voc.reference_entry.match(
+                    text[slice(*trim(text, raw_s, raw_e, markers, voc))])):
                 rest_is_reference = True
-            k = page.index_at(s)
-            heading = page.heading_of(k) if k is not None and page.blocks[k].kind == "item" else None
-            in_findings = heading is not None and bool(findings.match(heading.strip()))
-            kind = None if rest_is_reference or e <= s else assess(chunk, voc, in_findings)
-            if kind is None:
-                continue
-            claims.append(Claim(
-                claim_id=claim_id(source.content_hash, s, e, source=source.source), source=source.source,
-                content_hash=source.content_hash, char_start=s, char_end=e, text=chunk,
-                claim_type=kind, population=classify_population(chunk, voc)))
+            for piece_s, piece_e in labelled_items(text, raw_s, raw_e, markers):
+                claim = _claim_at(source, piece_s, piece_e, markers, voc, page, findings, rest_is_reference)
+                if claim is not None:
+                    claims.append(claim)
     claims.sort(key=lambda c: (c.char_start, c.char_end))
     return claims
+
+
+# "Limitations: small sample (n=65); did not assess strength": a label over items separated by
+# semicolons. Each item asserts on its own (and may be true or false on its own).
+LIST_LABEL_RE = re.compile(r"[A-Z][A-Za-z /&'’-]{1,30}:\s")
+
+
+def labelled_items(text: str, start: int, end: int, markers: Spans) -> list[tuple[int, int]]:
+    """The sentence's items when it is a labelled list of two or more; else the sentence itself.
+    Semicolons inside brackets or citation markers separate nothing."""
+    lead = start + len(text[start:end]) - len(text[start:end].lstrip())
+    if not LIST_LABEL_RE.match(text, lead, end):
+        return [(start, end)]
+    cuts, depth = [], 0
+    for k in range(lead, end):
+        ch = text[k]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch == ";" and depth == 0 and not markers.containing(k):
+            cuts.append(k)
+    if not cuts:
+        return [(start, end)]
+    bounds = [start, *cuts, end]
+    return [(bounds[i] + (i > 0), bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+def _claim_at(source: Source, raw_s: int, raw_e: int, markers: Spans, voc: Vocabulary, page, findings,
+              rest_is_reference: bool) -> Claim | None:
+    """The claim in one sentence (or list item), or None when it asserts nothing checkable."""
+    text = source.text
+    s, e = trim(text, raw_s, raw_e, markers, voc)
+    chunk = text[s:e]
+    k = page.index_at(s)
+    heading = page.heading_of(k) if k is not None and page.blocks[k].kind == "item" else None
+    in_findings = heading is not None and bool(findings.match(heading.strip()))
+    kind = None if rest_is_reference or e <= s else assess(chunk, voc, in_findings)
+    if kind is None:
+        return None
+    return Claim(claim_id=claim_id(source.content_hash, s, e, source=source.source), source=source.source,
+                 content_hash=source.content_hash, char_start=s, char_end=e, text=chunk,
+                 claim_type=kind, population=classify_population(chunk, voc))

@@ -20,7 +20,7 @@ from grading.engine.figures import find_figure
 from grading.engine.record_findings import results_start
 from grading.engine.record_reading import RecordEvidence
 from grading.engine.record_text import prepare, vocabulary
-from grading.engine.terms import stems, terms
+from grading.engine.terms import stem, stems, terms
 from grading.models import PubmedRecord
 
 
@@ -58,6 +58,9 @@ class SupportWords:
     heterogeneity: re.Pattern[str]
     harm_stop: re.Pattern[str]
     generalisation: re.Pattern[str]
+    not_assessed: tuple[re.Pattern[str], ...]
+    study_subset: re.Pattern[str]
+    properties: dict[str, re.Pattern[str]]
     numbers: dict[str, int]
 
 
@@ -85,6 +88,10 @@ def words() -> SupportWords:
         harms=any_of(s["harms"]), subgroup=any_of(s["subgroup"]),
         small_study_effects=any_of(s["small_study_effects"]), heterogeneity=any_of(s["heterogeneity"]),
         harm_stop=any_of(s["harm_stop"]), generalisation=any_of(s["generalisation"]),
+        not_assessed=tuple(re.compile(p, re.IGNORECASE) for p in s["not_assessed"]),
+        study_subset=re.compile(s["study_subset"].format(numbers=number_words, study_nouns=s["study_nouns"]),
+                                re.IGNORECASE),
+        properties={name: any_of(phrases) for name, phrases in s["properties"].items()},
         numbers=dict(v["numbers"]),
     )
 
@@ -311,7 +318,7 @@ def check_direction(reading: ClaimReading, claim_text: str, ev: RecordEvidence, 
     itself denies the effect ("was not found to improve", "dispel the notion that") agrees with it."""
     if reading.direction != "effect" or ev.direction not in ("null", "negative") or CLAIM_NEGATION.search(claim_text):
         return None
-    if reports_outcome(reading, record):
+    if reports_outcome(reading, record) or subset_finding(claim_text, record) is not None:
         return None
     said = "no effect" if ev.direction == "null" else "the opposite effect or harm"
     span = ev.direction_spans[0] if ev.direction_spans else None
@@ -320,3 +327,74 @@ def check_direction(reading: ClaimReading, claim_text: str, ev: RecordEvidence, 
         return Finding("contradicts", "finding", f"the claim asserts an effect; PMID {record.pmid} reports {said}",
                        "abstract", start, end, s)
     return Finding("contradicts", "finding", f"the claim asserts an effect; PMID {record.pmid} reports {said}")
+
+
+def count_value(word: str) -> int:
+    return int(word) if word.isdigit() else words().numbers.get(word.lower(), -1)
+
+
+def subset_finding(claim_text: str, record: PubmedRecord) -> Finding | None:
+    """The claim reports what a subset of a review's studies found ("in 2 of the studies …") and the
+    abstract gives the same count of its studies: the record says it, but only of those studies
+    (`partly`); its own pooled conclusion may say otherwise (inconsistency rates that)."""
+    w = words()
+    mine = w.study_subset.search(claim_text)
+    if mine is None or not record.abstract_text:
+        return None
+    wanted = count_value(mine["n"])
+    for theirs in w.study_subset.finditer(record.abstract_text):
+        if count_value(theirs["n"]) == wanted:
+            return found_at(record, theirs, "partly", "finding",
+                            f"the claim reports {mine.group(0)!r}; PMID {record.pmid} says so of only that subset "
+                            "of its studies")
+    return None
+
+
+# Words that say something was measured without saying what ("outcomes such as strength").
+MEASURE_WORDS = frozenset(stem(w) for w in "outcome outcomes endpoint endpoints measure measures measurement such other "
+                          "including like parameters variables data effects things aspects".split())
+
+
+def measured_words(text: str) -> frozenset[str]:
+    """Stems of the words naming what was (not) measured; generic topic words count here."""
+    return frozenset(stem(w) for w in re.findall(r"[a-z]{4,}", text.lower())) - MEASURE_WORDS
+
+
+def check_not_assessed(claim_text: str, record: PubmedRecord) -> Finding | None:
+    """"Did not assess X": a record whose abstract names X among what it measured contradicts it."""
+    if not record.abstract_text:
+        return None
+    for pattern in words().not_assessed:
+        if (m := pattern.search(claim_text)) is None:
+            continue
+        wanted = measured_words(m["x"])
+        best = best_sentence(m["x"], record)
+        if not wanted or best is None:
+            return None
+        found = wanted & measured_words(record.abstract_text)
+        if len(found) * 2 >= len(wanted) and (len(found) >= 2 or len(wanted) == 1):
+            start, end, sentence = best
+            return Finding("contradicts", "endpoint",
+                           f"the claim says the study did not assess {m['x'].strip()[:60]!r}; PMID {record.pmid} "
+                           f"names {', '.join(sorted(found))} among what it measured", "abstract", start, end, sentence)
+        return None
+    return None
+
+
+def check_property(reading: ClaimReading, claim_text: str, records: list[PubmedRecord]) -> Finding | None:
+    """A claim that asserts no effect but attributes a property to its subject ("have an unpleasant
+    taste", "is a benign and self-limiting diarrhea") rests on that property: when no linked record
+    names it in its title or abstract, none supports the claim."""
+    if reading.outcome is not None or not records:
+        return None
+    for name, pattern in words().properties.items():
+        m = pattern.search(claim_text)
+        if m is None or in_brackets(claim_text, m.start()):
+            continue
+        if not any(pattern.search(f"{r.title or ''} {r.abstract_text}") for r in records):
+            bare = [r.pmid for r in records if not r.abstract_text]
+            note = f" (PubMed has no abstract for PMID {', '.join(map(str, bare))})" if bare else ""
+            return Finding("not mentioned", "property",
+                           f"the claim rests on {m.group(0)!r} ({name.replace('_', ' ')}); no cited record's title or "
+                           f"abstract mentions it{note}")
+    return None

@@ -10,7 +10,8 @@ from grading.engine.rules.base import rule, span_reason
 from grading.engine.support import words
 from grading.models import Reason
 
-LEAD_CLAUSE = re.compile(r"^\s*(?:given|because|since|as|with|despite)\b[^,]*,", re.IGNORECASE)
+# a quoted claim opens with its quotation mark: "“Given the low risk …, patients may …”"
+LEAD_CLAUSE = re.compile(r"^\s*[\"“‘'(]?\s*(?:given|because|since|as|with|despite)\b[^,]*,", re.IGNORECASE)
 
 
 @rule("imprecision.participants")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from grading.engine.body import Body
 from grading.engine.rules.base import rule, span_reason
-from grading.engine.support import sentence_at, words
+from grading.engine.support import sentence_at, subset_finding, words
 from grading.engine.terms import stems, terms
 from grading.engine.topic import RecordSpan
 from grading.models import Reason
@@ -51,3 +51,18 @@ def heterogeneity(body: Body) -> Iterable[Reason]:
                                   f"PMID {lk.record.pmid} reports heterogeneity among its trials for this comparison",
                                   lk, RecordSpan("abstract", start, end, sentence))
                 return
+
+
+@rule("inconsistency.subset")
+def subset(body: Body) -> Iterable[Reason]:
+    """A claim that reports what some of a review's studies found ("in 2 of the studies …"): the
+    review's other studies did not find it, so the evidence is inconsistent: −1, and the record is
+    labelled `partly`."""
+    for lk in body.usable:
+        if (finding := subset_finding(body.claim.text, lk.record)) is None:
+            continue
+        body.labels.setdefault(lk.record.pmid, []).append(("inconsistency.subset", finding))
+        yield span_reason("inconsistency.subset", -1,
+                          f"only a subset of PMID {lk.record.pmid}'s studies found this; the others did not",
+                          lk, RecordSpan("abstract", finding.start or 0, finding.end or 0, finding.text))
+        return

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from grading.engine.body import Body, LinkedEvidence
 from grading.engine.rules.base import ascii_fold, claim_reason, rule, span_reason
-from grading.engine.support import Finding
+from grading.engine.support import Finding, words
 from grading.engine.terms import terms
 from grading.engine.topic import match_record, match_topic, record_terms
 from grading.models import Reason
@@ -56,8 +56,10 @@ def relevance_off_topic(body: Body) -> Iterable[Reason]:
     """An inline citation whose record is about another substance, or about the substance but not the
     claim's outcome, is not evidence for the claim. Inferred links were made on this test already."""
     reading = body.reading
+    # "did not assess X" is about what the study measured, not a topic: the support check judges it
+    about_the_study = any(p.search(body.claim.text) for p in words().not_assessed)
     for link in body.usable:
-        if link.link != "inline":
+        if link.link != "inline" or about_the_study:
             continue
         if reading.substance_basis == "none":  # no substance to look for: term overlap decides
             match = match_topic(body.claim.text, link.record, body.subjects)

@@ -51,6 +51,12 @@ def study_counts(body: Body) -> Iterable[Reason]:
                            lambda lk: support.check_study_counts(body.claim.text, lk.record))
 
 
+@rule("support.not_assessed")
+def not_assessed(body: Body) -> Iterable[Reason]:
+    """"Did not assess X" is contradicted by a record that lists X among its measurements."""
+    yield from each_record(body, "support.not_assessed", lambda lk: support.check_not_assessed(body.claim.text, lk.record))
+
+
 @rule("support.population")
 def population(body: Body) -> Iterable[Reason]:
     """A claim scoped to people ("in humans") is not supported by animal or cell work."""
@@ -86,3 +92,14 @@ def figures(body: Body) -> Iterable[Reason]:
     if finding is not None:
         for link in usable:
             yield set_aside(body, link, "support.figures", finding)
+
+
+@rule("support.property")
+def property_named(body: Body) -> Iterable[Reason]:
+    """A claim resting on a property of its subject (taste, a benign natural course), not an effect,
+    needs a record that names the property."""
+    usable = body.usable
+    finding = support.check_property(body.reading, body.claim.text, [lk.record for lk in usable])
+    if finding is not None:
+        for link in usable:
+            yield set_aside(body, link, "support.property", finding)
