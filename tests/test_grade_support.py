@@ -132,10 +132,10 @@ def test_a_property_the_record_names_is_graded(rubric):
 
 
 REVIEW = ("Zorvatide for migraine: a systematic review and meta-analysis",
-          "METHODS: We searched MEDLINE for randomized trials. RESULTS: Eight trials with 320 patients were included. "
+          ("METHODS: We searched MEDLINE for randomized trials. RESULTS: Eight trials with 320 patients were included. "
           "Only two of these studies demonstrated a positive effect of zorvatide in reducing migraine days. The "
           "meta-analysis did not demonstrate any benefit of zorvatide on migraine days compared to placebo. "
-          "CONCLUSIONS: Zorvatide was not beneficial for patients with migraine.")
+          "CONCLUSIONS: Zorvatide was not beneficial for patients with migraine."))
 
 
 def test_a_subset_of_a_reviews_studies_is_partly_and_inconsistent(rubric):

@@ -61,6 +61,7 @@ class SupportWords:
     not_assessed: tuple[re.Pattern[str], ...]
     study_subset: re.Pattern[str]
     properties: dict[str, re.Pattern[str]]
+    measure_words: frozenset[str]
     numbers: dict[str, int]
 
 
@@ -92,6 +93,7 @@ def words() -> SupportWords:
         study_subset=re.compile(s["study_subset"].format(numbers=number_words, study_nouns=s["study_nouns"]),
                                 re.IGNORECASE),
         properties={name: any_of(phrases) for name, phrases in s["properties"].items()},
+        measure_words=frozenset(stem(w) for w in s["measure_words"]),
         numbers=dict(v["numbers"]),
     )
 
@@ -350,14 +352,9 @@ def subset_finding(claim_text: str, record: PubmedRecord) -> Finding | None:
     return None
 
 
-# Words that say something was measured without saying what ("outcomes such as strength").
-MEASURE_WORDS = frozenset(stem(w) for w in "outcome outcomes endpoint endpoints measure measures measurement such other "
-                          "including like parameters variables data effects things aspects".split())
-
-
 def measured_words(text: str) -> frozenset[str]:
     """Stems of the words naming what was (not) measured; generic topic words count here."""
-    return frozenset(stem(w) for w in re.findall(r"[a-z]{4,}", text.lower())) - MEASURE_WORDS
+    return frozenset(stem(w) for w in re.findall(r"[a-z]{4,}", text.lower())) - words().measure_words
 
 
 def check_not_assessed(claim_text: str, record: PubmedRecord) -> Finding | None:
