@@ -224,3 +224,25 @@ def test_a_count_announces_the_studies_cited_next_only_when_it_matches() -> None
     three = body + "A third study, in rats, reported less fatigue [3].\n" + refs + \
         "3. Roe P. Examplamide in rats. J Ex Med. 2016;3:1-9.\n"
     assert "Two new clinical studies show that examplamide eases fatigue." not in links(doc_of(three))
+
+
+def test_a_section_headed_as_one_studys_report_links_its_claims() -> None:
+    """Under "Examplamide trial results", citing one work: the section's other claims retell it
+    (even a last line cut short, which is prose, not a heading); another section's claims stay
+    uncited, and a section citing two works links nothing by section."""
+    text = ("Examplamide reduced anxiety in earlier mouse work.\n\n"
+            "Examplamide trial results\n\n"
+            "Researchers published a randomized trial of examplamide in 120 adults (PMID: 16996037).\n\n"
+            "Examplamide improved sleep quality in the participants compared with placebo.\n\n"
+            "Other studies have found examplamide lowers blood pressure.\n\n"
+            "Examplamide reduced fatigue scores in the adults who took it for twelve we")
+    got = links(doc_of(text))
+    assert got["Examplamide improved sleep quality in the participants compared with placebo."] == {
+        ("16996037", "section")}
+    assert got["Examplamide reduced fatigue scores in the adults who took it for twelve we"] == {("16996037", "section")}
+    assert "Other studies have found examplamide lowers blood pressure." not in got  # an outside fact
+    assert "Examplamide reduced anxiety in earlier mouse work." not in got
+    two = text.replace("improved sleep quality in the participants compared with placebo.",
+                       "improved sleep quality in the participants compared with placebo (PMID: 16362768).")
+    got = links(doc_of(two))
+    assert "Examplamide reduced fatigue scores in the adults who took it for twelve we" not in got

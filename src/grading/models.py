@@ -75,7 +75,7 @@ CitationKind = Literal[
 
 
 # How a citation was tied to a claim (grading.documents.scope), strongest first.
-LinkMethod = Literal["inline", "numbered-list", "block", "paragraph", "anaphora", "single-study", "inferred"]
+LinkMethod = Literal["inline", "numbered-list", "block", "paragraph", "anaphora", "section", "single-study", "inferred"]
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,7 @@ class _Scope(_Part):
     anaphora_singular: Words
     anaphora_plural: Words
     cataphora: Words
+    study_headings: Words
 
 
 class DocumentVocabulary(_Part):

@@ -11,6 +11,8 @@ marker uses only its markers:
 - anaphora: "the study", "this trial", "the researchers" -> the most recent cited work in
   the section; "both studies", "these three trials" -> the most recent two or three; "Two new
   studies show ..." before any is cited -> the works cited next, when exactly that many follow;
+- section: a section whose heading names a study ("Human trial results") and which cites exactly
+  one work -> the section's other claims (they go on retelling it), never outside facts;
 - single-study: a page about one paper (one cited work, or a page whose own URL names the
   paper) -> the sentences that report the study (from the first that shows a study cue to the
   last, the page's title before them), never outside facts or editorial asides.
@@ -34,7 +36,7 @@ from grading.documents.structure import Page, document_vocabulary
 from grading.models import CitationMention, Claim
 
 CONFIDENCE = {"inline": 0.95, "numbered-list": 0.9, "block": 0.85, "paragraph": 0.7, "anaphora": 0.65,
-              "single-study": 0.6, "inferred": 0.4}
+              "single-study": 0.6, "section": 0.55, "inferred": 0.4}
 NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
 MAX_ANTECEDENTS = 5  # "these five trials" is the most a reference back names
 
@@ -43,7 +45,7 @@ MAX_ANTECEDENTS = 5  # "these five trials" is the most a reference back names
 class ScopeLink:
     mention: int  # index into the document's mentions
     claim_id: str
-    method: str  # inline | numbered-list | block | paragraph | anaphora | single-study
+    method: str  # inline | numbered-list | block | paragraph | anaphora | section | single-study
     confidence: float
     reason: str
 
@@ -55,6 +57,7 @@ class ScopeVocabulary:
     singular: re.Pattern
     plural: re.Pattern
     cataphora: re.Pattern
+    study_heading: re.Pattern
 
 
 @cache
@@ -66,7 +69,7 @@ def scope_vocabulary() -> ScopeVocabulary:
         return re.compile("|".join(f"(?:{p})" for p in data[key]), re.IGNORECASE)
 
     return ScopeVocabulary(rx("study_cues"), rx("outside_facts"), rx("anaphora_singular"), rx("anaphora_plural"),
-                           rx("cataphora"))
+                           rx("cataphora"), rx("study_headings"))
 
 
 class Scope:
@@ -285,6 +288,32 @@ def cataphora_rule(scope: Scope) -> None:
                 scope.add(i, claim, "anaphora", f"{m.group(0)!r} announces the studies cited next")
 
 
+def section_rule(scope: Scope) -> None:
+    """A section headed as one study's report ("Human trial results") citing exactly one work:
+    its uncited claims retell that study, unless they state outside facts."""
+    voc, page = scope_vocabulary(), scope.page
+    sections: dict[int, list[Claim]] = {}
+    for c in scope.claims:
+        if (blk := scope.block_of[c.claim_id]) is not None and page.blocks[blk].section >= 0:
+            sections.setdefault(page.blocks[blk].section, []).append(c)
+    for head, claims in sections.items():
+        heading = page.block_text(head).strip()
+        if not voc.study_heading.search(heading):
+            continue
+        ids = {c.claim_id for c in claims}
+        cited = [i for i, m in enumerate(scope.mentions) if (b := page.index_at(m.char_start)) is not None
+                 and page.blocks[b].section == head and not m.in_reference_list]
+        cited += [i for c in claims for i in scope.linked.get(c.claim_id, ())]
+        works = {scope.work_of(i) for i in cited}
+        urls = {f"{m.kind}:{m.value}" for i in cited if (m := scope.mentions[i]).kind == "url" and scope.work_of(i) is None}
+        if len(works) != 1 or None in works or urls:
+            continue
+        first = min(cited)
+        for c in claims:
+            if c.claim_id not in scope.linked and c.claim_id in ids and not voc.outside.search(c.text):
+                scope.add(first, c, "section", f"the section {heading[:60]!r} reports this one cited study")
+
+
 def recent_works(scope: Scope, claim: Claim) -> list[tuple[int, str]]:
     """Works cited before the claim in its section, most recent first, one mention each."""
     section = scope.page.blocks[b].section if (b := scope.block_of[claim.claim_id]) is not None else -1
@@ -359,5 +388,6 @@ def scope_links(page: Page, claims: Sequence[Claim], mentions: Sequence[Citation
     paragraph_rule(scope)
     anaphora_rule(scope)
     cataphora_rule(scope)
+    section_rule(scope)
     single_study_rule(scope, page_paper)
     return scope.links

@@ -135,8 +135,11 @@ def page_structure(text: str, body_start: int = 0) -> Page:
     voc = document_vocabulary()
     blocks: list[Block] = []
     section = -1
-    for s, e in lines(text, body_start):
+    spans = lines(text, body_start)
+    for n, (s, e) in enumerate(spans):
         kind = block_kind(text[s:e], voc)
+        if kind == "heading" and n == len(spans) - 1 and n > 0:
+            kind = "paragraph"  # a heading heads something: a last line (a page cut short) is prose
         if kind in ("heading", "label"):
             section = len(blocks)
         blocks.append(Block(s, e, kind, section))
