@@ -149,3 +149,11 @@ def test_reading_code_names_no_substance():
 def test_a_claims_population_is_read_as_a_reader_would(text, population, species):
     reading = read_claim(text)
     assert (reading.population, set(reading.species)) == (population, species)
+
+
+def test_results_after_an_adjective_are_a_noun_not_an_effect_verb():
+    noun = read_claim("Researchers at a university published a trial that suggests clinically relevant results in "
+                      "people given zorvatide.", frozenset())
+    assert noun.outcome is None and noun.substance_terms == {"zorvatide"}
+    verb = read_claim("Zorvatide supplementation results in lower blood pressure.", frozenset())
+    assert verb.outcome is not None and verb.outcome.text == "lower blood pressure"

@@ -146,3 +146,17 @@ def test_a_subset_of_a_reviews_studies_is_partly_and_inconsistent(rubric):
     # the same claim without the subset is contradicted by the pooled conclusion
     g = grade("Zorvatide was found to reduce migraine days.", record, rubric=rubric)
     assert g.status == "not-supported" and g.support[0].label == "contradicts"
+
+
+def test_clinically_relevant_results_on_surrogate_outcomes_are_indirect(rubric):
+    record = rct(15, "METHODS: In a randomized, double-blind trial, 640 adults received zorvatide or placebo. "
+                     "RESULTS: Muscle insulin signaling and the expression of genes related to remodeling increased "
+                     "with zorvatide. CONCLUSIONS: Zorvatide increases insulin signaling.", title="Zorvatide and insulin signaling")
+    g = grade("Researchers published a trial that suggests clinically relevant results in people given zorvatide.",
+              record, rubric=rubric)
+    assert fired(g)["indirectness.outcome"] == -1 and g.certainty == "moderate"
+    clinical = rct(16, record.abstract_text.replace("CONCLUSIONS:", "Fewer fractures occurred with zorvatide. "
+                                                                     "CONCLUSIONS:"), title=record.title)
+    g = grade("Researchers published a trial that suggests clinically relevant results in people given zorvatide.",
+              clinical, rubric=rubric)
+    assert "indirectness.outcome" not in fired(g)

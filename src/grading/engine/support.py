@@ -62,6 +62,7 @@ class SupportWords:
     study_subset: re.Pattern[str]
     properties: dict[str, re.Pattern[str]]
     measure_words: frozenset[str]
+    clinical_relevance: re.Pattern[str]
     numbers: dict[str, int]
 
 
@@ -94,6 +95,7 @@ def words() -> SupportWords:
                                 re.IGNORECASE),
         properties={name: any_of(phrases) for name, phrases in s["properties"].items()},
         measure_words=frozenset(stem(w) for w in s["measure_words"]),
+        clinical_relevance=any_of(s["clinical_relevance"]),
         numbers=dict(v["numbers"]),
     )
 

@@ -115,18 +115,20 @@ def indirect_outcome(body: Body) -> Iterable[Reason]:
     """A clinical claim (memory, recovery, pain) resting only on records that measured surrogates
     (a level, an mRNA, a receptor): −1. Records without an abstract cannot tell and are left alone."""
     reading = body.reading
-    if reading.outcome_kind != "clinical" or reading.outcome is None:
-        return  # a study description ("… in patients recovering from X") states no outcome
-    families = outcome_families(reading.outcome.text if reading.outcome else body.claim.text)
-    specific = specific_outcome_terms(reading)
     v = vocabulary()
+    # "results that suggest clinically relevant benefits": no outcome named, but a clinical one claimed
+    relevance = words().clinical_relevance.search(body.claim.text) if reading.outcome is None else None
+    if relevance is None and (reading.outcome_kind != "clinical" or reading.outcome is None):
+        return  # a study description ("… in patients recovering from X") states no outcome
+    families = outcome_families(reading.outcome.text) if reading.outcome else frozenset()
+    specific = specific_outcome_terms(reading) if reading.outcome else frozenset()
     surrogate_only = []
     for lk in body.best:
         text = f"{lk.record.title or ''} {lk.record.abstract_text}"
         if not lk.record.abstract_text:
             return
         measured = (families & outcome_families(text)) or (specific & terms(text))
-        if measured:
+        if measured or (relevance and v.clinical.search(text)):
             return  # the claim's clinical outcome was measured
         if v.surrogate.search(text):
             surrogate_only.append(lk)
@@ -136,9 +138,10 @@ def indirect_outcome(body: Body) -> Iterable[Reason]:
     m = v.surrogate.search(lk.record.title or "") or v.surrogate.search(lk.record.abstract_text)
     where = "title" if m and m.string == (lk.record.title or "") else "abstract"
     span = RecordSpan(where, m.start(), m.end(), m.group(0)) if m else None  # type: ignore[arg-type]
+    said = relevance.group(0) if relevance else (reading.outcome_kind_span.text if reading.outcome_kind_span
+                                                 else "clinical")
     yield span_reason("indirectness.outcome", -1,
-                      f"the claim's outcome is clinical ({reading.outcome_kind_span.text if reading.outcome_kind_span else 'clinical'}); "
-                      f"the records report only surrogate outcomes", lk, span)
+                      f"the claim's outcome is clinical ({said}); the records report only surrogate outcomes", lk, span)
 
 
 
