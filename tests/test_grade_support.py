@@ -160,3 +160,11 @@ def test_clinically_relevant_results_on_surrogate_outcomes_are_indirect(rubric):
     g = grade("Researchers published a trial that suggests clinically relevant results in people given zorvatide.",
               clinical, rubric=rubric)
     assert "indirectness.outcome" not in fired(g)
+
+
+def test_did_not_assess_is_not_contradicted_by_an_abstract_saying_so(rubric):
+    record = rct(17, "METHODS: 640 adults were randomized. Isokinetic strength and physical function were not "
+                     "measured. CONCLUSIONS: Zorvatide significantly reduced migraine frequency.")
+    g = grade("The trial did not assess strength or physical function.", record, rubric=rubric,
+              subjects=frozenset({"zorvatide"}))
+    assert "support.not_assessed" not in fired(g)

@@ -63,6 +63,7 @@ class SupportWords:
     properties: dict[str, re.Pattern[str]]
     measure_words: frozenset[str]
     clinical_relevance: re.Pattern[str]
+    not_measured: re.Pattern[str]
     numbers: dict[str, int]
 
 
@@ -94,8 +95,9 @@ def words() -> SupportWords:
         study_subset=re.compile(s["study_subset"].format(numbers=number_words, study_nouns=s["study_nouns"]),
                                 re.IGNORECASE),
         properties={name: any_of(phrases) for name, phrases in s["properties"].items()},
-        measure_words=frozenset(stem(w) for w in s["measure_words"]),
+        measure_words=frozenset(root(w) for w in s["measure_words"]),
         clinical_relevance=any_of(s["clinical_relevance"]),
+        not_measured=any_of(s["not_measured"]),
         numbers=dict(v["numbers"]),
     )
 
@@ -356,7 +358,15 @@ def subset_finding(claim_text: str, record: PubmedRecord) -> Finding | None:
 
 def measured_words(text: str) -> frozenset[str]:
     """Stems of the words naming what was (not) measured; generic topic words count here."""
-    return frozenset(stem(w) for w in re.findall(r"[a-z]{4,}", text.lower())) - words().measure_words
+    return frozenset(root(w) for w in re.findall(r"[a-z]{4,}", text.lower())) - words().measure_words
+
+
+def root(word: str) -> str:
+    """Stem until nothing changes: "functional" -> "function" -> "funct", as "function" -> "funct"."""
+    prev = ""
+    while word != prev:
+        prev, word = word, stem(word)
+    return word
 
 
 def check_not_assessed(claim_text: str, record: PubmedRecord) -> Finding | None:
@@ -367,15 +377,18 @@ def check_not_assessed(claim_text: str, record: PubmedRecord) -> Finding | None:
         if (m := pattern.search(claim_text)) is None:
             continue
         wanted = measured_words(m["x"])
-        best = best_sentence(m["x"], record)
-        if not wanted or best is None:
+        if not wanted:
             return None
-        found = wanted & measured_words(record.abstract_text)
+        # what the abstract names as measured: its sentences that do not say "not measured" or "for later"
+        measured = [(st, en, sent) for st, en, sent in sentences(record.abstract_text)
+                    if not words().not_measured.search(sent) and measured_words(sent) & wanted]
+        found = wanted & frozenset().union(*(measured_words(sent) for _, _, sent in measured))
         if len(found) * 2 >= len(wanted) and (len(found) >= 2 or len(wanted) == 1):
-            start, end, sentence = best
+            start, end, sentence = max(measured, key=lambda x: len(measured_words(x[2]) & wanted))
+            named = sorted({w for w in re.findall(r"[A-Za-z]{4,}", sentence) if root(w.lower()) in found})
             return Finding("contradicts", "endpoint",
                            f"the claim says the study did not assess {m['x'].strip()[:60]!r}; PMID {record.pmid} "
-                           f"names {', '.join(sorted(found))} among what it measured", "abstract", start, end, sentence)
+                           f"names {', '.join(named)} among what it measured", "abstract", start, end, sentence)
         return None
     return None
 
