@@ -11,6 +11,7 @@ from pandera.typing import Series
 
 from grading.models import (
     GRADE_DOMAINS,
+    STUDY_DESIGNS,
     UPGRADES,
     Certainty,
     CitationKind,
@@ -34,8 +35,7 @@ RESOLUTION_STATUSES = ["resolved", "ambiguous", "not_found", "unavailable", "not
 FETCH_OUTCOMES = ["fetched", "not_found", "unavailable"]
 LINK_METHODS = list(get_args(LinkMethod))
 ORIGINS = ["entrez", "snapshot", "baseline", "warehouse"]
-DESIGNS = ["systematic_review", "rct", "nonrandomized_trial", "observational", "case_report", "animal",
-           "in_vitro", "review", "opinion", "unknown"]
+DESIGNS = list(STUDY_DESIGNS)
 SPAN_PLACES = ["claim", "abstract", "title", "citation", "none"]
 class RunSchema(_Strict):
     """runs: one row per completed run."""

@@ -7,10 +7,15 @@ rows. Offsets are Python string indices (code points) into `Source.text`, end ex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 ClaimType = Literal["efficacy", "mechanism", "safety", "dosing", "regulatory", "pharmacokinetic", "other"]
 Population = Literal["human", "animal", "unspecified"]
+# A record's study design, as the engine reads it and the rubric starts it (the one list: the rubric's
+# [start] table, the warehouse's `design` check and the record reader take it from here).
+StudyDesign = Literal["systematic_review", "rct", "nonrandomized_trial", "observational", "case_report", "animal",
+                      "in_vitro", "review", "opinion", "unknown"]
+STUDY_DESIGNS: tuple[str, ...] = get_args(StudyDesign)
 Certainty = Literal["high", "moderate", "low", "very low", "no evidence"]
 # Why a claim has the certainty it has (docs/rubric.md, "Outcomes"). Only `graded` carries a level;
 # every other status is shown in words (STATUS_LABELS), never as a certainty badge.

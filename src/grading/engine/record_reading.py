@@ -40,15 +40,14 @@ from grading.engine.record_text import (
     span_of,
     vocabulary,
 )
-from grading.models import PubmedRecord
+from grading.models import PubmedRecord, StudyDesign
 
 # Re-exported: the readers' shared values, imported from here by tests and other stages.
 __all__ = ["TITLE_WEIGHT", "Direction", "Effect", "Flag", "RecordEvidence", "SampleUnit", "Text", "TextScan",
            "TextSpan", "classify_design_from_text", "cues", "parse_count", "prepare", "read_record",
            "results_start", "sample_candidates", "span_of", "vocabulary"]
 
-Design = Literal["systematic_review", "rct", "nonrandomized_trial", "observational", "case_report", "animal",
-                 "in_vitro", "review", "opinion", "unknown"]
+Design = StudyDesign
 DesignBasis = Literal["publication_type", "mesh", "text", "none"]
 PopulationKind = Literal["human", "animal", "in_vitro", "mixed", "unknown"]
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 from grading.engine.rules import REGISTRY
 from grading.errors import GradingError
-from grading.models import CERTAINTY_LEVELS
+from grading.models import CERTAINTY_LEVELS, STUDY_DESIGNS
 from grading.validation import check_rubric_shape, read_toml
 
-DESIGNS = ("systematic_review", "rct", "nonrandomized_trial", "observational", "case_report", "animal",
-           "in_vitro", "review", "opinion", "unknown")
+DESIGNS = STUDY_DESIGNS
 # The domains the engine runs, in order: screening first, then GRADE's, then the checks beyond it.
 DOMAINS = ("retraction", "identity", "relevance", "support", "start", "risk_of_bias", "inconsistency", "indirectness",
            "imprecision", "publication_bias", "upgrade", "review", "numbers")
