@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from grading.documents.claims import classify_population
 from grading.engine import claim_reading
 from grading.engine.claim_reading import outcome_families, read_claim, route_words
 from grading.engine.figures import find_figure
@@ -157,3 +158,17 @@ def test_results_after_an_adjective_are_a_noun_not_an_effect_verb():
     assert noun.outcome is None and noun.substance_terms == {"zorvatide"}
     verb = read_claim("Zorvatide supplementation results in lower blood pressure.", frozenset())
     assert verb.outcome is not None and verb.outcome.text == "lower blood pressure"
+
+
+@pytest.mark.parametrize("text, kind, stored", [
+    ("In cultured human neurons it reduced apoptosis.", "cells", "unspecified"),
+    ("In vitro, murine macrophages released less TNF.", "cells", "animal"),
+    ("Like fish oil, zorvatide increases BDNF.", "unspecified", "unspecified"),
+    ("A placebo-controlled study in rats found lower anxiety.", "animal", "animal"),
+    ("It was effective in rats and in patients with epilepsy.", "human", "human"),
+    ("From various user reports there is a risk of hair loss.", "human", "human"),
+    ("Shown in human trials to lower blood pressure.", "human", "human"),
+])
+def test_one_population_reader_for_the_stored_claim_and_the_engine(text, kind, stored):
+    assert read_claim(text, frozenset()).population == kind
+    assert classify_population(text) == stored

@@ -68,7 +68,6 @@ class _Segmentation(_Part):
 
 class ClaimVocabulary(_Part):
     claim_types: _ClaimTypes
-    population: Groups
     predicate: _Predicate
     fragments: dict[str, str | Words]
     non_claims: dict[str, Words | str]

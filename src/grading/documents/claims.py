@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from grading.documents.population import read_population, stored_population
 from grading.documents.spans import Spans, opaque_spans
 from grading.documents.structure import document_vocabulary, page_structure
 from grading.models import CitationMention, Claim, ClaimType, Population, Source
@@ -34,12 +35,11 @@ BRACKET_FILLER_RE = re.compile(r"[\s,;&]*(?:(?:and|see|see also|e\.g\.,?|cf\.)[\
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Compiled vocabulary: cue regexes by claim type, population, filters, word lists."""
+    """Compiled vocabulary: cue regexes by claim type, filters, word lists."""
 
     precedence: tuple[str, ...]
     cues: dict[str, re.Pattern]
-    population: dict[str, re.Pattern]
-    non_claim: re.Pattern  # matched against lower-cased text, like cues and population
+    non_claim: re.Pattern  # matched against lower-cased text, like cues
     byline: re.Pattern  # case-sensitive
     reference_entry: re.Pattern  # case-sensitive
     quantified_effect: re.Pattern
@@ -102,7 +102,6 @@ def vocabulary() -> Vocabulary:
     return Vocabulary(
         precedence=tuple(data["claim_types"]["precedence"]),
         cues={t: _folded(ps) for t, ps in data["claim_types"]["cues"].items()},
-        population={k: _folded(v) for k, v in data["population"].items()},
         non_claim=_folded([p for key in ("calls_to_action", "disclaimers", "product_handling", "site_chrome")
                            for p in nc[key]]),
         byline=_any_of(nc["byline"]),
@@ -310,21 +309,10 @@ def classify_type(text: str, voc: Vocabulary | None = None) -> ClaimType | None:
     return None
 
 
-def classify_population(text: str, voc: Vocabulary | None = None) -> Population:
-    """human | animal | unspecified, from the population the text names.
-
-    People outrank animals when both are named (the claim then asserts something about
-    people). Cells outside a body are "animal" only when an animal is named; human or
-    unnamed cells in vitro are "unspecified".
-    """
-    voc = voc or vocabulary()
-    folded = text.lower()
-    animal = bool(voc.population["animal"].search(folded))
-    if voc.population["in_vitro"].search(folded):
-        return "animal" if animal else "unspecified"
-    if voc.population["human"].search(folded):
-        return "human"
-    return "animal" if animal else "unspecified"
+def classify_population(text: str) -> Population:
+    """human | animal | unspecified, from the population the text names (grading.documents.population:
+    the same reader the engine uses)."""
+    return stored_population(read_population(text))
 
 
 def asserting_heading(words: Sequence[str], voc: Vocabulary) -> bool:
@@ -439,4 +427,4 @@ def _claim_at(source: Source, raw_s: int, raw_e: int, markers: Spans, voc: Vocab
         return None
     return Claim(claim_id=claim_id(source.content_hash, s, e, source=source.source), source=source.source,
                  content_hash=source.content_hash, char_start=s, char_end=e, text=chunk,
-                 claim_type=kind, population=classify_population(chunk, voc))
+                 claim_type=kind, population=classify_population(chunk))

@@ -7,8 +7,8 @@ after the verb are its outcome, "in rats" / "in vitro" / "healthy" / "patients w
 population. A claim whose agent is a pronoun ("It improves memory") takes the document's subject
 (`subjects`, see grading.engine.topic.document_subjects). Every reading carries the span of the claim text
 it rests on (offsets into the claim), so a reason can quote it. Words live in
-data/claim_reading_vocabulary.toml, data/outcome_vocabulary.toml and, for species,
-data/evidence_vocabulary.toml.
+data/claim_reading_vocabulary.toml and data/outcome_vocabulary.toml; the population is read by
+grading.documents.population (the same reader as the stored claim population).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+from grading.documents import population as population_reader
 from grading.documents.claims import vocabulary as claim_vocabulary  # the predicate word lists
 from grading.engine.terms import terms
 from grading.settings import bundled_path
@@ -98,16 +99,10 @@ class Vocabulary:
     intervention_before: re.Pattern[str]
     intervention_after: re.Pattern[str]
     not_substance: frozenset[str]
-    cells: re.Pattern[str]
     healthy: re.Pattern[str]
     patients: re.Pattern[str]
     no_effect: re.Pattern[str]
     effect_nouns: re.Pattern[str]
-    species: re.Pattern[str]  # one named group per species
-    not_animal: re.Pattern[str]  # "fish oil", "bovine serum albumin": an animal named, none studied
-    species_names: dict[str, str]
-    animal_words: re.Pattern[str]
-    human_words: re.Pattern[str]
     surrogate: re.Pattern[str]
     clinical: re.Pattern[str]
     families: dict[str, re.Pattern[str]]
@@ -116,11 +111,7 @@ class Vocabulary:
 
 @cache
 def vocabulary() -> Vocabulary:
-    reading, outcome, evidence = (_load("claim_reading_vocabulary.toml"), _load("outcome_vocabulary.toml"),
-                                  _load("evidence_vocabulary.toml"))
-    species = {k: v for k, v in evidence["species"].items() if k != "human"}
-    names = {f"s{i}": name for i, name in enumerate(species)}
-    species_re = "|".join(f"(?P<{g}>{'|'.join(sorted(species[n], key=len, reverse=True))})" for g, n in names.items())
+    reading, outcome = _load("claim_reading_vocabulary.toml"), _load("outcome_vocabulary.toml")
     word = r"(?:[\w()'’/-]+)"
     return Vocabulary(
         effect=words_pattern(reading["effect_verbs"]),
@@ -134,17 +125,10 @@ def vocabulary() -> Vocabulary:
         intervention_after=re.compile(rf"(?P<x>{word}(?: {word})?) (?:{'|'.join(reading['intervention_after'])})\b",
                                       re.IGNORECASE),
         not_substance=frozenset(reading["not_substance"].split()),
-        cells=words_pattern(reading["population"]["cells"]),
         healthy=words_pattern(reading["population"]["healthy"]),
         patients=words_pattern(reading["population"]["patients"]),
         no_effect=words_pattern(reading["direction"]["no_effect"]),
         effect_nouns=words_pattern(reading["direction"]["effect_nouns"]),
-        species=re.compile(rf"(?<![\w-])(?:{species_re})(?![\w])", re.IGNORECASE),
-        not_animal=re.compile(rf"(?<![\w-])(?:{'|'.join(evidence['population']['animal_not'])})(?![\w])", re.IGNORECASE),
-        species_names=names,
-        animal_words=words_pattern(["animals?", "animal models?", "preclinical", "pre-clinical", "in vivo"]),
-        human_words=words_pattern(evidence["species"]["human"] + ["users", "athletes", "clinical(?:ly)?",
-                                                                  "clinical use", "clinical practice"]),
         surrogate=words_pattern(literal_words(outcome["surrogate"])),
         clinical=words_pattern(literal_words(outcome["clinical"])),
         families={k: words_pattern(literal_words(v)) for k, v in outcome["families"].items()},
@@ -256,29 +240,11 @@ def read_substances(text: str, verb: re.Match[str] | None, subjects: frozenset[s
 
 def read_population(text: str, substances: tuple[Mention, ...] = ()) -> tuple[PopulationKind, Mention | None,
                                                                                frozenset[str]]:
-    """People outrank animals when both are named ("shown in rats and in humans" is about people);
-    cells count only when no organism is in vivo. An organism's name inside a substance ("fish oil"),
-    a product or reagent phrase (data/evidence_vocabulary.toml `animal_not`) or a comparison lead-in
-    ("Like fish oil, X …") names no population: read as a reader would."""
-    v = vocabulary()
-    lead = strip_lead_in(text)
-    skip = [(s.start, s.end) for s in substances] + [(m.start(), m.end()) for m in v.not_animal.finditer(text)]
-    if re.match(r"\s*(?:like|unlike|as with|similar to)\b", text, re.IGNORECASE):
-        skip.append((0, lead))
-
-    def kept(m: re.Match[str]) -> bool:
-        return not any(a <= m.start() < b for a, b in skip)
-
-    species = [(v.species_names[m.lastgroup or ""], mention(text, m)) for m in v.species.finditer(text) if kept(m)]
-    animal = [s for _, s in species] + [mention(text, m) for m in v.animal_words.finditer(text) if kept(m)]
-    human = [mention(text, m) for m in v.human_words.finditer(text)]
-    if (m := v.cells.search(text)) and not human:
-        return "cells", mention(text, m), frozenset(n for n, _ in species)
-    if human:
-        return "human", human[0], frozenset()
-    if animal:
-        return "animal", animal[0], frozenset(n for n, _ in species)
-    return "unspecified", None, frozenset()
+    """The population the claim names (grading.documents.population, the one reader); the claim's
+    substances name none ("fish oil" is no fish)."""
+    found = population_reader.read_population(text, [(s.start, s.end) for s in substances])
+    span = Mention(found.span[0], found.span[1], text[found.span[0]:found.span[1]]) if found.span else None
+    return found.kind, span, found.species
 
 
 def read_group(text: str) -> tuple[Literal["healthy", "patients"] | None, Mention | None]:
@@ -398,7 +364,7 @@ def read_claim(text: str, subjects: frozenset[str] = frozenset()) -> ClaimReadin
     oterms = terms(re.sub(r"\([^()]*\)", " ", outcome.text)) - sterms if outcome else frozenset()
     tail = text[verb.end():] if verb else ""
     cterms = frozenset(t for t in terms(re.sub(r"\([^()]*\)", " ", tail)) - sterms
-                       if not vocabulary().human_words.fullmatch(t))
+                       if not population_reader.is_people_word(t))
     return ClaimReading(
         substances=substances, substance_terms=sterms, substance_basis=basis, population=population,
         population_span=population_span, species=species, human_group=group, group_span=group_span,
