@@ -45,7 +45,7 @@ CLAIM_COLUMNS = ("source", "claim_id", "char_start", "char_end", "claim_type", "
 # Columns computed in Python after the query (grading.reports.write.read_marts), not read from the mart,
 # with what they mean.
 COMPUTED = {"claim_display_text": "the claim as a reader quotes it: Markdown links reduced to their words, "
-                                  "HTML tags and emphasis marks removed (claim_text stays exact)"}
+                                  "HTML tags and emphasis marks removed; claim_text stays exact"}
 CITATION_COLUMNS = ("source", "claim_id", "citation_id", "char_start", "char_end", "footnote", "in_reference_list",
                     "raw", "kind", "value", "link", "resolution", "method", "pmid", "candidates", "fetch_outcome",
                     "detail", "link_method", "confidence", "run_id")

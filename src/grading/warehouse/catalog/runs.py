@@ -122,7 +122,8 @@ CITATION_LINKS = Table("citation_links", "one row per (run, citation mention, cl
     col("resolution", VARCHAR, "resolved, ambiguous, not_found, unavailable or not_scholarly"),
     col("pmid", INTEGER, "the PubMed record it resolved to; NULL if unresolved"),
     col("method", VARCHAR, "how it was resolved: direct, doi-esearch, pmc-esearch, author-esearch, "
-        "journal-esearch, narrative-esearch, title-esearch, ecitmatch or none (docs/entrez.md)"),
+        "journal-esearch, narrative-esearch, title-esearch, ecitmatch or none (docs/entrez.md; every query "
+        "behind it is in resolution_queries)"),
     col("candidates", INTEGERS, "the PMIDs it could be, when ambiguous"),
     col("fetch_outcome", VARCHAR, "fetched, not_found or unavailable; NULL when nothing was fetched"),
     col("detail", VARCHAR, "why: the resolution's, the fetch's and the link's explanations"),
