@@ -5,7 +5,9 @@ Layers (dbt's naming): raw/staging tables written by runs (`source_versions`,
 `pubmed_records`, `fetch_log`, `resolution_queries`, `grades`, `grade_reasons`, `quarantine`, `runs`,
 `run_issues`) and marts that reports and users read (`claim_grades`, `citations`,
 `reasons`, `latest_run`; for reports also `previous_run`, `source_texts`, `cited_records`,
-`claim_changes`, `unchecked_sources`, `newly_retracted`, `source_triage`). docs/warehouse.md documents every one.
+`claim_changes`, `unchecked_sources`, `newly_retracted`, `source_triage`). Their shape and meaning
+are defined once, in grading.warehouse.catalog: the tables' DDL is generated from it, and every
+table, view and column carries its meaning there as a COMMENT (docs/warehouse.md is generated too).
 
 One process writes at a time (DuckDB's file lock); a run's rows are inserted in a single
 transaction, so a run killed part-way leaves the previous state intact.

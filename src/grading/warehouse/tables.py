@@ -1,6 +1,6 @@
 """Domain values -> warehouse rows (one DataFrame per table), validated at the boundary.
 
-Grains: see schemas/tables.py. Failing rows are quarantined with the check that failed,
+Grains and columns: grading.warehouse.catalog (checks: schemas/tables.py). Failing rows are quarantined with the check that failed,
 and rows that depend on them (a quarantined claim's grade) are dropped with them.
 """
 
