@@ -66,7 +66,8 @@ CLAIM_EVIDENCE_PROFILE = View("claim_evidence_profile", "one row per graded clai
     out("indirectness", f"the indirectness judgement {JUDGEMENT}"),
     out("imprecision", f"the imprecision judgement {JUDGEMENT}"),
     out("publication_bias", f"the publication bias judgement {JUDGEMENT}"),
-    out("upgrades", "\"upgrade.large_effect none\", ... (observational bodies of evidence only)"),
+    out("upgrades", "each upgrade and its judgement (\"upgrade.large_effect none\", ...); observational "
+        "bodies of evidence only"),
     out("support", "the best support label among the claim's records (claim_support.label)"),
     out("pmid", "the record with that label"),
     out("quoted", "the abstract sentence the label rests on"),

@@ -52,8 +52,9 @@ PUBMED_RECORDS = Table("pubmed_records", "one row per PMID: its latest version (
     col("design", VARCHAR, "the study design read from it: systematic_review, rct, nonrandomized_trial, "
         "observational, case_report, animal, in_vitro, review, opinion or unknown; NULL for a mirror record "
         "no run has read yet"),
-    col("species", VARCHARS, "the species studied (human, and laboratory species); NULL as design"),
-    col("sample_size", INTEGER, "the number of participants stated; NULL when none is, or as design"),
+    col("species", VARCHARS, "the species studied (human, and laboratory species); NULL for a mirror record no "
+        "run has read yet"),
+    col("sample_size", INTEGER, "the number of participants stated; NULL when none is, or no run has read it"),
     col("retracted", BOOLEAN, "PubMed marks it retracted (publication type Retracted Publication, or a "
         "RetractionIn comment)"),
     col("date_revised", VARCHAR, "PubMed's DateRevised (YYYY-MM-DD); NULL when absent"),
