@@ -1,4 +1,5 @@
-"""One DataFrameModel per table. Column order here is the table's column order."""
+"""One DataFrameModel per table: the checks on its rows. Its columns and their types are the
+catalogue's (grading.warehouse.catalog), in its order; tests/test_catalog.py holds the two together."""
 
 from __future__ import annotations
 

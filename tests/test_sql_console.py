@@ -14,6 +14,7 @@ import pytest
 
 from grading.cli import main
 from grading.reports.console import escape_controls, write_result
+from grading.warehouse import catalog
 from grading.warehouse.database import open_warehouse
 
 HOSTILE_TEXT = "clears \x1b[2J\x1b]0;owned\x07 screen \u202eevil =cmd|' /C calc'!A0"
@@ -107,8 +108,10 @@ def test_duckdb_hints_are_kept(warehouse: Path, capsys) -> None:
 def test_describe_lists_columns(warehouse: Path, capsys) -> None:
     assert main(["sql", "--describe", "run_issues", "--warehouse", str(warehouse)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split()[:3] == ["column", "type", "nullable"]
-    assert [line.split()[0] for line in out[2:-1]] == ["run_id", "stage", "subject", "message"]
+    assert out[0] == f"run_issues (table): {catalog.entry('run_issues').grain}" and out[1] == ""
+    assert out[2].split() == ["column", "type", "nullable", "comment"]
+    assert [line.split()[0] for line in out[4:-1]] == ["run_id", "stage", "subject", "message"]
+    assert [line.split(None, 3)[3] for line in out[4:-1]] == [c.meaning for c in catalog.entry("run_issues").columns]
     assert main(["sql", "--describe", "run_isues", "--warehouse", str(warehouse)]) == 2
     assert "did you mean 'run_issues'" in one_error(capsys.readouterr().err)
     assert main(["sql", "--warehouse", str(warehouse)]) == 2

@@ -412,18 +412,29 @@ def cmd_ingest_baseline(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from grading.reports.console import describe_table, open_contained, run_query, write_result
+    from grading.reports.console import (
+        describe_relation,
+        describe_table,
+        open_contained,
+        run_query,
+        write_result,
+    )
 
     if (args.query is None) == (args.describe is None):
         print("grading: error: give a QUERY or --describe TABLE (one of them)", file=sys.stderr)
         return EXIT_USAGE
     settings = settings_for(args)
     con = open_contained(settings.warehouse, wait=args.wait)
+    heading = None
     try:
         columns, rows = describe_table(con, args.describe) if args.describe else run_query(con, args.query)
+        if args.describe and args.format == "table":
+            heading = describe_relation(con, args.describe)
     finally:
         con.close()
-    write_result(sys.stdout, columns, rows, args.format, wide=args.wide)
+    if heading:  # the table's grain above its columns; comments are what --describe is for: never cut
+        sys.stdout.write(f"{heading}\n\n")
+    write_result(sys.stdout, columns, rows, args.format, wide=args.wide or bool(args.describe))
     return 0
 
 

@@ -107,6 +107,15 @@ def describe_table(con: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str
     return ["column", "type", "nullable", "comment"], rows
 
 
+def describe_relation(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """One line naming a table or view and its comment (its grain): `runs (table): one row per …`."""
+    row = con.execute("SELECT 'table', comment FROM duckdb_tables() WHERE table_name = ? "
+                      "UNION ALL SELECT 'view', comment FROM duckdb_views() WHERE view_name = ? AND NOT internal",
+                      [table, table]).fetchone()
+    kind, comment = row if row else ("table", None)
+    return f"{table} ({kind})" + (f": {comment}" if comment else "")
+
+
 def _likeness(a: str, b: str) -> float:
     from difflib import SequenceMatcher
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grading.warehouse.catalog import column_names
+
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -26,28 +28,32 @@ class Export:
     query: str
     columns: tuple[str, ...]
 
+    @property
+    def mart(self) -> str:
+        """The view it reads (the query's `FROM <view> m`)."""
+        return self.query.split(" FROM ", 1)[1].split()[0]
+
     def select(self) -> str:
         return self.query.format(columns=", ".join(f"m.{c}" for c in self.columns if c not in COMPUTED))
 
 
+# A CSV's columns are its mart's (grading.warehouse.catalog), in the mart's order, except where
+# the file has kept an older order: claims.csv and citations.csv list theirs (each one a column
+# of the mart or COMPUTED; tests/test_catalog.py holds them to it). New columns go at the end.
 CLAIM_COLUMNS = ("source", "claim_id", "char_start", "char_end", "claim_type", "population", "certainty", "status",
                  "pmids", "claim_text", "reasons", "rubric_version", "run_id", "verdict", "claim_display_text")
-# Columns computed in Python after the query (grading.reports.write.read_marts), not read from the mart.
-COMPUTED = frozenset({"claim_display_text"})
+# Columns computed in Python after the query (grading.reports.write.read_marts), not read from the mart,
+# with what they mean.
+COMPUTED = {"claim_display_text": "the claim as a reader quotes it: Markdown links reduced to their words, "
+                                  "HTML tags and emphasis marks removed; claim_text stays exact"}
 CITATION_COLUMNS = ("source", "claim_id", "citation_id", "char_start", "char_end", "footnote", "in_reference_list",
                     "raw", "kind", "value", "link", "resolution", "method", "pmid", "candidates", "fetch_outcome",
                     "detail", "link_method", "confidence", "run_id")
-RECORD_COLUMNS = ("pmid", "title", "journal", "year", "design", "species", "sample_size", "retracted",
-                  "publication_types", "doi", "pmcid", "fetch_outcome", "origin", "n_claims", "n_sources", "run_id")
-PROFILE_COLUMNS = ("source", "claim_id", "claim_text", "certainty", "risk_of_bias", "inconsistency", "indirectness",
-                   "imprecision", "publication_bias", "upgrades", "support", "pmid", "quoted", "rubric_version",
-                   "run_id")
-SUPPORT_COLUMNS = ("source", "claim_id", "pmid", "label", "aspects", "explanation", "span_in", "span_start",
-                   "span_end", "span_text", "run_id")
-TRIAGE_COLUMNS = ("source", "title", "url", "tags", "n_claims", "not_supported", "retracted", "figure_missing",
-                  "preclinical_only", "clinical_wording", "uncited", "evidence_warnings", "claims_flagged", "run_id")
-REASON_COLUMNS = ("source", "claim_id", "seq", "pmid", "domain", "rule_id", "change", "explanation", "span_in",
-                  "span_start", "span_end", "span_text", "run_id")
+RECORD_COLUMNS = tuple(column_names("cited_records"))
+PROFILE_COLUMNS = tuple(column_names("claim_evidence_profile"))
+SUPPORT_COLUMNS = tuple(column_names("support_labels"))
+TRIAGE_COLUMNS = tuple(column_names("source_triage"))
+REASON_COLUMNS = tuple(column_names("reasons"))
 
 EXPORTS = (
     Export("claims.csv", "SELECT {columns} FROM claim_grades m ORDER BY m.source, m.char_start, m.claim_id",

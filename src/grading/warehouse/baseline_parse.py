@@ -6,7 +6,6 @@ here touches the warehouse, so it runs in a process pool or on Dask workers."""
 
 from __future__ import annotations
 
-import functools
 import gc
 import hashlib
 import os
@@ -29,7 +28,8 @@ from grading.pubmed.parser import (
     Shard,
     iter_placed_records,
 )
-from grading.warehouse.database import DDL, RECORD_CHILD_TABLES, sql_string
+from grading.warehouse import catalog
+from grading.warehouse.database import RECORD_CHILD_TABLES, sql_string
 from grading.warehouse.record_rows import (
     child_frames,
     drop_failed_records,
@@ -49,7 +49,7 @@ _LIST_SEPARATOR = "\x1f"
 # place in the file), what it compares with a run's record, and whether the copy was quarantined.
 MIRROR_EXTRAS = ["seq", "version", "date_revised", "quarantined"]
 
-QUARANTINE_COLUMNS = ["run_id", "table_name", "row_key", "check_name", "failure", "raw"]
+QUARANTINE_COLUMNS = catalog.column_names("quarantine")
 
 
 @dataclass(frozen=True)
@@ -252,16 +252,6 @@ class _PartWriter:
         self.con.close()
 
 
-@functools.cache
 def _column_types() -> dict[str, dict[str, str]]:
-    """table -> column -> DuckDB type, from the warehouse's own DDL."""
-    con = duckdb.connect()
-    try:
-        con.execute(DDL)
-        rows = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns").fetchall()
-    finally:
-        con.close()
-    types: dict[str, dict[str, str]] = {}
-    for table, column, data_type in rows:
-        types.setdefault(table, {})[column] = data_type
-    return types
+    """table -> column -> DuckDB type, from the warehouse's catalogue."""
+    return catalog.column_types()

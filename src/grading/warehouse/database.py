@@ -5,7 +5,9 @@ Layers (dbt's naming): raw/staging tables written by runs (`source_versions`,
 `pubmed_records`, `fetch_log`, `resolution_queries`, `grades`, `grade_reasons`, `quarantine`, `runs`,
 `run_issues`) and marts that reports and users read (`claim_grades`, `citations`,
 `reasons`, `latest_run`; for reports also `previous_run`, `source_texts`, `cited_records`,
-`claim_changes`, `unchecked_sources`, `newly_retracted`, `source_triage`). docs/warehouse.md documents every one.
+`claim_changes`, `unchecked_sources`, `newly_retracted`, `source_triage`). Their shape and meaning
+are defined once, in grading.warehouse.catalog: the tables' DDL is generated from it, and every
+table, view and column carries its meaning there as a COMMENT (docs/warehouse.md is generated too).
 
 One process writes at a time (DuckDB's file lock); a run's rows are inserted in a single
 transaction, so a run killed part-way leaves the previous state intact.
@@ -13,7 +15,6 @@ transaction, so a run killed part-way leaves the previous state intact.
 
 from __future__ import annotations
 
-import functools
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ import pandas as pd
 
 from grading.errors import GradingError
 from grading.models import STATUS_LABELS
+from grading.warehouse import catalog
 
 SCHEMA_VERSION = "3"  # bump when a table changes shape
 MIGRATES_FROM = ("2",)  # older schemas upgraded in place, additively (migrate): nothing is lost
@@ -36,78 +38,8 @@ class WarehouseError(GradingError):
     """The warehouse cannot be used; the message is one line."""
 
 
-TABLES_DDL = """
-CREATE TABLE IF NOT EXISTS grading_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
-    mode VARCHAR, eutils_url VARCHAR, rubric_version VARCHAR, n_sources INTEGER, n_claims INTEGER,
-    n_citations INTEGER, n_records INTEGER,
-    -- requests by endpoint (grading.pubmed.counts); eutils_requests is their total
-    eutils_requests INTEGER, eutils_esearch INTEGER, eutils_efetch INTEGER, eutils_epost INTEGER,
-    eutils_ecitmatch INTEGER, note VARCHAR);
-CREATE TABLE IF NOT EXISTS run_issues (run_id VARCHAR, stage VARCHAR, subject VARCHAR, message VARCHAR);
-CREATE TABLE IF NOT EXISTS run_sources (run_id VARCHAR, source VARCHAR, content_hash VARCHAR, tags VARCHAR[],
-    PRIMARY KEY (run_id, source));
-CREATE TABLE IF NOT EXISTS source_versions (
-    source VARCHAR, content_hash VARCHAR, media_type VARCHAR, encoding VARCHAR, text VARCHAR,
-    n_chars INTEGER, url VARCHAR, title VARCHAR, body_start INTEGER, PRIMARY KEY (source, content_hash));
-CREATE TABLE IF NOT EXISTS claims_all (
-    claim_id VARCHAR PRIMARY KEY, source VARCHAR, content_hash VARCHAR, char_start INTEGER,
-    char_end INTEGER, claim_text VARCHAR, claim_type VARCHAR, population VARCHAR);
-CREATE TABLE IF NOT EXISTS citation_mentions (
-    citation_id VARCHAR PRIMARY KEY, source VARCHAR, content_hash VARCHAR, char_start INTEGER,
-    char_end INTEGER, raw VARCHAR, kind VARCHAR, value VARCHAR, footnote INTEGER,
-    in_reference_list BOOLEAN, authors VARCHAR[], year INTEGER, title VARCHAR);
-CREATE TABLE IF NOT EXISTS citation_links (
-    run_id VARCHAR, citation_id VARCHAR, claim_id VARCHAR, link VARCHAR, resolution VARCHAR,
-    pmid INTEGER, method VARCHAR, candidates INTEGER[], fetch_outcome VARCHAR, detail VARCHAR,
-    link_method VARCHAR, confidence DOUBLE, link_reason VARCHAR);
-CREATE TABLE IF NOT EXISTS pubmed_record_versions (
-    pmid INTEGER, version INTEGER, date_revised VARCHAR, xml_sha VARCHAR, raw_xml VARCHAR,
-    origin VARCHAR, first_seen_at TIMESTAMP, first_run_id VARCHAR, PRIMARY KEY (pmid, xml_sha));
-CREATE TABLE IF NOT EXISTS pubmed_records (
-    pmid INTEGER PRIMARY KEY, version INTEGER, title VARCHAR, abstract VARCHAR, journal VARCHAR,
-    year INTEGER, languages VARCHAR[], publication_types VARCHAR[], mesh_terms VARCHAR[],
-    authors VARCHAR[], doi VARCHAR, pmcid VARCHAR, design VARCHAR, species VARCHAR[],
-    sample_size INTEGER, retracted BOOLEAN, date_revised VARCHAR, origin VARCHAR, xml_sha VARCHAR,
-    raw_xml VARCHAR, fetched_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS fetch_log (run_id VARCHAR, pmid INTEGER, outcome VARCHAR, origin VARCHAR,
-    cause VARCHAR);
-CREATE TABLE IF NOT EXISTS resolution_queries (run_id VARCHAR, seq INTEGER, kind VARCHAR, value VARCHAR,
-    step VARCHAR, term VARCHAR, count INTEGER, ids INTEGER[], outcome VARCHAR, error VARCHAR);
-CREATE TABLE IF NOT EXISTS grades (
-    run_id VARCHAR, claim_id VARCHAR, certainty VARCHAR, status VARCHAR, pmids INTEGER[],
-    reasons VARCHAR[], rubric_version VARCHAR, PRIMARY KEY (run_id, claim_id));
-CREATE TABLE IF NOT EXISTS grade_reasons (
-    run_id VARCHAR, claim_id VARCHAR, seq INTEGER, pmid INTEGER, domain VARCHAR, rule_id VARCHAR,
-    change INTEGER, explanation VARCHAR, span_in VARCHAR, span_start INTEGER, span_end INTEGER,
-    span_text VARCHAR);
--- The evidence profile (docs/rubric.md): one support label per (claim, linked record) and one
--- judgement per GRADE domain (and upgrade) of each graded claim.
-CREATE TABLE IF NOT EXISTS claim_support (
-    run_id VARCHAR, claim_id VARCHAR, pmid INTEGER, label VARCHAR, aspects VARCHAR[], explanation VARCHAR,
-    span_in VARCHAR, span_start INTEGER, span_end INTEGER, span_text VARCHAR);
-CREATE TABLE IF NOT EXISTS grade_domains (
-    run_id VARCHAR, claim_id VARCHAR, domain VARCHAR, judgement VARCHAR, change INTEGER, explanation VARCHAR,
-    pmid INTEGER, span_in VARCHAR, span_start INTEGER, span_end INTEGER, span_text VARCHAR);
--- A record's lists, one row per item of its latest version (schemas/records.py; grading.warehouse.record_rows).
-CREATE TABLE IF NOT EXISTS pubmed_authors (pmid INTEGER, position INTEGER, last_name VARCHAR,
-    fore_name VARCHAR, initials VARCHAR, collective_name VARCHAR, affiliations VARCHAR[]);
-CREATE TABLE IF NOT EXISTS pubmed_publication_types (pmid INTEGER, position INTEGER, ui VARCHAR, name VARCHAR);
-CREATE TABLE IF NOT EXISTS pubmed_mesh_headings (pmid INTEGER, position INTEGER, descriptor_ui VARCHAR,
-    descriptor VARCHAR, major_topic BOOLEAN, qualifiers VARCHAR[]);
-CREATE TABLE IF NOT EXISTS pubmed_article_ids (pmid INTEGER, position INTEGER, id_type VARCHAR, value VARCHAR);
-CREATE TABLE IF NOT EXISTS pubmed_comments_corrections (pmid INTEGER, position INTEGER, ref_type VARCHAR,
-    ref_pmid INTEGER, ref_source VARCHAR);
--- The local mirror of PubMed baseline/update files (grading.warehouse.baseline).
-CREATE TABLE IF NOT EXISTS mirror_records (pmid INTEGER PRIMARY KEY, file_name VARCHAR, file_sha VARCHAR,
-    xml_sha VARCHAR, deleted BOOLEAN);
-CREATE TABLE IF NOT EXISTS ingested_files (file_sha VARCHAR PRIMARY KEY, file_name VARCHAR, ingest_id VARCHAR,
-    ingested_at TIMESTAMP, n_records INTEGER, n_deleted INTEGER, n_quarantined INTEGER, n_applied INTEGER,
-    parse_seconds DOUBLE);
-CREATE TABLE IF NOT EXISTS quarantine (run_id VARCHAR, table_name VARCHAR, row_key VARCHAR,
-    check_name VARCHAR, failure VARCHAR, raw VARCHAR);
-"""
+# The tables' DDL, generated from the catalogue (grading.warehouse.catalog): one line a column there.
+TABLES_DDL = catalog.tables_ddl()
 
 
 # The views (marts) in their own file: SQL reads better as SQL.
@@ -126,12 +58,8 @@ DDL = DDL.replace("{verdict}", "CASE g.status WHEN 'graded' THEN g.certainty "
 RECORD_CHILD_TABLES = ("pubmed_authors", "pubmed_publication_types", "pubmed_mesh_headings",
                        "pubmed_article_ids", "pubmed_comments_corrections")
 
-KEYED_TABLES = {
-    "source_versions": ["source", "content_hash"],
-    "claims_all": ["claim_id"],
-    "citation_mentions": ["citation_id"],
-    "pubmed_record_versions": ["pmid", "xml_sha"],
-}
+KEYED_TABLES = {name: list(catalog.table(name).primary_key)
+                for name in ("source_versions", "claims_all", "citation_mentions", "pubmed_record_versions")}
 
 
 def check_file(path: Path) -> None:
@@ -234,14 +162,43 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise WarehouseError(f"{path}: a DuckDB file holding other tables, not a grading warehouse; refusing to modify it")
     if "grading_meta" in tables:
         check_schema(con, path, migratable=True)
-        if schema_version(con) == SCHEMA_VERSION and not missing_schema(con):
+        if schema_version(con) == SCHEMA_VERSION and not missing_schema(con) and not stale_comments(con):
             return
     con.execute("BEGIN")
     if "grading_meta" in tables:  # an older or part-made warehouse: add what it lacks, keep every row
         migrate(con)
-    con.execute(DDL)
+    apply_ddl(con)
     con.execute("INSERT OR IGNORE INTO grading_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     con.execute("COMMIT")
+
+
+def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables created if missing, views replaced, and every comment as the catalogue has it
+    (replacing a view drops its comments)."""
+    con.execute(DDL)
+    apply_comments(con)
+
+
+def stale_comments(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """COMMENT statements that bring the open warehouse's comments to the catalogue's: for every
+    table, view and column it has whose comment is missing or differs."""
+    rows = con.execute("""
+        SELECT table_name, NULL, comment FROM duckdb_tables()
+        WHERE database_name = current_database() AND schema_name = current_schema()
+        UNION ALL SELECT view_name, NULL, comment FROM duckdb_views()
+        WHERE NOT internal AND database_name = current_database() AND schema_name = current_schema()
+        UNION ALL SELECT table_name, column_name, comment FROM duckdb_columns()
+        WHERE NOT internal AND database_name = current_database() AND schema_name = current_schema()""").fetchall()
+    have = {(name, column): comment for name, column, comment in rows}
+    return [catalog.comment_statement(name, column, text) for (name, column), text in catalog.comments().items()
+            if (name, column) in have and have[(name, column)] != text]
+
+
+def apply_comments(con: duckdb.DuckDBPyConnection) -> None:
+    """COMMENT ON every table, view and column, from the catalogue (only those that differ)."""
+    statements = stale_comments(con)
+    if statements:
+        con.execute("\n".join(statements))
 
 
 def table_columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
@@ -259,14 +216,9 @@ def table_columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Upgrade an older warehouse additively, inside the caller's transaction: the columns the
-    DDL has and the file's tables lack are added (NULL for old rows); missing tables and the
+    catalogue lists and the file's tables lack are added (NULL for old rows); missing tables and the
     views come from the DDL after. No row is dropped or rewritten. Returns the statements run."""
-    target = duckdb.connect()
-    try:
-        target.execute(DDL)
-        wanted = table_columns(target)
-    finally:
-        target.close()
+    wanted = catalog.column_types()
     have = table_columns(con)
     done = []
     for table, columns in wanted.items():
@@ -312,15 +264,9 @@ def missing_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
                       if (t, c) not in columns]
 
 
-@functools.cache
 def wanted_columns() -> dict[str, dict[str, str]]:
-    """The current DDL's tables and columns (read off an in-memory database built from it)."""
-    target = duckdb.connect()
-    try:
-        target.execute(DDL)
-        return table_columns(target)
-    finally:
-        target.close()
+    """The catalogue's tables and columns, with their DuckDB types."""
+    return catalog.column_types()
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> int:
@@ -396,7 +342,7 @@ def load_run(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame],
     """
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(DDL)  # views and added columns brought up to date with the run, or not at all
+        apply_ddl(con)  # views, added columns and comments brought up to date with the run, or not at all
         for table, df in frames.items():
             if table == "pubmed_records":
                 upsert_records(con, df)

@@ -20,20 +20,13 @@ from datetime import datetime
 import pandas as pd
 
 from grading.models import Author, PubmedRecord
+from grading.warehouse import catalog
 from grading.warehouse.database import RECORD_CHILD_TABLES
 
 RECORD_TABLES = ("pubmed_records", "pubmed_record_versions", *RECORD_CHILD_TABLES)
 
-CHILD_COLUMNS = {
-    "pubmed_authors": ["pmid", "position", "last_name", "fore_name", "initials", "collective_name", "affiliations"],
-    "pubmed_publication_types": ["pmid", "position", "ui", "name"],
-    "pubmed_mesh_headings": ["pmid", "position", "descriptor_ui", "descriptor", "major_topic", "qualifiers"],
-    "pubmed_article_ids": ["pmid", "position", "id_type", "value"],
-    "pubmed_comments_corrections": ["pmid", "position", "ref_type", "ref_pmid", "ref_source"],
-}
-RECORD_COLUMNS = ["pmid", "version", "title", "abstract", "journal", "year", "languages", "publication_types",
-                  "mesh_terms", "authors", "doi", "pmcid", "design", "species", "sample_size", "retracted",
-                  "date_revised", "origin", "xml_sha", "raw_xml", "fetched_at"]
+CHILD_COLUMNS = {table: catalog.column_names(table) for table in RECORD_CHILD_TABLES}
+RECORD_COLUMNS = catalog.column_names("pubmed_records")
 
 
 def child_frames(records: Iterable[PubmedRecord]) -> dict[str, pd.DataFrame]:

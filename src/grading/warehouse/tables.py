@@ -1,6 +1,6 @@
 """Domain values -> warehouse rows (one DataFrame per table), validated at the boundary.
 
-Grains: see schemas/tables.py. Failing rows are quarantined with the check that failed,
+Grains and columns: grading.warehouse.catalog (checks: schemas/tables.py). Failing rows are quarantined with the check that failed,
 and rows that depend on them (a quarantined claim's grade) are dropped with them.
 """
 
@@ -17,6 +17,7 @@ from grading.documents.sources import SourceFailure
 from grading.models import Grade, PubmedRecord
 from grading.pubmed.resolve import QueryRecord
 from grading.pubmed.retrieval import Retrieval
+from grading.warehouse.catalog import column_names
 from grading.warehouse.database import RECORD_CHILD_TABLES
 from grading.warehouse.record_rows import author_label, child_frames, drop_failed_records, xml_sha
 from grading.warehouse.validate import validate_table
@@ -38,20 +39,18 @@ def source_frames(docs: Sequence[Document], run_id: str) -> dict[str, pd.DataFra
         "source": d.source.source, "content_hash": d.source.content_hash, "media_type": d.source.media_type,
         "encoding": d.source.encoding, "text": d.source.text, "n_chars": len(d.source.text),
         "url": d.source.url, "title": d.source.title, "body_start": d.source.body_start} for d in docs],
-        columns=["source", "content_hash", "media_type", "encoding", "text", "n_chars", "url", "title", "body_start"])
+        columns=column_names("source_versions"))
     claims = pd.DataFrame([{
         "claim_id": c.claim_id, "source": c.source, "content_hash": c.content_hash, "char_start": c.char_start,
         "char_end": c.char_end, "claim_text": c.text, "claim_type": c.claim_type, "population": c.population}
         for d in docs for c in d.claims],
-        columns=["claim_id", "source", "content_hash", "char_start", "char_end", "claim_text", "claim_type",
-                 "population"])
+        columns=column_names("claims_all"))
     mentions = pd.DataFrame([{
         "citation_id": citation_id(d.source.content_hash, m, source=d.source.source), "source": d.source.source,
         "content_hash": d.source.content_hash, "char_start": m.char_start, "char_end": m.char_end, "raw": m.raw,
         "kind": m.kind, "value": m.value, "footnote": m.footnote, "in_reference_list": m.in_reference_list,
         "authors": list(m.authors), "year": m.year, "title": m.title} for d in docs for m in d.mentions],
-        columns=["citation_id", "source", "content_hash", "char_start", "char_end", "raw", "kind", "value",
-                 "footnote", "in_reference_list", "authors", "year", "title"])
+        columns=column_names("citation_mentions"))
     return {"source_versions": versions, "claims_all": claims, "citation_mentions": mentions}
 
 
@@ -64,8 +63,7 @@ def link_frame(rows: Sequence[LinkRow], run_id: str) -> pd.DataFrame:
         "detail": "; ".join(x for x in (r.resolution.detail, r.fetch_cause, r.link_reason) if x) or None,
         "link_method": r.link_method, "confidence": r.confidence, "link_reason": r.link_reason}
         for r in rows],
-        columns=["run_id", "citation_id", "claim_id", "link", "resolution", "pmid", "method", "candidates",
-                 "fetch_outcome", "detail", "link_method", "confidence", "link_reason"])
+        columns=column_names("citation_links"))
 
 
 def query_frame(queries: Sequence[QueryRecord], run_id: str) -> pd.DataFrame:
@@ -73,7 +71,7 @@ def query_frame(queries: Sequence[QueryRecord], run_id: str) -> pd.DataFrame:
     return pd.DataFrame([{
         "run_id": run_id, "seq": i, "kind": q.kind, "value": q.value, "step": q.step, "term": q.term,
         "count": q.count, "ids": list(q.ids), "outcome": q.outcome, "error": q.error} for i, q in enumerate(queries)],
-        columns=["run_id", "seq", "kind", "value", "step", "term", "count", "ids", "outcome", "error"])
+        columns=column_names("resolution_queries"))
 
 
 def record_row(r: PubmedRecord, ev: object, origin: str, fetched_at: datetime) -> dict[str, object]:
@@ -106,35 +104,29 @@ def record_frames(retrieval: Retrieval, evidence: dict[int, object], run_id: str
             for p, cause in sorted(result.unavailable.items())]
     return {"pubmed_records": records, "pubmed_record_versions": versions,
             **child_frames(r for _, r in sorted(fresh.items())),
-            "fetch_log": pd.DataFrame(log, columns=["run_id", "pmid", "outcome", "origin", "cause"])}
+            "fetch_log": pd.DataFrame(log, columns=column_names("fetch_log"))}
 
 
 def grade_frames(grades: Sequence[Grade], run_id: str) -> dict[str, pd.DataFrame]:
     g = pd.DataFrame([{
         "run_id": run_id, "claim_id": x.claim_id, "certainty": x.certainty, "status": x.status,
         "pmids": list(x.pmids), "reasons": [r.summary() for r in x.reasons], "rubric_version": x.rubric_version}
-        for x in grades], columns=["run_id", "claim_id", "certainty", "status", "pmids", "reasons", "rubric_version"])
+        for x in grades], columns=column_names("grades"))
     reasons = pd.DataFrame([{
         "run_id": run_id, "claim_id": x.claim_id, "seq": i, "pmid": r.pmid, "domain": r.domain, "rule_id": r.rule_id,
         "change": r.change, "explanation": r.explanation, "span_in": r.span_in, "span_start": r.span_start,
         "span_end": r.span_end, "span_text": r.span_text} for x in grades for i, r in enumerate(x.reasons)],
-        columns=["run_id", "claim_id", "seq", "pmid", "domain", "rule_id", "change", "explanation", "span_in",
-                 "span_start", "span_end", "span_text"])
+        columns=column_names("grade_reasons"))
     support = pd.DataFrame([{
         "run_id": run_id, "claim_id": x.claim_id, "pmid": s.pmid, "label": s.label, "aspects": list(s.aspects),
         "explanation": s.explanation, "span_in": s.span_in, "span_start": s.span_start, "span_end": s.span_end,
-        "span_text": s.span_text} for x in grades for s in x.support], columns=SUPPORT_COLUMNS)
+        "span_text": s.span_text} for x in grades for s in x.support], columns=column_names("claim_support"))
     domains = pd.DataFrame([{
         "run_id": run_id, "claim_id": x.claim_id, "domain": d.domain, "judgement": d.judgement, "change": d.change,
         "explanation": d.explanation, "pmid": d.pmid, "span_in": d.span_in, "span_start": d.span_start,
-        "span_end": d.span_end, "span_text": d.span_text} for x in grades for d in x.domains], columns=DOMAIN_COLUMNS)
+        "span_end": d.span_end, "span_text": d.span_text} for x in grades for d in x.domains],
+        columns=column_names("grade_domains"))
     return {"grades": g, "grade_reasons": reasons, "claim_support": support, "grade_domains": domains}
-
-
-SUPPORT_COLUMNS = ["run_id", "claim_id", "pmid", "label", "aspects", "explanation", "span_in", "span_start",
-                   "span_end", "span_text"]
-DOMAIN_COLUMNS = ["run_id", "claim_id", "domain", "judgement", "change", "explanation", "pmid", "span_in",
-                  "span_start", "span_end", "span_text"]
 
 
 def validate_frames(frames: dict[str, pd.DataFrame], run_id: str) -> dict[str, pd.DataFrame]:
@@ -160,8 +152,7 @@ def validate_frames(frames: dict[str, pd.DataFrame], run_id: str) -> dict[str, p
     if "pubmed_record_versions" in out and not out["pubmed_record_versions"].empty and bad_records:
         prv = out["pubmed_record_versions"]
         out["pubmed_record_versions"] = prv[~prv["pmid"].isin(bad_records)]
-    out["quarantine"] = pd.DataFrame(quarantine, columns=["run_id", "table_name", "row_key", "check_name",
-                                                          "failure", "raw"])
+    out["quarantine"] = pd.DataFrame(quarantine, columns=column_names("quarantine"))
     return out
 
 
@@ -173,11 +164,11 @@ def run_frames(info: RunInfo, docs: Sequence[Document], failures: Sequence[Sourc
     by_endpoint = requests if isinstance(requests, dict) else {}
     issues = [(info.run_id, "sources", f.source, f.message) for f in failures]
     issues += [(info.run_id, stage, subject, message) for stage, subject, message in info.issues]
-    frames["run_issues"] = pd.DataFrame(issues, columns=["run_id", "stage", "subject", "message"])
+    frames["run_issues"] = pd.DataFrame(issues, columns=column_names("run_issues"))
     tags = tags or {}
     frames["run_sources"] = pd.DataFrame(
         [(info.run_id, d.source.source, d.source.content_hash, list(tags.get(d.source.source, ()))) for d in docs],
-        columns=["run_id", "source", "content_hash", "tags"])
+        columns=column_names("run_sources"))
     frames["runs"] = pd.DataFrame([{
         "run_id": info.run_id, "started_at": info.started_at, "finished_at": finished_at, "status": "completed",
         "mode": info.mode, "eutils_url": info.eutils_url, "rubric_version": info.rubric_version,

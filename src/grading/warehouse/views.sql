@@ -1,4 +1,5 @@
--- The warehouse's views (marts), replaced on every write open; docs/warehouse.md describes each.
+-- The warehouse's views (marts), replaced on every write open. Each view's grain and columns' meanings
+-- are in grading.warehouse.catalog.marts (a test holds the two together; docs/warehouse.md is generated).
 CREATE OR REPLACE VIEW latest_run AS
     SELECT * FROM runs WHERE status = 'completed' ORDER BY finished_at DESC, run_id DESC LIMIT 1;
 CREATE OR REPLACE VIEW claim_grades AS
