@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grading.documents.citations import extract_citations, parse_reference_entry
+from grading.documents.citations import extract_citations
+from grading.documents.reference_entries import parse_reference_entry
 from grading.models import CitationMention
 
 FIXTURES = Path(__file__).parent / "fixtures" / "citations"
