@@ -156,7 +156,7 @@ def match_record(reading: ClaimReading, record: PubmedRecord) -> Relevance:
         substance = bool(found)
         span = find_span(record, term_pattern(found)) if found else None
     specific = specific_outcome_terms(reading)
-    claim_families = outcome_families(reading.outcome.text) if reading.outcome else frozenset()
+    claim_families = claim_outcome_families(reading.outcome.text) if reading.outcome else frozenset()
     record_families, rstems = topic.families, topic.stems
     # morphology-tolerant: "prevention" in the record answers the claim's "preventing"
     o_found = {t for t in specific if t in rterms or stem(t) in rstems} | (claim_families & record_families)
@@ -200,12 +200,23 @@ def read_claim_cached(claim_text: str, subjects: frozenset[str]) -> ClaimReading
     return read_claim(claim_text, subjects)
 
 
+@cache
+def claim_outcome_families(outcome_text: str) -> frozenset[str]:
+    """outcome_families of a claim's outcome, once per claim (asked again for every record)."""
+    return outcome_families(outcome_text)
+
+
+@cache
+def is_regulatory(claim_text: str) -> bool:
+    return classify_type(claim_text) == "regulatory"
+
+
 def inferred_link(claim_text: str, record: PubmedRecord, subjects: Iterable[str]) -> TopicMatch:
     """Should a reference-list entry be linked to this claim? Stricter than an inline citation's check:
     the record must name the claim's substance and study its outcome, with an outcome word in the
     record's title or two in its abstract. A claim that states no outcome links to nothing."""
 
-    if classify_type(claim_text) == "regulatory":  # a legal status is no finding of a paper
+    if is_regulatory(claim_text):  # a legal status is no finding of a paper
         return TopicMatch(False, frozenset(), frozenset(), "a regulatory claim: not linked by subject")
     reading = read_claim_cached(claim_text, frozenset(subjects))
     rel = match_record(reading, record)
