@@ -149,3 +149,14 @@ def test_reading_code_names_no_substance():
 def test_a_claims_population_is_read_as_a_reader_would(text, population, species):
     reading = read_claim(text)
     assert (reading.population, set(reading.species)) == (population, species)
+
+
+@pytest.mark.parametrize("text", [
+    "Improves MEMORY and Learning in older adults", "Fatalities rose after the heart attacks",
+    "no outcome named here", "Mortalité et survie: survival improved", "\u017furvival (long s) and mortality",
+    "HEART ATTACKED twice", "", "Alzheimer's disease and neurodegeneration",
+])
+def test_outcome_families_skips_only_families_that_cannot_occur(text: str) -> None:
+    """The cheap word test in front of each family's regex changes no answer (ASCII or not)."""
+    families = claim_reading.vocabulary().families
+    assert outcome_families(text) == frozenset(name for name, p in families.items() if p.search(text))
