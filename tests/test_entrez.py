@@ -27,7 +27,13 @@ from grading.pubmed.replies import (
     parse_esearch_reply,
 )
 from grading.pubmed.snapshot import SnapshotSource
-from grading.pubmed.source import CitationQuery, FallbackSource, PubmedUnreachable, SearchAnswer
+from grading.pubmed.source import (
+    FETCH_PROGRESS,
+    CitationQuery,
+    FallbackSource,
+    PubmedUnreachable,
+    SearchAnswer,
+)
 from grading.settings import bundled_path
 from grading.testing.faults import FaultPlan
 from grading.testing.standin import EutilsStandin
@@ -329,6 +335,27 @@ def test_large_sets_use_epost_and_history_windows(make_entrez_source: MakeSource
     efetches = [s.params for s in eutils_standin.seen if s.endpoint == "efetch"]
     assert all("WebEnv" in p for p in efetches[:4])
     assert efetches[4]["id"] == "1,2"  # what no window brought back is asked for by id: absence proven
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_each_window_is_heard_as_it_arrives_not_after_the_last(workers: int, make_entrez_source: MakeSource,
+                                                             eutils_standin: EutilsStandin,
+                                                             snapshot_pmids: tuple[int, ...]) -> None:
+    """A batch's records go to the caller (who reads them) while later windows wait for the rate limit."""
+    source = make_entrez_source(history_threshold=5, batch_size=1, api_key="k", workers=workers)
+    heard: list[tuple[int, int]] = []  # (records heard, efetch requests made by then)
+    token = FETCH_PROGRESS.set(lambda records, answered: heard.append(
+        (len(records), eutils_standin.requests.get("efetch", 0))))
+    try:
+        result = source.fetch(list(snapshot_pmids))
+    finally:
+        FETCH_PROGRESS.reset(token)
+    assert len(result.records) == len(snapshot_pmids) == 8
+    assert [n for n, _ in heard] == [1] * 8
+    if workers == 1:
+        assert [made for _, made in heard] == list(range(1, 9))
+    else:  # three in flight at most when the first is heard; eight windows take over half a second at 10/s
+        assert heard[0][1] < 8 and heard[-1][1] == 8
 
 
 def test_an_expired_webenv_is_posted_again(make_entrez_source: MakeSource, eutils_standin: EutilsStandin, snapshot_pmids: tuple[int, ...]) -> None:

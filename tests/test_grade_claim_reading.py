@@ -172,3 +172,14 @@ def test_results_after_an_adjective_are_a_noun_not_an_effect_verb():
 def test_one_population_reader_for_the_stored_claim_and_the_engine(text, kind, stored):
     assert read_claim(text, frozenset()).population == kind
     assert classify_population(text) == stored
+
+
+@pytest.mark.parametrize("text", [
+    "Improves MEMORY and Learning in older adults", "Fatalities rose after the heart attacks",
+    "no outcome named here", "Mortalité et survie: survival improved", "\u017furvival (long s) and mortality",
+    "HEART ATTACKED twice", "", "Alzheimer's disease and neurodegeneration",
+])
+def test_outcome_families_skips_only_families_that_cannot_occur(text: str) -> None:
+    """The cheap word test in front of each family's regex changes no answer (ASCII or not)."""
+    families = claim_reading.vocabulary().families
+    assert outcome_families(text) == frozenset(name for name, p in families.items() if p.search(text))

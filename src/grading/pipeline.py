@@ -22,7 +22,7 @@ from grading.engine.body import LinkedEvidence
 from grading.engine.grade import grade_claim
 from grading.engine.record_reading import read_record
 from grading.engine.rubric import Rubric
-from grading.engine.topic import document_subjects, inferred_link
+from grading.engine.topic import document_subjects, inferred_link, record_topic
 from grading.models import CitationMention, FetchResult, Grade, PubmedRecord, Resolution, Source
 from grading.pubmed.parser import PubmedXmlError, parse_efetch_reply
 from grading.pubmed.resolve import QueryRecord, mention_key, resolve_mentions
@@ -119,7 +119,11 @@ def fetch_records(pmids: Sequence[int], pubmed: PubmedSource, stored: dict[int, 
 
 
 def read_records(records: dict[int, PubmedRecord]) -> dict[int, object]:
-    return {pmid: read_record(r) for pmid, r in records.items()}
+    out = {}
+    for pmid, r in records.items():
+        out[pmid] = read_record(r)
+        record_topic(r)  # what it is about, kept for grading (cached): read here, while the fetch waits
+    return out
 
 
 def evidence_for(doc: Document, resolutions: dict[tuple[str, str], Resolution], retrieval: Retrieval,

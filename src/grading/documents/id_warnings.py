@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from grading.documents.spans import Spans
 from grading.models import CitationMention
 
 DIGITS = r"[-\u2212+]?[0-9\uff10-\uff19]+"
@@ -33,12 +34,12 @@ def why_invalid(kind: str, digits: str) -> str:
 
 def id_warnings(source: str, text: str, mentions: Sequence[CitationMention]) -> list[tuple[str, str]]:
     """(subject, message) per labelled id that no detected citation covers."""
-    covered = sorted((m.char_start, m.char_end) for m in mentions)
+    covered = Spans([(m.char_start, m.char_end) for m in mentions])
     out: list[tuple[str, str]] = []
     for kind, pattern in LABELLED:
         for m in pattern.finditer(text):
             digits = m.group(1)
-            if any(start <= m.start(1) < end for start, end in covered):
+            if covered.containing(m.start(1)) is not None:
                 continue  # read as a citation: resolution says what it is
             if digits.isascii() and digits.isdigit() and len(digits) <= 12:
                 continue  # a well-formed id detection chose not to read here (e.g. inside a longer token)

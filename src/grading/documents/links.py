@@ -11,6 +11,7 @@ import bisect
 import re
 from collections.abc import Sequence
 
+from grading.documents.spans import Spans
 from grading.models import CitationMention, Claim
 
 # What may stand between a claim's end and its citation marker: spaces, punctuation,
@@ -31,7 +32,7 @@ def attach_inline(text: str, claims: Sequence[Claim], mentions: Sequence[Citatio
     """
     ordered = sorted(claims, key=lambda c: c.char_start)
     ends = [c.char_end for c in ordered]
-    spans = sorted((m.char_start, m.char_end) for m in mentions)
+    spans = Spans([(m.char_start, m.char_end) for m in mentions])
     out: list[str | None] = []
     for m in mentions:
         if m.in_reference_list:
@@ -41,7 +42,7 @@ def attach_inline(text: str, claims: Sequence[Claim], mentions: Sequence[Citatio
     return out
 
 
-def claim_for(text: str, ordered: Sequence[Claim], ends: list[int], spans: list[tuple[int, int]],
+def claim_for(text: str, ordered: Sequence[Claim], ends: list[int], spans: Spans,
               m: CitationMention) -> str | None:
     i = bisect.bisect_right(ends, m.char_start) - 1  # last claim ending at or before the mention
     after = i + 1
@@ -54,12 +55,10 @@ def claim_for(text: str, ordered: Sequence[Claim], ends: list[int], spans: list[
     return claim.claim_id if GAP_RE.match(gap) else None
 
 
-def strip_mentions(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+def strip_mentions(text: str, start: int, end: int, spans: Spans) -> str:
     """The text between start and end with other citation markers removed."""
     pieces, pos = [], start
-    for s, e in spans:
-        if e <= start or s >= end:
-            continue
+    for s, e in spans.overlapping(start, end):
         pieces.append(text[pos:max(pos, s)])
         pos = max(pos, e)
     pieces.append(text[pos:end])

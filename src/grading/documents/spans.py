@@ -44,6 +44,15 @@ class Spans:
         i = bisect.bisect_left(self.ends, start + 1)  # first span ending after start
         return i < len(self.starts) and self.starts[i] < end
 
+    def overlapping(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The spans with some part inside [start, end), in order."""
+        i = bisect.bisect_right(self.ends, start)  # first span ending after start
+        out = []
+        while i < len(self.starts) and self.starts[i] < end:
+            out.append((self.starts[i], self.ends[i]))
+            i += 1
+        return out
+
     def within(self, start: int, end: int) -> list[tuple[int, int]]:
         i = bisect.bisect_left(self.starts, start)
         out = []

@@ -106,6 +106,9 @@ class Vocabulary:
     surrogate: re.Pattern[str]
     clinical: re.Pattern[str]
     families: dict[str, re.Pattern[str]]
+    # Per family, the lower-case words one of which every match contains (None: no such test):
+    # in ASCII text, a family none of whose words occurs needs no regex search.
+    family_words: dict[str, tuple[str, ...] | None]
     routes: dict[str, re.Pattern[str]]
 
 
@@ -132,6 +135,7 @@ def vocabulary() -> Vocabulary:
         surrogate=words_pattern(literal_words(outcome["surrogate"])),
         clinical=words_pattern(literal_words(outcome["clinical"])),
         families={k: words_pattern(literal_words(v)) for k, v in outcome["families"].items()},
+        family_words={k: required_words(v) for k, v in outcome["families"].items()},
         routes={k: words_pattern(v) for k, v in reading["routes"].items()},
     )
 
@@ -374,7 +378,21 @@ def read_claim(text: str, subjects: frozenset[str] = frozenset()) -> ClaimReadin
 
 def outcome_families(text: str) -> frozenset[str]:
     """The outcome families (data/outcome_vocabulary.toml [families]) a text names."""
-    return frozenset(name for name, pattern in vocabulary().families.items() if pattern.search(text))
+    v = vocabulary()
+    low = text.lower() if text.isascii() else None  # ASCII: case-insensitive equality is lower() equality
+    return frozenset(name for name, pattern in v.families.items()
+                     if (low is None or may_occur(low, v.family_words[name])) and pattern.search(text))
+
+
+def required_words(phrases: list[str]) -> tuple[str, ...] | None:
+    """The lower-cased literal of each plain phrase (`literal_words`; "x*": x), or None when one
+    is not ASCII or empty (case-insensitive matching could then reach beyond lower())."""
+    found = tuple(p.removesuffix("*").lower() for p in phrases)
+    return found if all(w and w.isascii() for w in found) else None
+
+
+def may_occur(low: str, words: tuple[str, ...] | None) -> bool:
+    return words is None or any(w in low for w in words)
 
 
 def route_words(text: str) -> frozenset[str]:

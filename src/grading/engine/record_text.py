@@ -93,13 +93,63 @@ def triggers(phrases: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(map(re.escape, needed)))
 
 
-def alternation(phrases: list[str]) -> str:
-    return "|".join(sorted(phrases, key=len, reverse=True))  # longest first: "case reports" before "case"
+def longest_first(phrases: list[str], lower: bool = False) -> list[str]:
+    ordered = sorted(phrases, key=len, reverse=True)  # longest first: "case reports" before "case"
+    return [p.lower() for p in ordered] if lower else ordered
+
+
+def alternation(phrases: list[str], lower: bool = False) -> str:
+    return by_first_letter(longest_first(phrases, lower))
+
+
+def by_first_letter(alternatives: list[str]) -> str:
+    """`alternatives` as one alternation, with neighbours that start with the same plain letter
+    sharing it ("case reports|cohort|case" -> "c(?:ase reports|ase)|cohort"): the engine rules
+    out all but one group on a word's first letter instead of trying every phrase there. The
+    same matches in the same order: alternatives with different first letters never match at
+    the same place, and any that does not start with a plain letter keeps its place."""
+    out: list[str] = []
+    run: dict[str, list[str]] = {}  # first letter -> the rests, in order (dicts keep first-seen order)
+
+    def close_run() -> None:
+        out.extend(c + (rests[0] if len(rests) == 1 else f"(?:{'|'.join(rests)})") for c, rests in run.items())
+        run.clear()
+
+    for alt in alternatives:
+        if plain_start(alt):
+            run.setdefault(alt[0], []).append(alt[1:])
+        else:
+            close_run()
+            out.append(alt)
+    close_run()
+    return "|".join(out)
+
+
+def plain_start(phrase: str) -> bool:
+    """Starts with a letter, digit or space matched exactly once, and has no top-level "|"."""
+    if len(phrase) < 2 or not (phrase[0].isalnum() or phrase[0] == " ") or phrase[1] in "?*+{":
+        return False
+    depth, in_class, i = 0, False, 0
+    while i < len(phrase):
+        ch = phrase[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch in "()":
+            depth += 1 if ch == "(" else -1
+        elif ch == "|" and depth == 0:
+            return False
+        i += 1
+    return True
 
 
 def whole_words(phrases: list[str]) -> re.Pattern[str]:
     """Lower-cased phrases as one pattern that matches whole words of lower-cased text."""
-    return re.compile(rf"(?<!\w)(?:{alternation(phrases).lower()})(?!\w)")
+    return re.compile(rf"(?<!\w)(?:{alternation(phrases, lower=True)})(?!\w)")
 
 
 @dataclass(frozen=True)
@@ -109,6 +159,9 @@ class Cue:
     pattern: re.Pattern[str]
     exclude: re.Pattern[str] | None = None
     starts: re.Pattern[str] | None = None
+    # The same matches with a named group per kind (species): run only where `pattern` matched,
+    # to say which kind; a group per kind would cost the scan its first-letter grouping.
+    naming: re.Pattern[str] | None = None
 
     @classmethod
     def of(cls, phrases: list[str], exclude: list[str] | None = None) -> Cue:
@@ -119,6 +172,8 @@ class Cue:
         if self.starts is not None and not self.starts.search(text.spaced):
             return []
         found = list(self.pattern.finditer(text.low, pos))
+        if self.naming is not None:
+            found = [cast(re.Match[str], self.naming.match(text.low, m.start())) for m in found]
         if found and self.exclude is not None:
             blocked = [(m.start(), m.end()) for m in self.exclude.finditer(text.low)]
             found = [m for m in found if not any(s < m.end() and m.start() < e for s, e in blocked)]
@@ -165,22 +220,24 @@ def cues() -> Cues:
     v = vocabulary()
     pop, sample = v["population"], v["sample"]
     names = {f"s{i}": name for i, name in enumerate(v["species"])}
-    species = "|".join(f"(?P<{g}>{alternation(v['species'][n]).lower()})" for g, n in names.items())
+    species = "|".join(f"(?P<{g}>{alternation(v['species'][n], lower=True)})" for g, n in names.items())
+    every_species = by_first_letter([p for n in names.values() for p in longest_first(v["species"][n], lower=True)])
     numbers = v["numbers"]
     tens = alternation([w for w, n in numbers.items() if n >= 20])
     units = alternation([w for w, n in numbers.items() if n < 10])
     below_hundred = rf"(?:(?:{tens})(?:[- ](?:{units}))?|{alternation(list(numbers))})"
     number_word = rf"(?:(?:{units}) hundred(?:(?: and)? {below_hundred})?|{below_hundred})"
     count = rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+|{number_word})(?![.,]?\d)"
-    between = rf"(?:\s+(?!(?:{alternation(sample['not_between']).lower()})(?![\w/-]))[a-z][\w/-]*){{0,3}}"
+    between = rf"(?:\s+(?!(?:{alternation(sample['not_between'], lower=True)})(?![\w/-]))[a-z][\w/-]*){{0,3}}"
     unit_groups = "|".join(f"(?P<{k}>{alternation(sample[k])})" for k in ("participants", "animals", "other"))
     return Cues(
         design=cue_table(v["design"]), flags=cue_table(v["flags"]), direction=cue_table(v["direction"]),
-        species=Cue(re.compile(rf"(?<!\w)(?:{species})(?!\w)"), whole_words(pop["animal_not"] + pop["human_not"]),
-                    triggers([w for words in v["species"].values() for w in words])),
+        species=Cue(re.compile(rf"(?<!\w)(?:{every_species})(?!\w)"), whole_words(pop["animal_not"] + pop["human_not"]),
+                    triggers([w for words in v["species"].values() for w in words]),
+                    re.compile(rf"(?<!\w)(?:{species})(?!\w)")),
         species_names=names,
         animal=Cue.of(pop["animal"], pop["animal_not"]), healthy=whole_words(pop["healthy"]),
-        human_ambiguous=re.compile(rf"(?:{alternation(pop['human_ambiguous']).lower()})"),
+        human_ambiguous=re.compile(rf"(?:{alternation(pop['human_ambiguous'], lower=True)})"),
         patient_group=re.compile(  # "patients with ischemic stroke", up to a comma or a verb
             rf"(?<!\w)(?:{alternation(pop['patient_nouns'])}) (?:{alternation(pop['group_links'])}) "
             rf"(?:an? )?[\w'-]+(?:,? [\w'-]+){{0,5}}?"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from grading.engine.claim_reading import ClaimReading, Figure
 from grading.engine.figures import find_figure
@@ -135,15 +135,23 @@ def best_sentence(claim_text: str, record: PubmedRecord) -> tuple[int, int, str]
     """The abstract sentence sharing the most word stems with the claim, among the results and
     conclusions (the background reports others' work): what the label rests on."""
     wanted = stems(terms(claim_text))
-    labelled = FINDINGS_LABEL.search(record.abstract_text)
-    findings_from = labelled.start() if labelled else results_start(prepare(record.abstract_text))
-    scored = [(start >= findings_from, len(wanted & stems(terms(s))), -start, start, end, s)
-              for start, end, s in sentences(record.abstract_text)]
+    findings_from, read = read_sentences(record.abstract_text)
+    scored = [(start >= findings_from, len(wanted & sentence_stems), -start, start, end, s)
+              for start, end, s, sentence_stems in read]
     scored = [x for x in scored if x[1] > 0]
     if not scored:
         return None
     _, _, _, start, end, s = max(scored)
     return start, end, s
+
+
+@lru_cache(maxsize=4096)
+def read_sentences(abstract: str) -> tuple[int, tuple[tuple[int, int, str, frozenset[str]], ...]]:
+    """Where an abstract's findings start, and each sentence with its word stems: once per record,
+    not once per claim citing it."""
+    labelled = FINDINGS_LABEL.search(abstract)
+    findings_from = labelled.start() if labelled else results_start(prepare(abstract))
+    return findings_from, tuple((start, end, s, stems(terms(s))) for start, end, s in sentences(abstract))
 
 
 def found_at(record: PubmedRecord, m: re.Match[str], label: str, aspect: str, explanation: str) -> Finding:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from functools import cache
+from functools import cache, lru_cache
 
 from grading.settings import bundled_path
 
@@ -24,6 +24,7 @@ def generic_words() -> frozenset[str]:
     return frozenset(fold(w) for w in data["generic"].split())
 
 
+@lru_cache(maxsize=1 << 16)  # words recur across claims and records: each folded once
 def fold(word: str) -> str:
     w = word.lower()
     if len(w) > 4 and w.endswith("ies"):
@@ -53,6 +54,7 @@ STEM_ENDINGS = ("ations", "ation", "ings", "ing", "ions", "ion", "ments", "ment"
                 "es", "s", "al", "ly")
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A crude stem for matching ("prevention", "preventing", "prevents" -> "prevent"); never below 4 letters."""
     w = fold(word)

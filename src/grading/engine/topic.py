@@ -24,14 +24,32 @@ from grading.engine.terms import stem, stems, terms
 from grading.models import PubmedRecord
 
 
+@dataclass(frozen=True)
+class RecordTopic:
+    """What a record is about, read once per record (inferred linking asks for every claim
+    against every reference-list record)."""
+
+    terms: frozenset[str]  # title, abstract, MeSH headings, chemicals, keywords
+    stems: frozenset[str]  # of `terms`
+    title_terms: frozenset[str]
+    families: frozenset[str]  # outcome families named in the title and abstract
+    title_families: frozenset[str]
+
+
 @cache
-def _record_terms(pmid: int, title: str | None, abstract: str, extra: tuple[str, ...]) -> frozenset[str]:
-    return terms(" ".join([title or "", abstract, *extra]))
+def _record_topic(pmid: int, title: str | None, abstract: str, extra: tuple[str, ...]) -> RecordTopic:
+    all_terms = terms(" ".join([title or "", abstract, *extra]))
+    return RecordTopic(all_terms, stems(all_terms), terms(title), outcome_families(f"{title or ''} {abstract}"),
+                       outcome_families(title or ""))
+
+
+def record_topic(record: PubmedRecord) -> RecordTopic:
+    extra = tuple([h.descriptor for h in record.mesh_headings] + list(record.chemicals) + list(record.keywords))
+    return _record_topic(record.pmid, record.title, record.abstract_text, extra)
 
 
 def record_terms(record: PubmedRecord) -> frozenset[str]:
-    extra = tuple([h.descriptor for h in record.mesh_headings] + list(record.chemicals) + list(record.keywords))
-    return _record_terms(record.pmid, record.title, record.abstract_text, extra)
+    return record_topic(record).terms
 
 
 def document_subjects(claim_texts: Sequence[str], min_share: float = 0.3, min_claims: int = 3) -> frozenset[str]:
@@ -128,7 +146,8 @@ def specific_outcome_terms(reading: ClaimReading) -> frozenset[str]:
 
 def match_record(reading: ClaimReading, record: PubmedRecord) -> Relevance:
     """Does the record name the claim's substance, and study the claim's outcome?"""
-    rterms = record_terms(record)
+    topic = record_topic(record)
+    rterms = topic.terms
     substance: bool | None = None
     found: frozenset[str] = frozenset()
     span = None
@@ -136,16 +155,14 @@ def match_record(reading: ClaimReading, record: PubmedRecord) -> Relevance:
         found = frozenset(t for t in reading.substance_terms if t in rterms)
         substance = bool(found)
         span = find_span(record, term_pattern(found)) if found else None
-    title_terms = terms(record.title)
     specific = specific_outcome_terms(reading)
-    claim_families = outcome_families(reading.outcome.text) if reading.outcome else frozenset()
-    text = f"{record.title or ''} {record.abstract_text}"
-    record_families = outcome_families(text)
+    claim_families = claim_outcome_families(reading.outcome.text) if reading.outcome else frozenset()
+    record_families, rstems = topic.families, topic.stems
     # morphology-tolerant: "prevention" in the record answers the claim's "preventing"
-    o_found = {t for t in specific if t in rterms or stem(t) in stems(rterms)} | (claim_families & record_families)
+    o_found = {t for t in specific if t in rterms or stem(t) in rstems} | (claim_families & record_families)
     # What else the claim asserts after its verb (a mechanism: "… by boosting prostacyclin"): a record
     # that studies it is on topic too, as indirect evidence for the outcome.
-    elsewhere = {t for t in reading.claim_terms - specific if len(t) > 3 and (t in rterms or stem(t) in stems(rterms))}
+    elsewhere = {t for t in reading.claim_terms - specific if len(t) > 3 and (t in rterms or stem(t) in rstems)}
     outcome: bool | None
     mechanism_only = False
     if not specific and not claim_families:
@@ -157,7 +174,7 @@ def match_record(reading: ClaimReading, record: PubmedRecord) -> Relevance:
     else:
         outcome = False if record.abstract_text else None  # a title alone may not name the outcome
     o_span = find_span(record, term_pattern(specific & rterms)) if specific & rterms else None
-    in_title = bool(specific & title_terms) or bool(claim_families & outcome_families(record.title or ""))
+    in_title = bool(specific & topic.title_terms) or bool(claim_families & topic.title_families)
     return Relevance(substance, found, span, outcome, frozenset(o_found), o_span, in_title,  # type: ignore[arg-type]
                      relevance_explanation(reading, substance, found, outcome, o_found), mechanism_only)
 
@@ -183,12 +200,23 @@ def read_claim_cached(claim_text: str, subjects: frozenset[str]) -> ClaimReading
     return read_claim(claim_text, subjects)
 
 
+@cache
+def claim_outcome_families(outcome_text: str) -> frozenset[str]:
+    """outcome_families of a claim's outcome, once per claim (asked again for every record)."""
+    return outcome_families(outcome_text)
+
+
+@cache
+def is_regulatory(claim_text: str) -> bool:
+    return classify_type(claim_text) == "regulatory"
+
+
 def inferred_link(claim_text: str, record: PubmedRecord, subjects: Iterable[str]) -> TopicMatch:
     """Should a reference-list entry be linked to this claim? Stricter than an inline citation's check:
     the record must name the claim's substance and study its outcome, with an outcome word in the
     record's title or two in its abstract. A claim that states no outcome links to nothing."""
 
-    if classify_type(claim_text) == "regulatory":  # a legal status is no finding of a paper
+    if is_regulatory(claim_text):  # a legal status is no finding of a paper
         return TopicMatch(False, frozenset(), frozenset(), "a regulatory claim: not linked by subject")
     reading = read_claim_cached(claim_text, frozenset(subjects))
     rel = match_record(reading, record)

@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -206,12 +206,15 @@ class EntrezSource:
 
     # --- fetching ----------------------------------------------------------------------------
 
-    def _in_parallel(self, work: Callable[[T], U], items: Sequence[T]) -> list[U]:
-        """`work` over items, up to `workers` at once, results in order; errors propagate."""
+    def _in_parallel(self, work: Callable[[T], U], items: Sequence[T]) -> Iterator[U]:
+        """`work` over items, up to `workers` at once, results in order, each as soon as it and
+        those before it are done (so a batch's records are read while the next waits for the
+        rate limit); errors propagate."""
         if len(items) <= 1 or self.workers == 1:
-            return [work(item) for item in items]
+            yield from (work(item) for item in items)
+            return
         with ThreadPoolExecutor(min(self.workers, len(items)), thread_name_prefix="efetch") as pool:
-            return list(pool.map(work, items))
+            yield from pool.map(work, items)
 
     def _fetch_batch(self, batch: list[int]) -> tuple[FetchResult, Counter[str]]:
         """One efetch by id (retried); the reply names exactly which of the ids exist."""
