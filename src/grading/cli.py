@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("--rubric", type=Path, help="rubric TOML (default: GRADING_RUBRIC or the bundled rubric)")
     reg.add_argument("--warehouse", type=Path)
     reg.add_argument("--reports", type=Path)
+    reg.add_argument("--prefect", action="store_true",
+                     help="run as a Prefect flow run (the default when PREFECT_API_URL is set); without it "
+                          "the re-grade needs no Prefect")
 
     rep = sub.add_parser("report", help="regenerate the reports from the warehouse without re-running")
     rep.add_argument("--warehouse", type=Path)
@@ -304,23 +307,36 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_regrade(args: argparse.Namespace) -> int:
+    """The re-grade pass in this process (grading.regrade.regrade_corpus), or as the Prefect flow
+    `regrade` when PREFECT_API_URL is set or --prefect is given: chosen as `grading run` chooses."""
+    from grading.settings import Settings
+
     if args.rubric is not None and not args.rubric.exists():
         print(f"grading: error: {args.rubric}: no such rubric file", file=sys.stderr)
         return EXIT_USAGE
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from grading.flows.regrade import regrade_corpus
-    from grading.lifeline import tie_prefect_temporary_server
+    settings = Settings.from_env(warehouse=args.warehouse, reports=args.reports, rubric=args.rubric)
+    if args.prefect or os.environ.get("PREFECT_API_URL"):
+        from grading.warehouse.database import check_file
 
-    tie_prefect_temporary_server()
+        check_file(settings.warehouse)  # one line, before Prefect starts (and logs a traceback)
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+        from grading.flows.regrade import regrade_corpus
+        from grading.lifeline import tie_prefect_temporary_server
 
-    summary = regrade_corpus(rubric=str(args.rubric) if args.rubric else None,
-                             warehouse=str(args.warehouse) if args.warehouse else None,
-                             reports=str(args.reports) if args.reports else None)
-    graded, ungraded = verdict_counts(summary["certainty"], summary.get("status"))
-    counts = "; ".join(part for part in (graded, f"not graded: {ungraded}" if ungraded else "") if part)
+        tie_prefect_temporary_server()  # a temporary server dies with this process, even on kill -9
+        summary = regrade_corpus(rubric=str(args.rubric) if args.rubric else None,
+                                 warehouse=str(args.warehouse) if args.warehouse else None,
+                                 reports=str(args.reports) if args.reports else None)
+    else:
+        from grading.regrade import regrade_corpus as regrade_in_process
+
+        summary = regrade_in_process(settings).as_dict()
+    graded, ungraded = verdict_counts(summary["certainty"], summary["status"])
     print(f"run {summary['run_id']} (regrade of {summary['base_run_id']}, rubric {summary['rubric_version']}): "
-          f"{summary['claims']} claims graded ({counts}); 0 E-utilities requests")
+          f"{summary['claims']} claims: {graded or 'none graded'}; not graded: {ungraded or 'none'}; "
+          "0 E-utilities requests")
     if summary["quarantined"]:
         print(f"note: {summary['quarantined']} rows failed validation and are in the quarantine table")
     print(f"warehouse: {summary['warehouse']}")
