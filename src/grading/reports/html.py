@@ -272,8 +272,10 @@ CERTAINTY_SYMBOLS = {
     "low": ("⊕⊕◯◯", "the true effect may be substantially different from the estimate"),
     "very low": ("⊕◯◯◯", "the true effect is likely to be substantially different from the estimate"),
 }
-DOMAIN_NAMES = {"risk_of_bias": "risk of bias", "inconsistency": "inconsistency", "indirectness": "indirectness",
-                "imprecision": "imprecision", "publication_bias": "publication bias"}
+# Soft hyphens (U+00AD) where a long name may break in a narrow card: "incon-sistency", never "inconsisten-cy".
+DOMAIN_NAMES = {"risk_of_bias": "risk of bias", "inconsistency": "incon\u00adsistency",
+                "indirectness": "indi\u00adrectness", "imprecision": "impre\u00adcision",
+                "publication_bias": "publication bias"}
 
 
 def certainty_counts(claims: list[Row]) -> dict[str, int]:
