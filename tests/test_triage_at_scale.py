@@ -141,8 +141,12 @@ def test_every_card_is_quotable(many: Path) -> None:
     sentence; no internal key (fields joined with '|') anywhere a reader looks."""
     pages = sorted((many / "reports" / "sources").glob("*.html"))
     assert len(pages) == N_SOURCES
+    started = query(many / "w.duckdb", "SELECT started_at FROM latest_run")[0][0]
+    stamp = f"{started:%Y-%m-%d %H:%M:%S} UTC"  # when the run read its sources
     for page in pages:
         html = page.read_text(encoding="utf-8")
+        assert f"retrieved {stamp}" in html and f"<dt>Retrieved</dt><dd>{stamp}</dd>" in html
+        assert re.search(r"<title>Velorin notes, part \d\d · Evidence grades</title>", html)
         for card in re.findall(r'<article class="card.*?</article>', html, re.DOTALL):
             cites = re.search(r'<ul class="cites">(.*?)</ul>', card, re.DOTALL)
             pmids = re.findall(r">PMID (\d+)</a>", cites.group(1)) if cites else []
