@@ -202,7 +202,7 @@ def run_as_flow(args: argparse.Namespace, sources: list[str], progress: Progress
 
 
 def say_run(summary: dict, missing: list[str]) -> int:
-    from grading.pubmed.counts import describe_counts
+    from grading.run_summary import summary_line
 
     for message in summary["failures"]:
         print(f"grading: error: {message}", file=sys.stderr)
@@ -211,10 +211,7 @@ def say_run(summary: dict, missing: list[str]) -> int:
     if summary["run_id"] is None:
         print("grading: error: no document could be read; nothing was written", file=sys.stderr)
         return EXIT_USAGE
-    graded, ungraded = verdict_counts(summary["certainty"], summary["status"])
-    print(f"run {summary['run_id']} ({summary['mode']}): {summary['sources']} sources, {summary['claims']} claims: "
-          f"{graded or 'none graded'}; not graded: {ungraded or 'none'}; "
-          f"{describe_counts(summary.get('requests_by_endpoint') or {'efetch': summary['requests']})}")
+    print(summary_line(summary))  # the line a scheduled run logs too (grading.run_summary)
     if summary["claims"] == 0:  # not an error (a page may assert nothing), but rarely what was meant
         print(f"grading: hint: no claim was found in the {summary['sources']} source(s) read; a claim is a sentence "
               "asserting an effect on health (e.g. 'X lowers blood pressure in adults'); a page of navigation, "
@@ -272,15 +269,10 @@ def prune_prefect_results() -> None:
     settings = Settings.from_env()
     prune_results(storage_path(), settings.prefect_results_days, settings.prefect_results_mb)
 def verdict_counts(certainty: dict[str, int], status: dict[str, int] | None = None) -> tuple[str, str]:
-    """The run summary's wording: certainties for graded claims only, every other claim counted by its
-    status in words ("3 not cited, 1 paper doesn't support this"), never as "no evidence"."""
-    from grading.models import CERTAINTY_LEVELS, STATUS_LABELS
+    """grading.run_summary.verdict_counts (imported when called: the command defers imports)."""
+    from grading.run_summary import verdict_counts as counts
 
-    order = {c: i for i, c in enumerate(reversed(CERTAINTY_LEVELS))}
-    graded = ", ".join(f"{n} {c}" for c, n in sorted(certainty.items(), key=lambda x: order.get(x[0], 9))
-                       if c != "no evidence")
-    ungraded = ", ".join(f"{n} {STATUS_LABELS.get(s, s)}" for s, n in sorted((status or {}).items()) if s != "graded")
-    return graded, ungraded
+    return counts(certainty, status)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
