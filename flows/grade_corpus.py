@@ -8,12 +8,15 @@ walk cost more than the work). The cache keys still see the values themselves.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from grading.flows.cache_keys import extract_key, grade_key
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
+from prefect.logging.handlers import APILogHandler
+from prefect.logging.loggers import PrefectLogAdapter
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
@@ -110,6 +113,18 @@ TASKS = run.Stages(
 )
 
 
+def ui_logger() -> PrefectLogAdapter:
+    """The flow run's logger, to the Prefect API (the UI) only: whoever started the run says each
+    failure itself, in one line (`grading run`'s `grading: error:`, the scheduled flow's log), so
+    Prefect's console handler would only print it a second time, in its own format."""
+    quiet = logging.getLogger("grading.flow_runs")
+    if not quiet.handlers:
+        quiet.addHandler(APILogHandler())
+        quiet.setLevel(logging.INFO)
+        quiet.propagate = False
+    return PrefectLogAdapter(quiet, extra=dict(get_run_logger().extra))
+
+
 @flow(name="grade-corpus", log_prints=False)
 def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None, reports: str | None = None,
                  offline: bool = False, eutils_url: str | None = None, wait: float | None = None) -> dict:
@@ -118,5 +133,5 @@ def grade_corpus(sources: list[str] | None = None, warehouse: str | None = None,
     settings = Settings.from_env(warehouse=Path(warehouse) if warehouse else None,
                                  reports=Path(reports) if reports else None, offline=offline or None,
                                  eutils_url=eutils_url, lock_wait=wait)
-    summary = run.grade_corpus(settings, sources, stages=TASKS, progress=run.FLOW_PROGRESS.get(), logger=get_run_logger())
+    summary = run.grade_corpus(settings, sources, stages=TASKS, progress=run.FLOW_PROGRESS.get(), logger=ui_logger())
     return summary.as_dict()

@@ -53,3 +53,21 @@ def snapshot_records() -> dict[int, PubmedRecord]:
     from grading.pubmed.parser import parse_efetch_reply
 
     return {r.pmid: r for r in parse_efetch_reply(SNAPSHOT.read_bytes())}
+
+
+def prefect_logs_since(started: float) -> str:
+    """Log lines Prefect's API stored since `started` (its handler sends them in batches)."""
+    from datetime import UTC, datetime
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterTimestamp
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()
+    since = datetime.fromtimestamp(started, tz=UTC)
+    lines: list[str] = []
+    with get_client(sync_client=True) as client:
+        while batch := client.read_logs(LogFilter(timestamp=LogFilterTimestamp(after_=since)), limit=200,
+                                        offset=len(lines)):
+            lines.extend(f"{log.name} {log.message}" for log in batch)
+    return "\n".join(lines)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from grading.reports.html import page_name
+from grading.reports.html import page_name, source_label
 from tests.report_fixtures import HOSTILE_STEM, query
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -152,7 +152,9 @@ def test_changes_page_filters_by_kind(two_runs, browser) -> None:
 
 
 def test_links_point_where_they_should(two_runs, browser) -> None:
-    sources = [r[0] for r in query(two_runs.warehouse, "SELECT source FROM source_triage")]  # warnings order
+    triage = query(two_runs.warehouse, "SELECT source, title, url FROM source_triage")  # warnings order
+    sources = [r[0] for r in triage]
+    labels = {source: source_label(source, title, url) for source, title, url in triage}
     visit = Visit(browser, two_runs.reports / "index.html")
     try:
         page = visit.page
@@ -161,7 +163,7 @@ def test_links_point_where_they_should(two_runs, browser) -> None:
         for source, href in zip(sources, table_links):
             page.locator(f'table.triage a[href="{href}"]').click()
             assert page.locator("h1").inner_text() == source
-            assert page.title().startswith(source)
+            assert page.title() == f"{labels[source]} · Evidence grades"  # a tab named by the page's title
             pmid_links = page.eval_on_selector_all(
                 "article.card a", "els => els.filter(e => e.textContent.startsWith('PMID '))"
                                   ".map(e => [e.textContent, e.href])")

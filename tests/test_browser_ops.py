@@ -148,6 +148,48 @@ def test_a_permalink_opens_its_claim(watch_list, chromium) -> None:
         context.close()
 
 
+def test_the_cite_block_quotes_the_sentence_the_support_label_rests_on(watch_list, chromium) -> None:
+    source, claim_id, label, sentence = query(
+        watch_list / "w.duckdb", "SELECT source, claim_id, label, span_text FROM support_labels "
+                                 "WHERE span_in = 'abstract' AND span_text IS NOT NULL ORDER BY claim_id, pmid LIMIT 1")[0]
+    from grading.reports.html import page_name
+
+    context = chromium.new_context(viewport={"width": 420, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto((watch_list / "reports" / "sources" / page_name(source)).as_uri() + f"#claim-{claim_id}")
+        block = page.locator(f"#claim-{claim_id} details.cite-finding")
+        block.locator("summary").click()
+        text = block.locator("dl").inner_text()
+        assert f"“{sentence}”" in text and label in text
+        box = block.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 420  # readable on a phone too
+    finally:
+        context.close()
+
+
+def test_source_pages_fit_a_phone(watch_list, chromium, tmp_path: Path) -> None:
+    """At 420 px every source page is as wide as the window: no card (its GRADE domains table, its
+    cite block) pushes the page sideways and cuts off its own text."""
+    context = chromium.new_context(viewport={"width": 420, "height": 900})
+    try:
+        page = context.new_page()
+        tables = 0
+        for path in sorted((watch_list / "reports" / "sources").glob("*.html")):
+            page.goto(path.as_uri())
+            tables += page.locator("article.card table.domains").count()
+            page.eval_on_selector_all("details.cite-finding", "els => els.forEach(e => e.open = true)")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 420, path.name
+            wide = page.eval_on_selector_all(
+                "article.card, article.card table.domains, article.card details",
+                "els => els.filter(e => e.getBoundingClientRect().right > 420).length")
+            assert wide == 0, path.name
+            page.screenshot(path=str(tmp_path / f"{path.stem}-420.png"), full_page=True)
+        assert tables > 0  # the check saw GRADE domains tables
+    finally:
+        context.close()
+
+
 def digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -36,7 +36,27 @@ def test_a_record_cited_twice_by_a_claim_is_one_entry_with_both_citations() -> N
     assert card["citations"][0]["raws"] == ["[1] Doe 2001", "PMID 7"] and card["citations"][0]["footnote"] == 1
     assert card["display_text"] == "Helps x"
     assert card["quotes"] == [{"pmid": 7, "record": record, "href": "https://pubmed.ncbi.nlm.nih.gov/7/",
-                               "sentence": "Pain fell by half."}]
+                               "label": None, "sentence": "Pain fell by half.", "quoted_in": "abstract"}]
+
+
+def test_the_cite_block_quotes_the_sentence_the_support_label_rests_on() -> None:
+    """claim_support's sentence (what the record says about the claim) before any sentence a rule
+    quoted; a record with no support row keeps the rule's abstract sentence."""
+    claim = {"claim_id": "c1", "claim_text": "Cuts pain in adults", "source": "s", "certainty": "low"}
+    records = [{"pmid": 7, "title": "A trial"}, {"pmid": 8, "title": "Another"}]
+    reasons = [{"claim_id": "c1", "pmid": 7, "span_in": "abstract", "span_text": "We enrolled 40 adults."},
+               {"claim_id": "c1", "pmid": 8, "span_in": "abstract", "span_text": "Pain fell in mice."}]
+    support = [{"claim_id": "c1", "pmid": 7, "label": "supports", "span_in": "abstract",
+                "span_text": "Pain fell by half compared with placebo."}]
+    marts = SimpleNamespace(support=support, evidence_profile=[], claims=[claim], records=records, reasons=reasons,
+                            citations=[cite("c1", 7, "PMID 7"), cite("c1", 8, "PMID 8")])
+    quotes = {q["pmid"]: q for q in claim_cards(marts)["c1"]["quotes"]}
+    assert (quotes[7]["label"], quotes[7]["sentence"]) == ("supports", "Pain fell by half compared with placebo.")
+    assert (quotes[8]["label"], quotes[8]["sentence"]) == (None, "Pain fell in mice.")
+    # A label resting on no sentence (span_in "none") quotes the rule's sentence and keeps its label.
+    support[0].update(span_in="none", span_text=None)
+    quote = claim_cards(marts)["c1"]["quotes"][0]
+    assert (quote["label"], quote["sentence"]) == ("supports", "We enrolled 40 adults.")
 
 
 def test_sources_are_named_by_title_then_address_then_file_name() -> None:

@@ -167,6 +167,34 @@ def test_the_snapshot_resolves_what_it_holds_and_cannot_rule_anything_out() -> N
     assert nobody.status == "unavailable" and "subset of PubMed" in (nobody.detail or "")
 
 
+def test_the_query_log_names_each_citation_as_it_stands() -> None:
+    """resolution_queries shows a citation's kind and value as `citations` does, never the
+    resolver's own key (authors, year, journal … joined with '|')."""
+    snapshot = SnapshotSource(bundled_path("snapshot.xml"))
+    mentions = [reference("author_year", "Eremin", year=2005),
+                reference("journal_ref", journal="Brain Res", volume="1117", first_page="54", year=2006),
+                reference("author_year", "Nobody", year=1999),
+                replace(reference("author_list", "Nobody A", year=1999, title="A title nobody wrote"), kind="doi",
+                        value="10.1000/damaged")]
+    log: list = []
+    resolve_mentions(mentions, snapshot, log)
+    assert {q.step for q in log} >= {"ecitmatch", "author+year", "doi"}
+    assert {(q.kind, q.value) for q in log} == {(m.kind, m.value) for m in mentions}
+    assert not any("|" in q.value for q in log)
+
+
+def test_a_damaged_doi_searched_by_its_fields_is_logged_as_the_doi(entrez: EntrezSource) -> None:
+    """The fallback searches the entry's other fields as a reference; its queries stay under the
+    DOI citation the page holds."""
+    damaged = replace(reference("author_list", "Hummel R", title="Staphylococcus aureus infections in domestic "
+                                "fowls", journal="Arch Exp Veterinarmed", volume="33", first_page="831"),
+                      kind="doi", value="10.9999/no.such.doi")
+    log: list = []
+    resolve_mentions([damaged], entrez, log)
+    assert log[0].step == "doi" and len(log) > 1  # the DOI, then the entry's fields
+    assert {(q.kind, q.value) for q in log} == {("doi", "10.9999/no.such.doi")}
+
+
 # --- into the warehouse ------------------------------------------------------------------------------
 
 def test_the_warehouse_lists_an_ambiguous_citations_candidates(tmp_path: Path, standin,  # type: ignore[no-untyped-def]
@@ -182,7 +210,7 @@ def test_the_warehouse_lists_an_ambiguous_citations_candidates(tmp_path: Path, s
         got = con.execute("SELECT value, resolution, method, candidates, pmid, fetch_outcome, detail "
                           "FROM citations WHERE kind = 'author_year' ORDER BY char_start").fetchall()
         queries = con.execute("SELECT kind, step, term, count, outcome FROM resolution_queries "
-                              "WHERE value LIKE 'Smith|%' ORDER BY seq").fetchall()
+                              "WHERE value = 'Smith et al., 1979' ORDER BY seq").fetchall()
     assert queries == [("author_year", "author+year", "Smith[1au] AND 1979[dp]", 4,
                         "verified " + " ".join(map(str, sorted(SMITH_1979, reverse=True))))]
     smith = got[0]

@@ -27,6 +27,7 @@ from grading.cli import main
 from grading.pubmed.entrez import EntrezSource
 from grading.settings import Settings, bundled_path
 from grading.testing.standin import EutilsStandin
+from tests.helpers import prefect_logs_since
 from tests.reliability import rows
 
 pytestmark = pytest.mark.e2e
@@ -70,24 +71,6 @@ def all_logs_at_debug() -> Iterator[Records]:
         logging.getLogger().removeHandler(handler)
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
-
-
-def prefect_logs_since(started: float) -> str:
-    """Log lines Prefect's API stored since `started` (its handler sends them in batches)."""
-    from datetime import UTC, datetime
-
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import LogFilter, LogFilterTimestamp
-    from prefect.logging.handlers import APILogHandler
-
-    APILogHandler().flush()
-    since = datetime.fromtimestamp(started, tz=UTC)
-    lines: list[str] = []
-    with get_client(sync_client=True) as client:
-        while batch := client.read_logs(LogFilter(timestamp=LogFilterTimestamp(after_=since)), limit=200,
-                                        offset=len(lines)):
-            lines.extend(f"{log.name} {log.message}" for log in batch)
-    return "\n".join(lines)
 
 
 @pytest.fixture(scope="module")

@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("--rubric", type=Path, help="rubric TOML (default: GRADING_RUBRIC or the bundled rubric)")
     reg.add_argument("--warehouse", type=Path)
     reg.add_argument("--reports", type=Path)
+    reg.add_argument("--prefect", action="store_true",
+                     help="run as a Prefect flow run (the default when PREFECT_API_URL is set); without it "
+                          "the re-grade needs no Prefect")
 
     rep = sub.add_parser("report", help="regenerate the reports from the warehouse without re-running")
     rep.add_argument("--warehouse", type=Path)
@@ -199,7 +202,7 @@ def run_as_flow(args: argparse.Namespace, sources: list[str], progress: Progress
 
 
 def say_run(summary: dict, missing: list[str]) -> int:
-    from grading.pubmed.counts import describe_counts
+    from grading.run_summary import summary_line
 
     for message in summary["failures"]:
         print(f"grading: error: {message}", file=sys.stderr)
@@ -208,10 +211,7 @@ def say_run(summary: dict, missing: list[str]) -> int:
     if summary["run_id"] is None:
         print("grading: error: no document could be read; nothing was written", file=sys.stderr)
         return EXIT_USAGE
-    graded, ungraded = verdict_counts(summary["certainty"], summary["status"])
-    print(f"run {summary['run_id']} ({summary['mode']}): {summary['sources']} sources, {summary['claims']} claims: "
-          f"{graded or 'none graded'}; not graded: {ungraded or 'none'}; "
-          f"{describe_counts(summary.get('requests_by_endpoint') or {'efetch': summary['requests']})}")
+    print(summary_line(summary))  # the line a scheduled run logs too (grading.run_summary)
     if summary["claims"] == 0:  # not an error (a page may assert nothing), but rarely what was meant
         print(f"grading: hint: no claim was found in the {summary['sources']} source(s) read; a claim is a sentence "
               "asserting an effect on health (e.g. 'X lowers blood pressure in adults'); a page of navigation, "
@@ -269,15 +269,10 @@ def prune_prefect_results() -> None:
     settings = Settings.from_env()
     prune_results(storage_path(), settings.prefect_results_days, settings.prefect_results_mb)
 def verdict_counts(certainty: dict[str, int], status: dict[str, int] | None = None) -> tuple[str, str]:
-    """The run summary's wording: certainties for graded claims only, every other claim counted by its
-    status in words ("3 not cited, 1 paper doesn't support this"), never as "no evidence"."""
-    from grading.models import CERTAINTY_LEVELS, STATUS_LABELS
+    """grading.run_summary.verdict_counts (imported when called: the command defers imports)."""
+    from grading.run_summary import verdict_counts as counts
 
-    order = {c: i for i, c in enumerate(reversed(CERTAINTY_LEVELS))}
-    graded = ", ".join(f"{n} {c}" for c, n in sorted(certainty.items(), key=lambda x: order.get(x[0], 9))
-                       if c != "no evidence")
-    ungraded = ", ".join(f"{n} {STATUS_LABELS.get(s, s)}" for s, n in sorted((status or {}).items()) if s != "graded")
-    return graded, ungraded
+    return counts(certainty, status)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -304,23 +299,36 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_regrade(args: argparse.Namespace) -> int:
+    """The re-grade pass in this process (grading.regrade.regrade_corpus), or as the Prefect flow
+    `regrade` when PREFECT_API_URL is set or --prefect is given: chosen as `grading run` chooses."""
+    from grading.settings import Settings
+
     if args.rubric is not None and not args.rubric.exists():
         print(f"grading: error: {args.rubric}: no such rubric file", file=sys.stderr)
         return EXIT_USAGE
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from grading.flows.regrade import regrade_corpus
-    from grading.lifeline import tie_prefect_temporary_server
+    settings = Settings.from_env(warehouse=args.warehouse, reports=args.reports, rubric=args.rubric)
+    if args.prefect or os.environ.get("PREFECT_API_URL"):
+        from grading.warehouse.database import check_file
 
-    tie_prefect_temporary_server()
+        check_file(settings.warehouse)  # one line, before Prefect starts (and logs a traceback)
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+        from grading.flows.regrade import regrade_corpus
+        from grading.lifeline import tie_prefect_temporary_server
 
-    summary = regrade_corpus(rubric=str(args.rubric) if args.rubric else None,
-                             warehouse=str(args.warehouse) if args.warehouse else None,
-                             reports=str(args.reports) if args.reports else None)
-    graded, ungraded = verdict_counts(summary["certainty"], summary.get("status"))
-    counts = "; ".join(part for part in (graded, f"not graded: {ungraded}" if ungraded else "") if part)
+        tie_prefect_temporary_server()  # a temporary server dies with this process, even on kill -9
+        summary = regrade_corpus(rubric=str(args.rubric) if args.rubric else None,
+                                 warehouse=str(args.warehouse) if args.warehouse else None,
+                                 reports=str(args.reports) if args.reports else None)
+    else:
+        from grading.regrade import regrade_corpus as regrade_in_process
+
+        summary = regrade_in_process(settings).as_dict()
+    graded, ungraded = verdict_counts(summary["certainty"], summary["status"])
     print(f"run {summary['run_id']} (regrade of {summary['base_run_id']}, rubric {summary['rubric_version']}): "
-          f"{summary['claims']} claims graded ({counts}); 0 E-utilities requests")
+          f"{summary['claims']} claims: {graded or 'none graded'}; not graded: {ungraded or 'none'}; "
+          "0 E-utilities requests")
     if summary["quarantined"]:
         print(f"note: {summary['quarantined']} rows failed validation and are in the quarantine table")
     print(f"warehouse: {summary['warehouse']}")

@@ -8,11 +8,17 @@ fetch failed (`fetch_log`). `regrade(stored, rubric)` grades every claim again (
 and reasons, the links and sources copied under the new run id, and `pubmed_records` rows whose
 derived columns (design, species, sample size) the current reader recomputed. The fetch time and
 origin of every record are kept, so a regrade never makes a record look fresher than it is.
+
+`regrade_corpus(settings)` is the whole pass as one library call, as grading.run.grade_corpus is for
+a run: load the rubric, re-grade and load the new run (`regrade_warehouse`: open, read the stored
+run, grade, frames, validate, load), then write the reports. `grading regrade` calls it in its own
+process; grading.flows.regrade runs the same two stages as Prefect tasks (`RegradeStages`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,16 +30,20 @@ from grading.clock import new_run_id, now_utc
 from grading.engine.body import LinkedEvidence
 from grading.engine.grade import grade_claim
 from grading.engine.record_reading import RecordEvidence, read_record
-from grading.engine.rubric import Rubric
+from grading.engine.rubric import Rubric, load_rubric
 from grading.engine.topic import document_subjects
+from grading.errors import GradingError
 from grading.models import CitationMention, Claim, Grade, PubmedRecord, Resolution
 from grading.pubmed.parser import PubmedXmlError, parse_efetch_reply
+from grading.reports.write import write_reports
+from grading.settings import Settings
+from grading.vocabulary import load_vocabularies
 from grading.warehouse import tables
-from grading.warehouse.database import load_run, open_warehouse
+from grading.warehouse.database import check_file, load_run, open_warehouse
 from grading.warehouse.validate import validate_table
 
 
-class RegradeError(Exception):
+class RegradeError(GradingError):
     """Nothing to re-grade (no completed run); the message is one line."""
 
 
@@ -207,3 +217,60 @@ def regrade_warehouse(path: Path, rubric: Rubric, wait: float = 0.0) -> Regrade:
         result = regrade_latest(con, rubric)
         load_run(con, result.frames)
     return result
+
+
+# --- the pass
+
+
+def write_reports_stage(warehouse: Path, reports: Path, wait: float = 0.0) -> list[Path]:
+    """The reports from the warehouse as it now stands (the re-graded run is the latest)."""
+    with open_warehouse(warehouse, read_only=True, wait=wait) as con:
+        return write_reports(con, reports)
+
+
+@dataclass
+class RegradeStages:
+    """The stages a re-grade calls; the Prefect flow passes task-wrapped ones (same signatures)."""
+
+    regrade: Callable[[Path, Rubric, float], Regrade] = regrade_warehouse
+    reports: Callable[[Path, Path, float], list[Path]] = write_reports_stage
+
+
+@dataclass
+class RegradeSummary:
+    """What `grading regrade` prints and the flow returns (as_dict)."""
+
+    run_id: str
+    base_run_id: str
+    rubric_version: str
+    claims: int = 0
+    certainty: dict[str, int] = field(default_factory=dict)
+    status: dict[str, int] = field(default_factory=dict)
+    quarantined: int = 0
+    warehouse: str = ""
+    reports: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def regrade_corpus(settings: Settings, *, stages: RegradeStages | None = None) -> RegradeSummary:
+    """Re-grade the latest run in `settings.warehouse` with the rubric at `settings.rubric_path`, as
+    a new run (mode "regrade"), then rewrite the reports. Nothing is fetched."""
+    load_vocabularies()  # a broken vocabulary file is one line now, before any work
+    stages = stages or RegradeStages()
+    rubric = load_rubric(settings.rubric_path)
+    warehouse = Path(settings.warehouse)
+    check_file(warehouse)  # a file that is not a warehouse is refused before anything opens it
+    if not warehouse.exists():  # not created empty just to say it holds nothing
+        raise RegradeError(f"{warehouse}: no warehouse here, so no completed run to re-grade; "
+                           "run `grading run` first")
+    result = stages.regrade(warehouse, rubric, settings.lock_wait)
+    written = stages.reports(warehouse, settings.reports, settings.lock_wait)
+    certainty: dict[str, int] = {}
+    status: dict[str, int] = {}
+    for g in result.grades:
+        certainty[g.certainty] = certainty.get(g.certainty, 0) + 1
+        status[g.status] = status.get(g.status, 0) + 1
+    return RegradeSummary(result.run_id, result.base_run_id, result.rubric_version, len(result.grades), certainty,
+                          status, len(result.frames["quarantine"]), str(warehouse), [str(p) for p in written])

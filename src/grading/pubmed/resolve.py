@@ -103,7 +103,10 @@ def resolve_one(m: CitationMention, source: PubmedSource, match: CitationMatch |
         note(log, m, m.kind, term, answer)
         found = from_search(m, answer, f"{'doi' if m.kind == 'doi' else 'pmc'}-esearch", source)
         if found.status == "not_found" and (m.authors or m.title):  # a damaged id: the entry's other fields
+            asked = len(log) if log is not None else 0
             fields = resolve_reference(replace(m, kind="author_list"), source, None, log)
+            if log is not None:  # logged under the citation as it stands, not the stand-in kind
+                log[asked:] = [replace(q, kind=m.kind) for q in log[asked:]]
             if fields.status in ("resolved", "ambiguous"):
                 return replace(fields, kind=m.kind, value=m.value,
                                detail=f"{m.kind} {m.value} not in PubMed; by the entry's other fields: {fields.detail}")
@@ -248,10 +251,11 @@ def ecitmatch_line(q: CitationQuery) -> str:
 
 def note(log: list[QueryRecord] | None, m: CitationMention, step: str, term: str,
          answer: SearchAnswer | CitationMatch, outcome: str | None = None) -> None:
-    """Record one query and its answer (when the caller keeps a log)."""
+    """Record one query and its answer (when the caller keeps a log), under the citation's kind and
+    value as `citations` shows them (mention_key's joined fields are the resolver's own key)."""
     if log is None:
         return
-    kind, value = mention_key(m)
+    kind, value = m.kind, m.value
     if isinstance(answer, CitationMatch):
         ids = (answer.pmid,) if answer.pmid else ()
         log.append(QueryRecord(kind, value, step, term, len(ids), ids, outcome or answer.status))

@@ -202,11 +202,22 @@ def run_context(run: Row) -> Row:
     return {**run, "finished": when(run.get("finished_at"))}
 
 
-# Markup a page's text can leave in a claim: Markdown links and images, HTML tags, emphasis.
 def first_abstract_quote(reasons: list[Row], pmid: int) -> str | None:
     """The sentence of a record's abstract the grade quoted first (a reason's span in the abstract)."""
     return next((r["span_text"] for r in reasons
                  if r["pmid"] == pmid and r["span_in"] == "abstract" and r["span_text"]), None)
+
+
+def finding_quote(citation: Row, support: Row | None, reasons: list[Row]) -> Row:
+    """What a "cite this finding" block quotes for one record: the sentence its support label rests
+    on (claim_support: what the record says about the claim), else the abstract sentence a reason quoted."""
+    quote = {"pmid": citation["pmid"], "record": citation["record"], "href": citation["href"],
+             "label": support["label"] if support else None, "sentence": None, "quoted_in": None}
+    if support and support.get("span_text") and support.get("span_in") in ("abstract", "title"):
+        quote.update(sentence=support["span_text"], quoted_in=support["span_in"])
+    elif (sentence := first_abstract_quote(reasons, citation["pmid"])) is not None:
+        quote.update(sentence=sentence, quoted_in="abstract")
+    return quote
 
 
 def claim_cards(marts: Marts) -> dict[str, Row]:
@@ -247,9 +258,9 @@ def claim_cards(marts: Marts) -> dict[str, Row]:
         if row["claim_id"] in cards:
             cards[row["claim_id"]]["domains"] = [(DOMAIN_NAMES[d], row[d] or "not assessed") for d in DOMAIN_NAMES]
             cards[row["claim_id"]]["upgrades"] = row["upgrades"] or []
+    support = {(row["claim_id"], row["pmid"]): row for row in marts.support}
     for card in cards.values():
-        card["quotes"] = [{"pmid": ct["pmid"], "record": ct["record"], "href": ct["href"],
-                           "sentence": first_abstract_quote(card["reason_rows"], ct["pmid"])}
+        card["quotes"] = [finding_quote(ct, support.get((card["claim_id"], ct["pmid"])), card["reason_rows"])
                           for ct in card["citations"] if ct["pmid"] is not None and ct["record"]]
     return cards
 
@@ -261,8 +272,10 @@ CERTAINTY_SYMBOLS = {
     "low": ("⊕⊕◯◯", "the true effect may be substantially different from the estimate"),
     "very low": ("⊕◯◯◯", "the true effect is likely to be substantially different from the estimate"),
 }
-DOMAIN_NAMES = {"risk_of_bias": "risk of bias", "inconsistency": "inconsistency", "indirectness": "indirectness",
-                "imprecision": "imprecision", "publication_bias": "publication bias"}
+# Soft hyphens (U+00AD) where a long name may break in a narrow card: "incon-sistency", never "inconsisten-cy".
+DOMAIN_NAMES = {"risk_of_bias": "risk of bias", "inconsistency": "incon\u00adsistency",
+                "indirectness": "indi\u00adrectness", "imprecision": "impre\u00adcision",
+                "publication_bias": "publication bias"}
 
 
 def certainty_counts(claims: list[Row]) -> dict[str, int]:
