@@ -168,3 +168,69 @@ def test_did_not_assess_is_not_contradicted_by_an_abstract_saying_so(rubric):
     g = grade("The trial did not assess strength or physical function.", record, rubric=rubric,
               subjects=frozenset({"zorvatide"}))
     assert "support.not_assessed" not in fired(g)
+
+
+def test_a_methods_definition_does_not_excuse_a_null_trial(rubric):
+    record = rct(20, "METHODS: 640 adults were randomized. Liver injury was defined as ALT three times higher than "
+                     "normal. RESULTS: No significant effect of zorvatide was observed on the incidence of liver "
+                     "injury. CONCLUSIONS: Zorvatide did not protect against drug-induced liver injury.",
+                 title="Zorvatide fails to protect against drug-induced liver injury")
+    g = grade("Zorvatide protects the liver from damage caused by other drugs.", record, rubric=rubric)
+    assert g.status == "not-supported" and g.support[0].label == "contradicts"
+
+
+def test_another_outcome_of_the_substance_does_not_excuse_the_claims(rubric):
+    record = rct(21, "METHODS: 30 women were randomized. RESULTS: The effect of zorvatide on IL-37 levels was not "
+                     "statistically significant (p > 0.05). Fatigue decreased significantly in the group given "
+                     "zorvatide (p = 0.004). CONCLUSIONS: Zorvatide does not raise IL-37 significantly.")
+    g = grade("Zorvatide significantly boosted levels of IL-37 in the women who received it.", record, rubric=rubric)
+    assert g.status == "not-supported" and g.support[0].label == "contradicts"
+
+
+def test_a_passive_claims_subject_is_its_outcome(rubric):
+    record = rct(22, "METHODS: 640 adults were randomized. RESULTS: Levels of IGF-1 increased by 51 ng/ml with "
+                     "zorvatide (p < 0.001). Walking speed did not improve. CONCLUSIONS: Zorvatide did not improve "
+                     "function.")
+    g = grade("IGF-1 levels were increased as expected.", record, rubric=rubric, subjects=frozenset({"zorvatide"}))
+    assert g.status == "graded" and "support.direction" not in fired(g)
+
+
+def test_a_causal_verb_reads_the_claim_as_an_effect(rubric):
+    record = rct(23, "METHODS: 640 adults were randomized. RESULTS: The death rate was 3.7% with zorvatide and "
+                     "4.9% with standard care, without any significant difference (p = 1.00). CONCLUSIONS: "
+                     "Zorvatide did not reduce mortality.")
+    g = grade("The study proved that zorvatide cuts deaths.", record, rubric=rubric)
+    assert g.status == "not-supported" and g.support[0].label == "contradicts"
+
+
+def test_a_rounded_or_derived_percentage_is_the_abstracts(rubric):
+    record = rct(24, POSITIVE.replace("RESULTS:", "RESULTS: 40.2% of patients had half as many migraine days; "
+                                      "recurrence fell (RR = 0.28)."))
+    g = grade("Zorvatide halved migraine days in 40% of patients.", record, rubric=rubric)
+    assert "support.figures" not in fired(g) and fired(g).get("numbers.figure_found") == 0
+    g = grade("Zorvatide cut the recurrence of migraine by more than 70%.", record, rubric=rubric)
+    assert "support.figures" not in fired(g) and g.status == "graded"
+
+
+def test_a_conclusion_of_insufficient_evidence_for_the_outcome_contradicts(rubric):
+    record = rct(25, "METHODS: We pooled 12 randomized trials. RESULTS: Zorvatide significantly improved post-void "
+                     "residual urine and maximal flow rate (MFR) (MD = 7.58). CONCLUSIONS: There is insufficient "
+                     "evidence that zorvatide can increase the patient's MFR. However, zorvatide improves post-void "
+                     "residual urine.", pub_types=("Systematic Review", "Meta-Analysis"),
+                 title="Zorvatide for urinary retention: a systematic review and meta-analysis")
+    g = grade("Zorvatide is proven to restore a normal urinary flow rate.", record, rubric=rubric)
+    assert g.status == "not-supported" and "MFR" in g.support[0].span_text
+    g = grade("Zorvatide improves post-void residual urine.", record, rubric=rubric)
+    assert g.status == "graded"
+
+
+def test_beating_the_comparator_is_contradicted_by_no_difference_but_within_group_change_is_not(rubric):
+    record = rct(26, "METHODS: 320 adults were randomized to zorvatide, exercise or a booklet. RESULTS: At 12 weeks, "
+                     "zorvatide and exercise participants had modest within-group improvements in depressive "
+                     "symptoms. Compared with the booklet group, differences were not statistically significant. "
+                     "CONCLUSIONS: Effects were not superior to the booklet.")
+    g = grade("Zorvatide beat standard care for depression in a randomized trial.", record, rubric=rubric)
+    assert g.status == "not-supported" and g.support[0].label == "contradicts"
+    g = grade("Depressive symptoms improved modestly within both the zorvatide and exercise groups.", record,
+              rubric=rubric, subjects=frozenset({"zorvatide"}))
+    assert g.status == "graded"

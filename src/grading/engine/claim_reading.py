@@ -261,7 +261,7 @@ def read_group(text: str) -> tuple[Literal["healthy", "patients"] | None, Mentio
     return group, mention(text, m)  # type: ignore[return-value]
 
 
-OUTCOME_END = re.compile(r"[.;:!?]|,\s|\s(?:in|among|after|following|when|through|by|via|compared|while|but|"
+OUTCOME_END = re.compile(r"[.;:!?]|,\s|\s\(|\s(?:in|among|after|following|when|through|by|via|compared|while|but|"
                          r"without|whereas|because|due|which|that)\s", re.IGNORECASE)
 
 

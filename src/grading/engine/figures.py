@@ -50,4 +50,37 @@ def find_figure(figure: Figure, text: str) -> re.Match[str] | None:
     found = re.search(pattern, text, re.IGNORECASE)
     if found is None and figure.kind == "count" and len(figure.values) == 1:
         found = re.search(rf"(?<!\w)n\s*=\s*{numbers[0]}(?!\d)", text, re.IGNORECASE)
+    if found is None and len(figure.values) == 1:
+        found = rounded(figure, text) or (relative_change(figure, text) if figure.unit == "%" else None)
     return found
+
+
+ANY_NUMBER = r"(?<![\d.,])(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:[.,]\d+)?)"
+
+
+def rounded(figure: Figure, text: str) -> re.Match[str] | None:
+    """The abstract states the figure more precisely: "40%" for "40.2%", "1.4-fold" for "1.43-fold"."""
+    unit, _, per = figure.unit.partition("/")
+    want = figure.values[0]
+    places = len(repr(want).split(".")[1]) if want != int(want) else 0
+    pattern = ANY_NUMBER + RECORD_UNITS.get(unit, re.escape(unit)) + (PER_KG if per == "kg" else "")
+    for m in re.finditer(pattern, text, re.IGNORECASE):
+        value = float(m["n"].replace(",", "") if m["n"].count(",") != 1 or len(m["n"].split(",")[1]) == 3
+                      else m["n"].replace(",", "."))
+        if round(value, places) == want:
+            return m
+    return None
+
+
+# "RR 0.28", "hazard ratio, 0.62": a ratio below 1 is a relative reduction of (1 - ratio) x 100 %
+RATIO = re.compile(r"\b(?:RR|OR|HR|IRR|relative risk|risk ratio|odds ratio|hazard ratio|rate ratio)\b[\s,:=(]*"
+                   r"(?:was|of)?\s*(?P<r>0?\.\d+|0,\d+)", re.IGNORECASE)
+
+
+def relative_change(figure: Figure, text: str) -> re.Match[str] | None:
+    """"Cut the risk by 72%" where the abstract gives RR 0.28: the same finding, stated as a ratio.
+    Within 2.5 points, so a rounded percentage ("about 70%") is still found."""
+    for m in RATIO.finditer(text):
+        if abs((1 - float(m["r"].replace(",", "."))) * 100 - figure.values[0]) <= 2.5:
+            return m
+    return None

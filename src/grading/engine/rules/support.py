@@ -71,7 +71,9 @@ def direction(body: Body) -> Iterable[Reason]:
     `contradicts` but stays in the body, and inconsistency rates the disagreement."""
     usable = body.usable
     found = [(lk, f) for lk in usable
-             if (f := support.check_direction(body.reading, body.claim.text, lk.evidence, lk.record)) is not None]
+             if (f := support.check_direction(body.reading, body.claim.text, lk.evidence, lk.record)
+                 or support.check_outcome_null(body.reading, body.claim.text, lk.record)
+                 or support.check_comparison(body.claim.text, lk.record)) is not None]
     if found and len(found) == len(usable):
         for lk, f in found:
             yield set_aside(body, lk, "support.direction", f)
