@@ -234,3 +234,27 @@ def test_beating_the_comparator_is_contradicted_by_no_difference_but_within_grou
     g = grade("Depressive symptoms improved modestly within both the zorvatide and exercise groups.", record,
               rubric=rubric, subjects=frozenset({"zorvatide"}))
     assert g.status == "graded"
+
+
+def test_a_clinical_study_that_was_a_mouse_experiment_is_the_wrong_design(rubric):
+    mice = make_record(27, "Zorvatide reverses dyskinesia in mice", "METHODS: Male mice received haloperidol and "
+                       "zorvatide. RESULTS: Zorvatide reduced dyskinesia and improved memory in mice.",
+                       pub_types=("Journal Article",), mesh=("Animals", "Mice"))
+    g = grade("For people taking antipsychotics, zorvatide reversed dyskinesia in a clinical study.", mice, rubric=rubric)
+    assert g.status == "not-supported" and g.support[0].aspects == ("design",)
+    g = grade("Zorvatide reversed dyskinesia in mice.", mice, rubric=rubric)
+    assert g.status == "graded"
+
+
+def test_rare_side_effects_are_contradicted_by_adverse_events_in_most(rubric):
+    record = rct(28, "METHODS: 18 adults received zorvatide. RESULTS: AEs occurred in all, the most common being "
+                     "nausea (52.9%). CONCLUSIONS: Zorvatide reduced seizures in some adults.",
+                 title="Zorvatide in adults with epilepsy: seizures and adverse effects")
+    g = grade("Zorvatide is well tolerated: side effects are rare and mild.", record, rubric=rubric,
+              subjects=frozenset({"zorvatide"}))
+    assert g.status == "not-supported" and "AEs occurred in all" in g.support[0].span_text
+    calm = rct(29, POSITIVE.replace("CONCLUSIONS:", "Adverse effects occurred in 3% of patients. CONCLUSIONS:"),
+               title="Zorvatide for migraine: efficacy and adverse effects")
+    g = grade("Zorvatide is well tolerated: side effects are rare and mild.", calm, rubric=rubric,
+              subjects=frozenset({"zorvatide"}))
+    assert g.status == "graded"

@@ -67,6 +67,10 @@ class SupportWords:
     claims_superior: re.Pattern[str]
     no_difference: re.Pattern[str]
     claims_within_group: re.Pattern[str]
+    claims_clinical_study: re.Pattern[str]
+    claims_rare_harms: re.Pattern[str]
+    record_harms: re.Pattern[str]
+    common_share: re.Pattern[str]
     not_measured: re.Pattern[str]
     numbers: dict[str, int]
 
@@ -104,6 +108,10 @@ def words() -> SupportWords:
         outcome_null=any_of(s["outcome_null"]),
         claims_superior=any_of(s["claims_superior"]), no_difference=any_of(s["no_difference"]),
         claims_within_group=any_of(s["claims_within_group"]),
+        claims_clinical_study=any_of(s["claims_clinical_study"]),
+        claims_rare_harms=any_of(s["claims_rare_harms"]),
+        record_harms=re.compile(r"(?<![\w-])(?:" + "|".join(s["record_harms"]) + r")(?![\w])"),  # "AEs": case matters
+        common_share=any_of(s["common_share"]),
         not_measured=any_of(s["not_measured"]),
         numbers=dict(v["numbers"]),
     )
@@ -193,6 +201,12 @@ def check_design(claim_text: str, record: PubmedRecord, ev: RecordEvidence) -> F
         if claimed != actual:
             why = f"the claim calls it a phase {claimed} study; PMID {record.pmid} is phase {actual}"
             return found_at(record, hit, "contradicts", "phase", why) if hit else Finding("contradicts", "phase", why)
+    if (m := w.claims_clinical_study.search(claim_text)) and ev.population in ("animal", "in_vitro"):
+        kind = "animals" if ev.population == "animal" else "cells or tissue"
+        span = ev.population_span
+        return Finding("contradicts", "design", f"the claim calls it {m.group(0)!r}; PMID {record.pmid} studied {kind}",
+                       span.where if span else "none", span.start if span else None, span.end if span else None,
+                       span.text if span else "")
     if not record.abstract_text:
         return None
     claims_trial = w.claims_randomized.search(claim_text) or w.claims_blinded.search(claim_text)
@@ -421,6 +435,25 @@ def within_groups(claim_text: str, record: PubmedRecord) -> bool:
     the record: its finding of no difference between the groups does not contradict that."""
     return bool(words().claims_within_group.search(claim_text)) and \
         bool(re.search(r"within[- ]groups?", record.abstract_text, re.IGNORECASE))
+
+
+PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?%")
+
+
+def check_harm_frequency(claim_text: str, record: PubmedRecord) -> Finding | None:
+    """"Side effects are rare and mild": a record sentence finding adverse events in all, in most, or in
+    a quarter or more of those treated contradicts it."""
+    w = words()
+    if not w.claims_rare_harms.search(claim_text) or not record.abstract_text:
+        return None
+    for start, end, sentence in sentences(record.abstract_text):
+        if not w.record_harms.search(sentence) or CLAIM_NEGATION.search(sentence):
+            continue
+        if w.common_share.search(sentence) or any(float(p) >= 25 for p in PERCENT.findall(sentence)):
+            return Finding("contradicts", "finding",
+                           f"the claim says harms are rare; PMID {record.pmid} reports them in many of those treated",
+                           "abstract", start, start + len(sentence), sentence)
+    return None
 
 
 def check_comparison(claim_text: str, record: PubmedRecord) -> Finding | None:
