@@ -258,3 +258,13 @@ def test_rare_side_effects_are_contradicted_by_adverse_events_in_most(rubric):
     g = grade("Zorvatide is well tolerated: side effects are rare and mild.", calm, rubric=rubric,
               subjects=frozenset({"zorvatide"}))
     assert g.status == "graded"
+
+
+def test_every_participant_is_contradicted_by_a_subgroup_only_finding(rubric):
+    record = rct(30, "We conducted a randomized crossover trial of zorvatide in 27 nurses. Zorvatide reduced "
+                     "circadian misalignment by 20%. Moreover, zorvatide in those who presented high misalignment "
+                     "reduced body weight and waist circumference.", title="Zorvatide, circadian misalignment and weight")
+    g = grade("Zorvatide helped every participant lose weight.", record, rubric=rubric)
+    assert g.status == "not-supported" and g.support[0].aspects == ("population",)
+    g = grade("Zorvatide helped participants with high misalignment lose weight.", record, rubric=rubric)
+    assert g.status == "graded"

@@ -69,6 +69,8 @@ class SupportWords:
     claims_within_group: re.Pattern[str]
     claims_clinical_study: re.Pattern[str]
     claims_rare_harms: re.Pattern[str]
+    claims_everyone: re.Pattern[str]
+    subgroup_only: re.Pattern[str]
     record_harms: re.Pattern[str]
     common_share: re.Pattern[str]
     not_measured: re.Pattern[str]
@@ -110,6 +112,7 @@ def words() -> SupportWords:
         claims_within_group=any_of(s["claims_within_group"]),
         claims_clinical_study=any_of(s["claims_clinical_study"]),
         claims_rare_harms=any_of(s["claims_rare_harms"]),
+        claims_everyone=any_of(s["claims_everyone"]), subgroup_only=any_of(s["subgroup_only"]),
         record_harms=re.compile(r"(?<![\w-])(?:" + "|".join(s["record_harms"]) + r")(?![\w])"),  # "AEs": case matters
         common_share=any_of(s["common_share"]),
         not_measured=any_of(s["not_measured"]),
@@ -453,6 +456,32 @@ def check_harm_frequency(claim_text: str, record: PubmedRecord) -> Finding | Non
             return Finding("contradicts", "finding",
                            f"the claim says harms are rare; PMID {record.pmid} reports them in many of those treated",
                            "abstract", start, start + len(sentence), sentence)
+    return None
+
+
+# A sentence of an unlabelled abstract that frames the study (others' work, its aim), not its finding.
+BACKGROUND_SENTENCE = re.compile(r"\b(?:has|have) (?:been )?(?:shown|reported|demonstrated|suggested)\b|\bprevious(?:ly)?\b|"
+                                 r"\bremains? (?:unclear|inconsistent|unknown)\b|\b(?:the|our) aim\b|\bwe (?:aimed|sought)\b|"
+                                 r"\bto (?:evaluate|assess|determine|investigate|examine)\b", re.IGNORECASE)
+
+
+def check_everyone(reading: ClaimReading, claim_text: str, record: PubmedRecord) -> Finding | None:
+    """"Helped every participant lose weight": when every results sentence naming the outcome restricts
+    it to a subgroup ("in those who presented high misalignment"), the record contradicts "every"."""
+    w = words()
+    if not (m := w.claims_everyone.search(claim_text)) or not record.abstract_text:
+        return None
+    wanted = stems(reading.outcome_terms) - stems(terms(m.group(0)))
+    if not wanted:
+        return None
+    changed = w.change_words | {"reduced", "improved", "increased", "lost", "gained"}
+    naming = [(st, en, s) for st, en, s in sentences(record.abstract_text) if not BACKGROUND_SENTENCE.search(s)
+              and wanted & stems(terms(s)) and set(re.findall(r"[a-z-]+", s.lower())) & changed]
+    if naming and all(w.subgroup_only.search(s) for _, _, s in naming):
+        start, _, sentence = naming[0]
+        return Finding("contradicts", "population",
+                       f"the claim says {m.group(0)!r}; PMID {record.pmid} found it only in a subgroup",
+                       "abstract", start, start + len(sentence), sentence)
     return None
 
 

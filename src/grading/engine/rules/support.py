@@ -74,7 +74,8 @@ def direction(body: Body) -> Iterable[Reason]:
              if (f := support.check_direction(body.reading, body.claim.text, lk.evidence, lk.record)
                  or support.check_outcome_null(body.reading, body.claim.text, lk.record)
                  or support.check_comparison(body.claim.text, lk.record)
-                 or support.check_harm_frequency(body.claim.text, lk.record)) is not None]
+                 or support.check_harm_frequency(body.claim.text, lk.record)
+                 or support.check_everyone(body.reading, body.claim.text, lk.record)) is not None]
     if found and len(found) == len(usable):
         for lk, f in found:
             yield set_aside(body, lk, "support.direction", f)
