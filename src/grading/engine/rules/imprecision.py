@@ -40,8 +40,8 @@ def imprecision(body: Body) -> Iterable[Reason]:
                               f"more than {int(harms)})", anchor, span)
         return
     if total < small or (single and (unknown or total < oim)):
-        yield span_reason("imprecision.participants", -2, f"very imprecise: {size} (< {int(small)}, or one small study)",
-                          anchor, span)
+        why = f"one study under {int(oim)}" if sized and total >= small else f"< {int(small)}, or one small study"
+        yield span_reason("imprecision.participants", -2, f"very imprecise: {size} ({why})", anchor, span)
     elif total < oim:
         yield span_reason("imprecision.participants", -1, f"imprecise: {size} (< {int(oim)})", anchor, span)
 
