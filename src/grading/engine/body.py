@@ -52,8 +52,8 @@ class Body:
     reading: ClaimReading  # the claim's substance, population, outcome and figures
     excluded: set[int] = field(default_factory=set)  # pmids screened out (retracted, off-topic, …)
     ceiling: int | None = None  # a level the body cannot exceed (a review's own stated certainty)
-    findings: dict[int, list] = field(default_factory=dict)  # pmid -> [(rule id, support.Finding)] that set it aside
-    labels: dict[int, list] = field(default_factory=dict)  # pmid -> [(rule id, support.Finding)] kept in the body
+    findings: dict[int, list] = field(default_factory=dict)  # pmid -> [(rule id, findings.Finding)] that set it aside
+    labels: dict[int, list] = field(default_factory=dict)  # pmid -> [(rule id, findings.Finding)] kept in the body
     reasons: list[Reason] = field(default_factory=list)
 
     @property

@@ -9,7 +9,7 @@ judged for observational bodies only. Every answer carries its reason and the te
 from __future__ import annotations
 
 from grading.engine.body import Body
-from grading.engine.support import best_sentence
+from grading.engine.findings import best_sentence
 from grading.models import GRADE_DOMAINS, DomainJudgement, Reason, SupportCheck
 
 # What "not serious" means for each domain when no rule rated it down: what was checked.

@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable
 
 from grading.engine.body import Body
+from grading.engine.findings import words
 from grading.engine.rules.base import rule, span_reason
-from grading.engine.support import words
 from grading.models import Reason
 
 # a quoted claim opens with its quotation mark: "“Given the low risk …, patients may …”"

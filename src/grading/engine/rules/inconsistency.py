@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from grading.engine.body import Body
+from grading.engine.findings import sentence_at, words
+from grading.engine.outcome_support import subset_finding
 from grading.engine.rules.base import rule, span_reason
-from grading.engine.support import sentence_at, subset_finding, words
 from grading.engine.terms import stems, terms
 from grading.engine.topic import RecordSpan
 from grading.models import Reason

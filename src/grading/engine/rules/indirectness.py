@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from grading.engine.body import Body, LinkedEvidence
 from grading.engine.claim_reading import Mention, outcome_families, route_words, vocabulary
+from grading.engine.findings import words
 from grading.engine.rules.base import claim_reason, rule, span_reason, text_span
-from grading.engine.support import words
 from grading.engine.terms import terms
 from grading.engine.topic import RecordSpan, specific_outcome_terms
 from grading.models import Reason

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from grading.engine.body import Body
+from grading.engine.findings import sentence_at, words
 from grading.engine.rules.base import ascii_fold, rule, span_reason
-from grading.engine.support import sentence_at, words
 from grading.engine.topic import RecordSpan
 from grading.models import Reason
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from grading.engine.body import Body
+from grading.engine.findings import sentence_at, words
 from grading.engine.rules.base import has, rule, span_reason, text_span
-from grading.engine.support import sentence_at, words
 from grading.models import Reason
 
 

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from grading.engine.body import Body, LinkedEvidence
+from grading.engine.findings import Finding, words
 from grading.engine.rules.base import ascii_fold, claim_reason, rule, span_reason
-from grading.engine.support import Finding, words
 from grading.engine.terms import terms
 from grading.engine.topic import match_record, match_topic, record_terms
 from grading.models import Reason

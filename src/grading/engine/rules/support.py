@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from grading.engine import support
+from grading.engine import outcome_support, support
 from grading.engine.body import Body, LinkedEvidence
+from grading.engine.findings import Finding
 from grading.engine.rules.base import rule
 from grading.models import Reason
 
 
-def set_aside(body: Body, link: LinkedEvidence, rule_id: str, finding: support.Finding) -> Reason:
+def set_aside(body: Body, link: LinkedEvidence, rule_id: str, finding: Finding) -> Reason:
     """Record the finding against the record, exclude the record, and say why."""
     body.findings.setdefault(link.record.pmid, []).append((rule_id, finding))
     body.excluded.add(link.record.pmid)
@@ -71,11 +72,11 @@ def direction(body: Body) -> Iterable[Reason]:
     `contradicts` but stays in the body, and inconsistency rates the disagreement."""
     usable = body.usable
     found = [(lk, f) for lk in usable
-             if (f := support.check_direction(body.reading, body.claim.text, lk.evidence, lk.record)
-                 or support.check_outcome_null(body.reading, body.claim.text, lk.record)
-                 or support.check_comparison(body.claim.text, lk.record)
-                 or support.check_harm_frequency(body.claim.text, lk.record)
-                 or support.check_everyone(body.reading, body.claim.text, lk.record)) is not None]
+             if (f := outcome_support.check_direction(body.reading, body.claim.text, lk.evidence, lk.record)
+                 or outcome_support.check_outcome_null(body.reading, body.claim.text, lk.record)
+                 or outcome_support.check_comparison(body.claim.text, lk.record)
+                 or outcome_support.check_harm_frequency(body.claim.text, lk.record)
+                 or outcome_support.check_everyone(body.reading, body.claim.text, lk.record)) is not None]
     if found and len(found) == len(usable):
         for lk, f in found:
             yield set_aside(body, lk, "support.direction", f)

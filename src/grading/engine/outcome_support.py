@@ -1,0 +1,243 @@
+"""The support check per outcome: does the record report the claim's outcome, and what it found for
+it? The claim's effect against the record's conclusion (`check_direction`), against a conclusion or
+results clause about that very outcome (`check_outcome_null`), a comparison against no difference
+between groups, rare harms against frequent adverse events, "every participant" against a subgroup
+finding, and a subset of a review's studies. Words live in data/evidence_vocabulary.toml [support].
+"""
+
+from __future__ import annotations
+
+import re
+
+from grading.engine.claim_reading import ClaimReading
+from grading.engine.findings import (
+    CLAIM_NEGATION,
+    FINDINGS_LABEL,
+    Finding,
+    found_at,
+    sentence_at,
+    sentences,
+    words,
+)
+from grading.engine.record_findings import results_start
+from grading.engine.record_reading import RecordEvidence
+from grading.engine.record_text import prepare
+from grading.engine.terms import stems, terms
+from grading.models import PubmedRecord
+
+
+def reports_outcome(reading: ClaimReading, claim_text: str, record: PubmedRecord) -> bool:
+    """Some abstract sentence names the claim's outcome with an unnegated change ("IGF-1 increased
+    by 51 ng/ml"): the record found the claim's effect, whatever its conclusion says of others."""
+    # The claim's own outcome words only: a substance named in a results sentence about another outcome
+    # ("fatigue decreased in the group given X") is no report of the claim's outcome. In a passive claim
+    # ("IGF-1 levels were increased") the outcome is the subject, read as the claim's first noun phrase.
+    wanted, marks = claim_outcome(reading, claim_text)
+    if not (wanted or marks):
+        return False
+    change = words().change_words
+    # the results, not the background (others' work) nor the methods (definitions: "injury was defined
+    # as ALT three times higher")
+    labelled = FINDINGS_LABEL.search(record.abstract_text)
+    findings_from = labelled.start() if labelled else results_start(prepare(record.abstract_text))
+    for start, _, s in sentences(record.abstract_text):
+        low = s.lower()
+        if start < findings_from or DEFINITION.search(low):
+            continue
+        named = bool(wanted & stems(terms(s))) or any(re.search(rf"(?<![\w-]){re.escape(k)}(?![\w])", low) for k in marks)
+        if named and set(re.findall(r"[a-z-]+", low)) & change and not CLAIM_NEGATION.search(low):
+            return True
+    return False
+
+
+def claim_outcome(reading: ClaimReading, claim_text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The stems and named measures ("IL-37") of the claim's outcome; in a passive claim ("IGF-1 levels
+    were increased") the outcome is the subject, read as the claim's first noun phrase."""
+    outcome_text = reading.outcome.text if reading.outcome else ""
+    wanted, marks = stems(reading.outcome_terms), markers(outcome_text)
+    verb = reading.direction_span
+    if not (wanted or marks) and verb is not None and PASSIVE.search(claim_text[:verb.start]) and reading.substances:
+        subject = " ".join(m.text for m in reading.substances)
+        wanted, marks = stems(terms(subject)), markers(subject)
+    return wanted, marks
+
+
+ABBREVIATION = re.compile(r"((?:[A-Za-z][\w-]* ){1,6})\((?P<abbr>[A-Z]{2,6})\)")
+
+
+def abbreviations(abstract: str) -> dict[str, str]:
+    """"maximal flow rate (MFR)" -> {"mfr": "maximal flow rate"}: the words whose initials spell it."""
+    out = {}
+    for m in ABBREVIATION.finditer(abstract):
+        abbr, words_before = m["abbr"], m.group(1).split()
+        n = len(abbr)
+        if len(words_before) >= n and "".join(w[0] for w in words_before[-n:]).upper() == abbr:
+            out[abbr.lower()] = " ".join(words_before[-n:])
+    return out
+
+
+def names_outcome(sentence: str, wanted: frozenset[str], marks: frozenset[str], abbrs: dict[str, str]) -> bool:
+    """The sentence names the claim's outcome: half its words (abbreviations spelled out), or a named measure."""
+    low = sentence.lower()
+    if any(re.search(rf"(?<![\w-]){re.escape(k)}(?![\w])", low) for k in marks):
+        return True
+    spelled = " ".join(v for k, v in abbrs.items() if re.search(rf"(?<![\w-]){k}(?![\w])", low))
+    found = wanted & stems(terms(f"{sentence} {spelled}"))
+    # two of its words (one word if that is all it has): "symptoms" alone names no particular outcome
+    return len(found) >= min(2, len(wanted)) > 0
+
+
+# Where one clause of a sentence ends and another, perhaps with the opposite finding, begins.
+CLAUSE = re.compile(r";\s|,\s(?=(?:while|whereas|but|although|though|however|yet|there is|there was)\b)|"
+                    r"\b(?:while|whereas|but|although)\s", re.IGNORECASE)
+
+
+def clauses(sentence: str) -> list[str]:
+    return [c for c in CLAUSE.split(sentence) if c and c.strip()]
+
+
+CONCLUSIONS_LABEL = re.compile(r"(?:^|\s)(?:CONCLUSIONS?|Conclusions?|INTERPRETATION|AUTHORS' CONCLUSIONS):\s")
+
+
+def check_outcome_null(reading: ClaimReading, claim_text: str, record: PubmedRecord) -> Finding | None:
+    """Per outcome: the claim asserts an effect on an outcome the record says it found no effect on,
+    or too little evidence for ("the evidence is insufficient for X", "X did not differ"), whatever
+    the record's overall direction. A conclusion's verdict on the outcome decides; a results sentence
+    decides only when no results sentence reports the outcome changed."""
+    if reading.direction != "effect" or CLAIM_NEGATION.search(claim_text) or not record.abstract_text \
+            or within_groups(claim_text, record):
+        return None
+    wanted, marks = claim_outcome(reading, claim_text)
+    if not (wanted or marks):
+        return None
+    abstract, null = record.abstract_text, words().outcome_null
+    abbrs = abbreviations(abstract)
+    concluded = CONCLUSIONS_LABEL.search(abstract)
+    labelled = FINDINGS_LABEL.search(abstract)
+    findings_from = labelled.start() if labelled else results_start(prepare(abstract))
+    for start, end, sentence in sentences(abstract):
+        if start < findings_from or not any(null.search(c) and names_outcome(c, wanted, marks, abbrs)
+                                            for c in clauses(sentence)):
+            continue
+        if (concluded and start >= concluded.start()) or not reports_outcome(reading, claim_text, record):
+            return Finding("contradicts", "finding",
+                           f"the claim asserts an effect on its outcome; PMID {record.pmid} finds none, or too little "
+                           "evidence, for that outcome", "abstract", start, start + len(sentence), sentence)
+    return None
+
+
+def within_groups(claim_text: str, record: PubmedRecord) -> bool:
+    """The claim reports the change within the groups ("improved within both groups"), and so does
+    the record: its finding of no difference between the groups does not contradict that."""
+    return bool(words().claims_within_group.search(claim_text)) and \
+        bool(re.search(r"within[- ]groups?", record.abstract_text, re.IGNORECASE))
+
+
+PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?%")
+
+
+def check_harm_frequency(claim_text: str, record: PubmedRecord) -> Finding | None:
+    """"Side effects are rare and mild": a record sentence finding adverse events in all, in most, or in
+    a quarter or more of those treated contradicts it."""
+    w = words()
+    if not w.claims_rare_harms.search(claim_text) or not record.abstract_text:
+        return None
+    for start, end, sentence in sentences(record.abstract_text):
+        if not w.record_harms.search(sentence) or CLAIM_NEGATION.search(sentence):
+            continue
+        if w.common_share.search(sentence) or any(float(p) >= 25 for p in PERCENT.findall(sentence)):
+            return Finding("contradicts", "finding",
+                           f"the claim says harms are rare; PMID {record.pmid} reports them in many of those treated",
+                           "abstract", start, start + len(sentence), sentence)
+    return None
+
+
+# A sentence of an unlabelled abstract that frames the study (others' work, its aim), not its finding.
+BACKGROUND_SENTENCE = re.compile(r"\b(?:has|have) (?:been )?(?:shown|reported|demonstrated|suggested)\b|\bprevious(?:ly)?\b|"
+                                 r"\bremains? (?:unclear|inconsistent|unknown)\b|\b(?:the|our) aim\b|\bwe (?:aimed|sought)\b|"
+                                 r"\bto (?:evaluate|assess|determine|investigate|examine)\b", re.IGNORECASE)
+
+
+def check_everyone(reading: ClaimReading, claim_text: str, record: PubmedRecord) -> Finding | None:
+    """"Helped every participant lose weight": when every results sentence naming the outcome restricts
+    it to a subgroup ("in those who presented high misalignment"), the record contradicts "every"."""
+    w = words()
+    if not (m := w.claims_everyone.search(claim_text)) or not record.abstract_text:
+        return None
+    wanted = stems(reading.outcome_terms) - stems(terms(m.group(0)))
+    if not wanted:
+        return None
+    changed = w.change_words | {"reduced", "improved", "increased", "lost", "gained"}
+    naming = [(st, en, s) for st, en, s in sentences(record.abstract_text) if not BACKGROUND_SENTENCE.search(s)
+              and wanted & stems(terms(s)) and set(re.findall(r"[a-z-]+", s.lower())) & changed]
+    if naming and all(w.subgroup_only.search(s) for _, _, s in naming):
+        start, _, sentence = naming[0]
+        return Finding("contradicts", "population",
+                       f"the claim says {m.group(0)!r}; PMID {record.pmid} found it only in a subgroup",
+                       "abstract", start, start + len(sentence), sentence)
+    return None
+
+
+def check_comparison(claim_text: str, record: PubmedRecord) -> Finding | None:
+    """"X beat standard care", "works better than Y": a record that found no difference between the
+    groups contradicts the comparison, whatever else improved."""
+    w = words()
+    if not w.claims_superior.search(claim_text) or CLAIM_NEGATION.search(claim_text) or not record.abstract_text:
+        return None
+    if m := w.no_difference.search(record.abstract_text):
+        return found_at(record, m, "contradicts", "finding",
+                        f"the claim says it beat its comparator; PMID {record.pmid} found no difference between the groups")
+    return None
+
+
+PASSIVE = re.compile(r"\b(?:was|were|is|are|been|be|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
+MARKER = re.compile(r"(?<![\w-])[A-Za-z]{1,6}-?\d{1,4}[A-Za-z]?(?![\w])")
+
+
+def markers(text: str) -> frozenset[str]:
+    """Named measures that terms() cannot keep ("IL-37", "IGF-1", "CD73"), lower-cased."""
+    return frozenset(m.group(0).lower() for m in MARKER.finditer(text))
+
+
+# A methods sentence that says how an outcome was measured or defined, not what was found.
+DEFINITION = re.compile(r"\b(?:(?:was|were) (?:defined|measured|assessed|monitored|recorded|evaluated|calculated)|"
+                        r"defined as)\b")
+
+
+def check_direction(reading: ClaimReading, claim_text: str, ev: RecordEvidence, record: PubmedRecord) -> Finding | None:
+    """The claim asserts an effect; the record's conclusion found none, or the opposite. A claim that
+    itself denies the effect ("was not found to improve", "dispel the notion that") agrees with it."""
+    if reading.direction != "effect" or ev.direction not in ("null", "negative") or CLAIM_NEGATION.search(claim_text):
+        return None
+    if reports_outcome(reading, claim_text, record) or subset_finding(claim_text, record) is not None:
+        return None
+    if within_groups(claim_text, record):
+        return None
+    said = "no effect" if ev.direction == "null" else "the opposite effect or harm"
+    span = ev.direction_spans[0] if ev.direction_spans else None
+    if span is not None and span.where == "abstract":
+        start, end, s = sentence_at(record.abstract_text, span.start)
+        return Finding("contradicts", "finding", f"the claim asserts an effect; PMID {record.pmid} reports {said}",
+                       "abstract", start, end, s)
+    return Finding("contradicts", "finding", f"the claim asserts an effect; PMID {record.pmid} reports {said}")
+
+
+def count_value(word: str) -> int:
+    return int(word) if word.isdigit() else words().numbers.get(word.lower(), -1)
+
+
+def subset_finding(claim_text: str, record: PubmedRecord) -> Finding | None:
+    """The claim reports what a subset of a review's studies found ("in 2 of the studies …") and the
+    abstract gives the same count of its studies: the record says it, but only of those studies
+    (`partly`); its own pooled conclusion may say otherwise (inconsistency rates that)."""
+    w = words()
+    mine = w.study_subset.search(claim_text)
+    if mine is None or not record.abstract_text:
+        return None
+    wanted = count_value(mine["n"])
+    for theirs in w.study_subset.finditer(record.abstract_text):
+        if count_value(theirs["n"]) == wanted:
+            return found_at(record, theirs, "partly", "finding",
+                            f"the claim reports {mine.group(0)!r}; PMID {record.pmid} says so of only that subset "
+                            "of its studies")
+    return None
