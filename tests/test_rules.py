@@ -177,3 +177,65 @@ def test_every_reason_span_points_into_its_text(rubric):
             assert text[reason.span_start:reason.span_end] == reason.span_text
         elif reason.span_in == "abstract":
             assert record.abstract_text[reason.span_start:reason.span_end] == reason.span_text
+
+
+REVIEW = ("Systematic Review",)
+
+
+def review(pmid: int, abstract: str, title: str = "Zorvatide for chronic cough: a systematic review") -> PubmedRecord:
+    return make_record(pmid, title, abstract, pub_types=REVIEW)
+
+
+def test_a_review_that_speaks_against_its_trials_rates_down_for_risk_of_bias(rubric):
+    weak = review(30, "We searched MEDLINE for randomized trials; 12 trials with 1,480 adults were included. The "
+                      "quality of the included trials varied widely. Zorvatide significantly reduced cough frequency.")
+    g = grade("Zorvatide reduces cough in adults.", weak, rubric=rubric)
+    assert fired(g)["risk_of_bias.review_quality"] == -1 and g.certainty == "moderate"
+    call = review(31, "We searched MEDLINE for randomized trials; 12 trials with 1,480 adults were included. Zorvatide "
+                      "significantly reduced cough frequency. Further well-designed randomized trials are needed.")
+    assert fired(grade("Zorvatide reduces cough in adults.", call, rubric=rubric))["risk_of_bias.review_quality"] == -1
+    clean = review(32, "We searched MEDLINE for randomized trials; 12 trials with 1,480 adults were included, all at "
+                       "low risk of bias. Zorvatide significantly reduced cough frequency.")
+    g = grade("Zorvatide reduces cough in adults.", clean, rubric=rubric)
+    assert "risk_of_bias.review_quality" not in fired(g) and g.certainty == "high"
+
+
+def test_a_review_that_rates_its_own_evidence_is_not_rated_down_again(rubric):
+    rated = review(33, "We searched MEDLINE for randomized trials; 12 trials with 1,480 adults were included. "
+                       "Methodological limitations were common. Zorvatide reduced cough frequency (moderate-certainty "
+                       "evidence).")
+    g = grade("Zorvatide reduces cough in adults.", rated, rubric=rubric)
+    assert "risk_of_bias.review_quality" not in fired(g) and g.certainty == "moderate"
+
+
+def test_a_review_pooling_cohorts_and_case_series_starts_low(rubric):
+    mixed = review(34, "METHODS: We searched MEDLINE and Embase. RESULTS: 15 studies (four randomized trials, eight "
+                       "cohort studies and three case series) with 6,200 patients were included. Zorvatide was "
+                       "associated with less cough.")
+    g = grade("Zorvatide reduces cough.", mixed, rubric=rubric)
+    start = next(r for r in g.reasons if r.rule_id == "start.design")
+    assert "pools non-randomized designs" in start.explanation and start.span_text == "cohort studies"
+    assert g.certainty == "low"
+    trials_only = review(35, "Unlike earlier cohort studies, this meta-analysis of randomized controlled trials pooled "
+                             "12 trials with 1,480 adults. Zorvatide significantly reduced cough frequency.",
+                         title="Zorvatide for chronic cough: a meta-analysis of randomized controlled trials")
+    assert grade("Zorvatide reduces cough in adults.", trials_only, rubric=rubric).certainty == "high"
+
+
+@pytest.mark.parametrize("wording, level", [
+    ("Evidence is not sufficiently strong to support zorvatide for cough.", "very low"),
+    ("There is insufficient evidence that zorvatide reduces cough.", "very low"),
+    ("With low to moderate quality of the evidence, zorvatide seems to reduce cough.", "low"),
+])
+def test_a_reviews_plain_language_verdict_caps_the_body(rubric, wording, level):
+    plain = review(36, "We searched MEDLINE for randomized trials; 12 trials with 1,480 adults were included. "
+                       f"Zorvatide reduced cough frequency. {wording}")
+    g = grade("Zorvatide reduces cough in adults.", plain, rubric=rubric)
+    assert g.certainty == level and fired(g)["review.stated_certainty"] < 0
+
+
+def test_a_safety_signal_claim_is_a_harms_claim(rubric):
+    safety = review(37, "We searched MEDLINE for randomized trials; 12 trials with 1,480 adults were included. No new "
+                        "safety signals were seen with zorvatide.")
+    changes = fired(grade("Zorvatide showed no new safety signals.", safety, rubric=rubric))
+    assert changes["imprecision.participants"] == -1

@@ -116,14 +116,25 @@ def read_direction(abstract: Text) -> tuple[Direction, tuple[TextSpan, ...]]:
 
 
 @cache
-def stated_certainty_patterns() -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(rf"(?<!\w){p}(?!\w)") for p in vocabulary()["stated_certainty"]["patterns"])
+def stated_certainty_patterns() -> tuple[tuple[re.Pattern[str], str | None], ...]:
+    """(pattern, level): GRADE wording names its level (group `level`); a plain-language verdict
+    ("insufficient evidence") stands for the level it is filed under."""
+    v = vocabulary()["stated_certainty"]
+    graded = [(re.compile(rf"(?<!\w){p}(?!\w)"), None) for p in v["patterns"]]
+    plain = [(re.compile(rf"(?<!\w){p}(?!\w)"), key.removeprefix("plain_").replace("_", " "))
+             for key, phrases in v.items() if key.startswith("plain_") for p in phrases]
+    return tuple(graded + plain)
 
 
 def read_stated_certainty(abstract: Text) -> tuple[tuple[str, TextSpan], ...]:
-    """Every certainty rating the abstract states for its evidence ("low-certainty evidence"), in order."""
-    if "certainty" not in abstract.low and "quality" not in abstract.low:
+    """Every certainty rating the abstract states for its evidence ("low-certainty evidence", "low to
+    moderate quality of evidence": the lower; "insufficient evidence": very low), in text order."""
+    if "certainty" not in abstract.low and "quality" not in abstract.low and "evidence" not in abstract.low \
+            and "grade" not in abstract.low:
         return ()
-    found = [(m["level"], span_of("abstract", abstract, m)) for p in stated_certainty_patterns()
+    found = [(level or m["level"], span_of("abstract", abstract, m)) for p, level in stated_certainty_patterns()
              for m in p.finditer(abstract.low)]
-    return tuple(sorted(found, key=lambda f: f[1].start))
+    # a rating inside a longer one is part of it ("moderate quality" in "low to moderate quality")
+    kept = [f for f in found if not any(o[1].start <= f[1].start and f[1].end <= o[1].end
+                                        and o[1].end - o[1].start > f[1].end - f[1].start for o in found)]
+    return tuple(sorted(kept, key=lambda f: f[1].start))
