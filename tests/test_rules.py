@@ -239,3 +239,27 @@ def test_a_safety_signal_claim_is_a_harms_claim(rubric):
                         "safety signals were seen with zorvatide.")
     changes = fired(grade("Zorvatide showed no new safety signals.", safety, rubric=rubric))
     assert changes["imprecision.participants"] == -1
+
+
+def cohort(pmid: int, abstract: str) -> PubmedRecord:
+    return make_record(pmid, "Zorvatide and hip fracture: a cohort study", abstract, pub_types=OBSERVATIONAL)
+
+
+def test_a_large_effect_is_judged_by_its_confidence_bound_nearest_one(rubric):
+    wide = cohort(40, "In this prospective cohort of 12,000 adults, zorvatide users had fewer hip fractures "
+                      "(adjusted HR 0.49, 95% CI 0.42-0.58).")
+    g = grade("Zorvatide lowers the risk of hip fracture.", wide, rubric=rubric)
+    upgrade = next(r for r in g.reasons if r.rule_id == "upgrade.large_effect")
+    assert upgrade.change == 0 and "0.42-0.58" in upgrade.explanation and g.certainty == "low"
+    tight = cohort(41, "In this prospective cohort of 12,000 adults, zorvatide users had fewer hip fractures "
+                       "(adjusted HR 0.30, 95% CI 0.25-0.40).")
+    g = grade("Zorvatide lowers the risk of hip fracture.", tight, rubric=rubric)
+    assert fired(g)["upgrade.large_effect"] == 1 and g.certainty == "moderate"
+
+
+def test_no_large_effect_upgrade_when_the_study_names_unmeasured_confounding(rubric):
+    confounded = cohort(42, "In this prospective cohort of 12,000 adults, zorvatide users had fewer hip fractures "
+                            "(adjusted HR 0.30, 95% CI 0.25-0.40). Residual confounding by frailty cannot be excluded.")
+    g = grade("Zorvatide lowers the risk of hip fracture.", confounded, rubric=rubric)
+    upgrade = next(r for r in g.reasons if r.rule_id == "upgrade.large_effect")
+    assert upgrade.change == 0 and upgrade.span_text == "Residual confounding" and g.certainty == "low"

@@ -21,6 +21,31 @@ class Effect:
     kind: Literal["fold", "percent", "ratio"]
     value: float
     span: TextSpan
+    ci: tuple[float, float] | None = None  # a ratio's confidence interval, when stated right after it
+
+    @property
+    def nearest_one(self) -> float:
+        """The ratio as far from no effect as its confidence interval allows: the bound nearest 1
+        (the point estimate when no interval is stated), inverted below 1 (HR 0.49, CI 0.42-0.58: 1/0.58)."""
+        value = self.value
+        if self.ci is not None:
+            low, high = sorted(self.ci)
+            value = high if self.value < 1 else low
+            if low <= 1 <= high:
+                return 1.0  # the interval crosses no effect
+        return value if value >= 1 else (1 / value if value > 0 else 0)
+
+
+# "(95% CI, 0.42-0.58", "[95% confidence interval 1.2 to 3.4]", "(1.2, 3.4)": within a few characters of the ratio
+RATIO_CI = re.compile(r"\s*[\[(]?\s*(?:;|,)?\s*(?:(?:9[05]|99)\s*%\s*)?(?:ci|confidence interval|cl)?\s*[:,=]?\s*"
+                      r"[\[(]?(?P<lo>\d+(?:\.\d+)?)\s*(?:-|–|—|to|,)\s*(?P<hi>\d+(?:\.\d+)?)(?![\d%])", re.IGNORECASE)
+
+
+def ratio_ci(raw: str, end: int) -> tuple[float, float] | None:
+    m = RATIO_CI.match(raw, end, end + 60)
+    if not m or not re.search(r"ci|confidence|cl|[\[(]", m.group(0), re.IGNORECASE):
+        return None
+    return float(m["lo"]), float(m["hi"])
 
 
 def read_effects(abstract: Text) -> tuple[Effect, ...]:
@@ -37,7 +62,7 @@ def read_effects(abstract: Text) -> tuple[Effect, ...]:
                 out.append(Effect("percent", value, span_of("abstract", abstract, m)))
     for m in c.ratio.finditer(abstract.raw):
         if 0 < float(m["num"]) < 100:
-            out.append(Effect("ratio", float(m["num"]), span_of("abstract", abstract, m)))
+            out.append(Effect("ratio", float(m["num"]), span_of("abstract", abstract, m), ratio_ci(abstract.raw, m.end())))
     return tuple(sorted(out, key=lambda e: e.span.start))
 
 

@@ -86,6 +86,7 @@ class RecordEvidence:
     review_weakness: TextSpan | None = None  # a review's words against its included studies ("quality varied widely")
     review_designs: TextSpan | None = None  # a review's non-randomized designs pooled ("six cohort studies")
     human_groups: tuple[tuple[str, TextSpan], ...] = ()  # every group studied ("healthy", "patients with …")
+    unmeasured_confounding: TextSpan | None = None  # "residual confounding", "lack of information on lifestyle"
 
     @property
     def start_design(self) -> str:
@@ -412,4 +413,5 @@ def read_record(record: PubmedRecord) -> RecordEvidence:
         stated_certainty=read_stated_certainty(abstract), **flags,
         review_weakness=scan.first("flags", "review_weakness", "abstract") if review else None,
         review_designs=read_review_designs(scan) if review else None, human_groups=groups,
+        unmeasured_confounding=scan.first("flags", "unmeasured_confounding", "abstract"),
     )
