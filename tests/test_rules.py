@@ -263,3 +263,17 @@ def test_no_large_effect_upgrade_when_the_study_names_unmeasured_confounding(rub
     g = grade("Zorvatide lowers the risk of hip fracture.", confounded, rubric=rubric)
     upgrade = next(r for r in g.reasons if r.rule_id == "upgrade.large_effect")
     assert upgrade.change == 0 and upgrade.span_text == "Residual confounding" and g.certainty == "low"
+
+
+def test_a_record_of_several_groups_is_direct_for_any_of_them(rubric):
+    both = review(43, "We searched MEDLINE for randomized trials of zorvatide in healthy volunteers and in patients "
+                      "with chronic cough; 14 trials with 1,320 participants. Zorvatide significantly reduced cough.",
+                  title="Zorvatide in healthy volunteers and patients with chronic cough: a meta-analysis")
+    assert [g for g, _ in read_record(both).human_groups][:2] == ["healthy", "patients with chronic cough"]
+    g = grade("Zorvatide reduces cough in patients with chronic cough.", both, rubric=rubric)
+    assert "indirectness.patient_group" not in fired(g)
+    healthy_only = review(44, "We searched MEDLINE for randomized trials of zorvatide in healthy volunteers; 14 trials "
+                              "with 1,320 participants. Zorvatide significantly reduced induced cough.",
+                          title="Zorvatide in healthy volunteers: a meta-analysis")
+    g = grade("Zorvatide reduces cough in patients with chronic cough.", healthy_only, rubric=rubric)
+    assert fired(g)["indirectness.patient_group"] == -1
