@@ -277,3 +277,28 @@ def test_a_record_of_several_groups_is_direct_for_any_of_them(rubric):
                           title="Zorvatide in healthy volunteers: a meta-analysis")
     g = grade("Zorvatide reduces cough in patients with chronic cough.", healthy_only, rubric=rubric)
     assert fired(g)["indirectness.patient_group"] == -1
+
+
+def cited_grade(text: str, record: PubmedRecord, authors: tuple[str, ...], year: int, rubric) -> Grade:
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    claim = Claim(digest[:16], "t.txt", digest, 0, len(text), text, classify_type(text) or "other",
+                  classify_population(text))
+    raw = f"{authors[0]} et al. {year}, PMID: {record.pmid}"
+    mention = CitationMention(0, len(raw), raw, "pmid", str(record.pmid), authors=authors, year=year)
+    link = LinkedEvidence(mention, "inline", Resolution("pmid", str(record.pmid), "resolved", record.pmid, "direct"),
+                          "fetched", None, record, read_record(record))
+    return grade_claim(claim, [link], rubric, frozenset())
+
+
+@pytest.mark.parametrize("cited, recorded, same", [
+    ("Montes Oca R", "Montes Oca R", True),        # a two-word surname: the whole surname, not its first word
+    ("van der Velde JA", "Velde JA", True),         # particles allowed
+    ("Velde J", "van der Velde J", True),
+    ("Duval-Pereira K", "Duval Pereira K", True),   # hyphen or space
+    ("Müllerova, K.", "Mullerova K", True),         # folded, initials after a comma
+    ("Montes R", "Oca R", False),
+])
+def test_identity_compares_the_whole_cited_surname(rubric, cited, recorded, same):
+    record = trial(45, POSITIVE, authors=(recorded, "Lee K"))
+    g = cited_grade("Zinc shortens colds in adults.", record, (cited,), 2020, rubric)
+    assert ("identity.mismatch" not in fired(g)) is same
