@@ -302,3 +302,12 @@ def test_identity_compares_the_whole_cited_surname(rubric, cited, recorded, same
     record = trial(45, POSITIVE, authors=(recorded, "Lee K"))
     g = cited_grade("Zinc shortens colds in adults.", record, (cited,), 2020, rubric)
     assert ("identity.mismatch" not in fired(g)) is same
+
+
+@pytest.mark.parametrize("methods", ["Non-randomized studies and case series were excluded.",
+                                     "We searched MEDLINE, excluding cohort studies."])
+def test_designs_a_review_left_out_do_not_lower_its_start(rubric, methods):
+    excluded = review(46, f"METHODS: {methods} RESULTS: 12 randomized trials with 1,480 adults were included. "
+                          "Zorvatide significantly reduced cough frequency.")
+    assert read_record(excluded).start_design == "systematic_review"
+    assert grade("Zorvatide reduces cough in adults.", excluded, rubric=rubric).certainty == "high"
