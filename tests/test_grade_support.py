@@ -4,9 +4,12 @@ GRADE domain judged. Real records are in the case table (test_grade_cases.py).""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from grading.cli import verdict_counts
+from grading.engine.record_text import vocabulary
 from grading.engine.rubric import load_rubric
 from grading.models import GRADE_DOMAINS
 from grading.settings import bundled_path
@@ -268,3 +271,21 @@ def test_every_participant_is_contradicted_by_a_subgroup_only_finding(rubric):
     assert g.status == "not-supported" and g.support[0].aspects == ("population",)
     g = grade("Zorvatide helped participants with high misalignment lose weight.", record, rubric=rubric)
     assert g.status == "graded"
+
+
+@pytest.mark.parametrize("key, claim, hit", [
+    ("claims_clinical_study", "For people taking antipsychotics, zorvatide reversed tremor in a clinical study.",
+     "in a clinical study"),
+    ("claims_clinical_study", "A small clinical trial showed that zorvatide lowers pain.",
+     "A small clinical trial showed"),
+    ("claims_clinical_study", "Clinical studies show that zorvatide raises BDNF.", None),  # generic: clinical_wording
+    ("human_scope_for", "For patients with arthritis, zorvatide may ease stiffness.", "For patients with"),
+    ("human_scope_for", "Zorvatide eased stiffness in arthritic rats.", None),
+])
+def test_the_clinical_study_and_human_scope_wording(key, claim, hit):
+    """The wording the support check needs to set aside animal or cell work called "a clinical study" or
+    addressed "for people with/taking …" (support.design / support.population)."""
+    phrases = vocabulary()["support"][key]
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(phrases) + r")(?![\w])", re.IGNORECASE)
+    m = pattern.search(claim)
+    assert (m.group(0) if m else None) == hit

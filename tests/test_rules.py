@@ -177,3 +177,137 @@ def test_every_reason_span_points_into_its_text(rubric):
             assert text[reason.span_start:reason.span_end] == reason.span_text
         elif reason.span_in == "abstract":
             assert record.abstract_text[reason.span_start:reason.span_end] == reason.span_text
+
+
+REVIEW = ("Systematic Review",)
+
+
+def review(pmid: int, abstract: str, title: str = "Zorvatide for chronic cough: a systematic review") -> PubmedRecord:
+    return make_record(pmid, title, abstract, pub_types=REVIEW)
+
+
+def test_a_review_that_speaks_against_its_trials_rates_down_for_risk_of_bias(rubric):
+    weak = review(30, "We searched MEDLINE for randomized trials; 12 trials with 1,480 adults were included. The "
+                      "quality of the included trials varied widely. Zorvatide significantly reduced cough frequency.")
+    g = grade("Zorvatide reduces cough in adults.", weak, rubric=rubric)
+    assert fired(g)["risk_of_bias.review_quality"] == -1 and g.certainty == "moderate"
+    call = review(31, "We searched MEDLINE for randomized trials; 12 trials with 1,480 adults were included. Zorvatide "
+                      "significantly reduced cough frequency. Further well-designed randomized trials are needed.")
+    assert fired(grade("Zorvatide reduces cough in adults.", call, rubric=rubric))["risk_of_bias.review_quality"] == -1
+    clean = review(32, "We searched MEDLINE for randomized trials; 12 trials with 1,480 adults were included, all at "
+                       "low risk of bias. Zorvatide significantly reduced cough frequency.")
+    g = grade("Zorvatide reduces cough in adults.", clean, rubric=rubric)
+    assert "risk_of_bias.review_quality" not in fired(g) and g.certainty == "high"
+
+
+def test_a_review_that_rates_its_own_evidence_is_not_rated_down_again(rubric):
+    rated = review(33, "We searched MEDLINE for randomized trials; 12 trials with 1,480 adults were included. "
+                       "Methodological limitations were common. Zorvatide reduced cough frequency (moderate-certainty "
+                       "evidence).")
+    g = grade("Zorvatide reduces cough in adults.", rated, rubric=rubric)
+    assert "risk_of_bias.review_quality" not in fired(g) and g.certainty == "moderate"
+
+
+def test_a_review_pooling_cohorts_and_case_series_starts_low(rubric):
+    mixed = review(34, "METHODS: We searched MEDLINE and Embase. RESULTS: 15 studies (four randomized trials, eight "
+                       "cohort studies and three case series) with 6,200 patients were included. Zorvatide was "
+                       "associated with less cough.")
+    g = grade("Zorvatide reduces cough.", mixed, rubric=rubric)
+    start = next(r for r in g.reasons if r.rule_id == "start.design")
+    assert "pools non-randomized designs" in start.explanation and start.span_text == "cohort studies"
+    assert g.certainty == "low"
+    trials_only = review(35, "Unlike earlier cohort studies, this meta-analysis of randomized controlled trials pooled "
+                             "12 trials with 1,480 adults. Zorvatide significantly reduced cough frequency.",
+                         title="Zorvatide for chronic cough: a meta-analysis of randomized controlled trials")
+    assert grade("Zorvatide reduces cough in adults.", trials_only, rubric=rubric).certainty == "high"
+
+
+@pytest.mark.parametrize("wording, level", [
+    ("Evidence is not sufficiently strong to support zorvatide for cough.", "very low"),
+    ("There is insufficient evidence that zorvatide reduces cough.", "very low"),
+    ("With low to moderate quality of the evidence, zorvatide seems to reduce cough.", "low"),
+])
+def test_a_reviews_plain_language_verdict_caps_the_body(rubric, wording, level):
+    plain = review(36, "We searched MEDLINE for randomized trials; 12 trials with 1,480 adults were included. "
+                       f"Zorvatide reduced cough frequency. {wording}")
+    g = grade("Zorvatide reduces cough in adults.", plain, rubric=rubric)
+    assert g.certainty == level and fired(g)["review.stated_certainty"] < 0
+
+
+def test_a_safety_signal_claim_is_a_harms_claim(rubric):
+    safety = review(37, "We searched MEDLINE for randomized trials; 12 trials with 1,480 adults were included. No new "
+                        "safety signals were seen with zorvatide.")
+    changes = fired(grade("Zorvatide showed no new safety signals.", safety, rubric=rubric))
+    assert changes["imprecision.participants"] == -1
+
+
+def cohort(pmid: int, abstract: str) -> PubmedRecord:
+    return make_record(pmid, "Zorvatide and hip fracture: a cohort study", abstract, pub_types=OBSERVATIONAL)
+
+
+def test_a_large_effect_is_judged_by_its_confidence_bound_nearest_one(rubric):
+    wide = cohort(40, "In this prospective cohort of 12,000 adults, zorvatide users had fewer hip fractures "
+                      "(adjusted HR 0.49, 95% CI 0.42-0.58).")
+    g = grade("Zorvatide lowers the risk of hip fracture.", wide, rubric=rubric)
+    upgrade = next(r for r in g.reasons if r.rule_id == "upgrade.large_effect")
+    assert upgrade.change == 0 and "0.42-0.58" in upgrade.explanation and g.certainty == "low"
+    tight = cohort(41, "In this prospective cohort of 12,000 adults, zorvatide users had fewer hip fractures "
+                       "(adjusted HR 0.30, 95% CI 0.25-0.40).")
+    g = grade("Zorvatide lowers the risk of hip fracture.", tight, rubric=rubric)
+    assert fired(g)["upgrade.large_effect"] == 1 and g.certainty == "moderate"
+
+
+def test_no_large_effect_upgrade_when_the_study_names_unmeasured_confounding(rubric):
+    confounded = cohort(42, "In this prospective cohort of 12,000 adults, zorvatide users had fewer hip fractures "
+                            "(adjusted HR 0.30, 95% CI 0.25-0.40). Residual confounding by frailty cannot be excluded.")
+    g = grade("Zorvatide lowers the risk of hip fracture.", confounded, rubric=rubric)
+    upgrade = next(r for r in g.reasons if r.rule_id == "upgrade.large_effect")
+    assert upgrade.change == 0 and upgrade.span_text == "Residual confounding" and g.certainty == "low"
+
+
+def test_a_record_of_several_groups_is_direct_for_any_of_them(rubric):
+    both = review(43, "We searched MEDLINE for randomized trials of zorvatide in healthy volunteers and in patients "
+                      "with chronic cough; 14 trials with 1,320 participants. Zorvatide significantly reduced cough.",
+                  title="Zorvatide in healthy volunteers and patients with chronic cough: a meta-analysis")
+    assert [g for g, _ in read_record(both).human_groups][:2] == ["healthy", "patients with chronic cough"]
+    g = grade("Zorvatide reduces cough in patients with chronic cough.", both, rubric=rubric)
+    assert "indirectness.patient_group" not in fired(g)
+    healthy_only = review(44, "We searched MEDLINE for randomized trials of zorvatide in healthy volunteers; 14 trials "
+                              "with 1,320 participants. Zorvatide significantly reduced induced cough.",
+                          title="Zorvatide in healthy volunteers: a meta-analysis")
+    g = grade("Zorvatide reduces cough in patients with chronic cough.", healthy_only, rubric=rubric)
+    assert fired(g)["indirectness.patient_group"] == -1
+
+
+def cited_grade(text: str, record: PubmedRecord, authors: tuple[str, ...], year: int, rubric) -> Grade:
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    claim = Claim(digest[:16], "t.txt", digest, 0, len(text), text, classify_type(text) or "other",
+                  classify_population(text))
+    raw = f"{authors[0]} et al. {year}, PMID: {record.pmid}"
+    mention = CitationMention(0, len(raw), raw, "pmid", str(record.pmid), authors=authors, year=year)
+    link = LinkedEvidence(mention, "inline", Resolution("pmid", str(record.pmid), "resolved", record.pmid, "direct"),
+                          "fetched", None, record, read_record(record))
+    return grade_claim(claim, [link], rubric, frozenset())
+
+
+@pytest.mark.parametrize("cited, recorded, same", [
+    ("Montes Oca R", "Montes Oca R", True),        # a two-word surname: the whole surname, not its first word
+    ("van der Velde JA", "Velde JA", True),         # particles allowed
+    ("Velde J", "van der Velde J", True),
+    ("Duval-Pereira K", "Duval Pereira K", True),   # hyphen or space
+    ("Müllerova, K.", "Mullerova K", True),         # folded, initials after a comma
+    ("Montes R", "Oca R", False),
+])
+def test_identity_compares_the_whole_cited_surname(rubric, cited, recorded, same):
+    record = trial(45, POSITIVE, authors=(recorded, "Lee K"))
+    g = cited_grade("Zinc shortens colds in adults.", record, (cited,), 2020, rubric)
+    assert ("identity.mismatch" not in fired(g)) is same
+
+
+@pytest.mark.parametrize("methods", ["Non-randomized studies and case series were excluded.",
+                                     "We searched MEDLINE, excluding cohort studies."])
+def test_designs_a_review_left_out_do_not_lower_its_start(rubric, methods):
+    excluded = review(46, f"METHODS: {methods} RESULTS: 12 randomized trials with 1,480 adults were included. "
+                          "Zorvatide significantly reduced cough frequency.")
+    assert read_record(excluded).start_design == "systematic_review"
+    assert grade("Zorvatide reduces cough in adults.", excluded, rubric=rubric).certainty == "high"

@@ -40,6 +40,11 @@ class LinkedEvidence:
         return self.record.pmid if self.record is not None else self.resolution.pmid
 
 
+def start_design(evidence: Any) -> str:
+    """The design the body starts from (RecordEvidence.start_design; a stand-in may have only `design`)."""
+    return getattr(evidence, "start_design", evidence.design)
+
+
 @dataclass
 class Body:
     """The claim and its usable records; rules append reasons, the engine sums changes."""
@@ -71,14 +76,14 @@ class Body:
 
     @property
     def best_level(self) -> int:
-        levels = [self.rubric.start_level(link.evidence.design) for link in self.usable]
+        levels = [self.rubric.start_level(start_design(link.evidence)) for link in self.usable]
         return max(levels) if levels else 0
 
     @property
     def best(self) -> list[LinkedEvidence]:
         """The usable records at the best starting level: GRADE starts the body from them."""
         level = self.best_level
-        return [link for link in self.usable if self.rubric.start_level(link.evidence.design) == level]
+        return [link for link in self.usable if self.rubric.start_level(start_design(link.evidence)) == level]
 
     @property
     def total_participants(self) -> tuple[int, int]:

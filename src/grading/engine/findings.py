@@ -60,6 +60,7 @@ class SupportWords:
     no_difference: re.Pattern[str]
     claims_within_group: re.Pattern[str]
     claims_clinical_study: re.Pattern[str]
+    human_scope_for: re.Pattern[str]
     claims_rare_harms: re.Pattern[str]
     claims_everyone: re.Pattern[str]
     subgroup_only: re.Pattern[str]
@@ -102,7 +103,7 @@ def words() -> SupportWords:
         outcome_null=any_of(s["outcome_null"]),
         claims_superior=any_of(s["claims_superior"]), no_difference=any_of(s["no_difference"]),
         claims_within_group=any_of(s["claims_within_group"]),
-        claims_clinical_study=any_of(s["claims_clinical_study"]),
+        claims_clinical_study=any_of(s["claims_clinical_study"]), human_scope_for=any_of(s["human_scope_for"]),
         claims_rare_harms=any_of(s["claims_rare_harms"]),
         claims_everyone=any_of(s["claims_everyone"]), subgroup_only=any_of(s["subgroup_only"]),
         record_harms=re.compile(r"(?<![\w-])(?:" + "|".join(s["record_harms"]) + r")(?![\w])"),  # "AEs": case matters

@@ -21,6 +21,31 @@ class Effect:
     kind: Literal["fold", "percent", "ratio"]
     value: float
     span: TextSpan
+    ci: tuple[float, float] | None = None  # a ratio's confidence interval, when stated right after it
+
+    @property
+    def nearest_one(self) -> float:
+        """The ratio as far from no effect as its confidence interval allows: the bound nearest 1
+        (the point estimate when no interval is stated), inverted below 1 (HR 0.49, CI 0.42-0.58: 1/0.58)."""
+        value = self.value
+        if self.ci is not None:
+            low, high = sorted(self.ci)
+            value = high if self.value < 1 else low
+            if low <= 1 <= high:
+                return 1.0  # the interval crosses no effect
+        return value if value >= 1 else (1 / value if value > 0 else 0)
+
+
+# "(95% CI, 0.42-0.58", "[95% confidence interval 1.2 to 3.4]", "(1.2, 3.4)": within a few characters of the ratio
+RATIO_CI = re.compile(r"\s*[\[(]?\s*(?:;|,)?\s*(?:(?:9[05]|99)\s*%\s*)?(?:ci|confidence interval|cl)?\s*[:,=]?\s*"
+                      r"[\[(]?(?P<lo>\d+(?:\.\d+)?)\s*(?:-|–|—|to|,)\s*(?P<hi>\d+(?:\.\d+)?)(?![\d%])", re.IGNORECASE)
+
+
+def ratio_ci(raw: str, end: int) -> tuple[float, float] | None:
+    m = RATIO_CI.match(raw, end, end + 60)
+    if not m or not re.search(r"ci|confidence|cl|[\[(]", m.group(0), re.IGNORECASE):
+        return None
+    return float(m["lo"]), float(m["hi"])
 
 
 def read_effects(abstract: Text) -> tuple[Effect, ...]:
@@ -37,7 +62,7 @@ def read_effects(abstract: Text) -> tuple[Effect, ...]:
                 out.append(Effect("percent", value, span_of("abstract", abstract, m)))
     for m in c.ratio.finditer(abstract.raw):
         if 0 < float(m["num"]) < 100:
-            out.append(Effect("ratio", float(m["num"]), span_of("abstract", abstract, m)))
+            out.append(Effect("ratio", float(m["num"]), span_of("abstract", abstract, m), ratio_ci(abstract.raw, m.end())))
     return tuple(sorted(out, key=lambda e: e.span.start))
 
 
@@ -116,14 +141,25 @@ def read_direction(abstract: Text) -> tuple[Direction, tuple[TextSpan, ...]]:
 
 
 @cache
-def stated_certainty_patterns() -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(rf"(?<!\w){p}(?!\w)") for p in vocabulary()["stated_certainty"]["patterns"])
+def stated_certainty_patterns() -> tuple[tuple[re.Pattern[str], str | None], ...]:
+    """(pattern, level): GRADE wording names its level (group `level`); a plain-language verdict
+    ("insufficient evidence") stands for the level it is filed under."""
+    v = vocabulary()["stated_certainty"]
+    graded = [(re.compile(rf"(?<!\w){p}(?!\w)"), None) for p in v["patterns"]]
+    plain = [(re.compile(rf"(?<!\w){p}(?!\w)"), key.removeprefix("plain_").replace("_", " "))
+             for key, phrases in v.items() if key.startswith("plain_") for p in phrases]
+    return tuple(graded + plain)
 
 
 def read_stated_certainty(abstract: Text) -> tuple[tuple[str, TextSpan], ...]:
-    """Every certainty rating the abstract states for its evidence ("low-certainty evidence"), in order."""
-    if "certainty" not in abstract.low and "quality" not in abstract.low:
+    """Every certainty rating the abstract states for its evidence ("low-certainty evidence", "low to
+    moderate quality of evidence": the lower; "insufficient evidence": very low), in text order."""
+    if "certainty" not in abstract.low and "quality" not in abstract.low and "evidence" not in abstract.low \
+            and "grade" not in abstract.low:
         return ()
-    found = [(m["level"], span_of("abstract", abstract, m)) for p in stated_certainty_patterns()
+    found = [(level or m["level"], span_of("abstract", abstract, m)) for p, level in stated_certainty_patterns()
              for m in p.finditer(abstract.low)]
-    return tuple(sorted(found, key=lambda f: f[1].start))
+    # a rating inside a longer one is part of it ("moderate quality" in "low to moderate quality")
+    kept = [f for f in found if not any(o[1].start <= f[1].start and f[1].end <= o[1].end
+                                        and o[1].end - o[1].start > f[1].end - f[1].start for o in found)]
+    return tuple(sorted(kept, key=lambda f: f[1].start))

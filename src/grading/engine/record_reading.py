@@ -83,6 +83,15 @@ class RecordEvidence:
     retracted_basis: Literal["publication_type", "retraction_in"] | None
     non_english: bool
     stated_certainty: tuple[tuple[str, TextSpan], ...] = ()  # a review's own GRADE ratings, in text order
+    review_weakness: TextSpan | None = None  # a review's words against its included studies ("quality varied widely")
+    review_designs: TextSpan | None = None  # a review's non-randomized designs pooled ("six cohort studies")
+    human_groups: tuple[tuple[str, TextSpan], ...] = ()  # every group studied ("healthy", "patients with …")
+    unmeasured_confounding: TextSpan | None = None  # "residual confounding", "lack of information on lifestyle"
+
+    @property
+    def start_design(self) -> str:
+        """The design GRADE starts from: a review pooling non-randomized designs starts as they do."""
+        return "observational" if self.design == "systematic_review" and self.review_designs else self.design
 
 
 # --- design -----------------------------------------------------------------------------------
@@ -285,14 +294,32 @@ def read_population(design: Design, design_span: TextSpan | None, species: froze
 
 def read_human_group(scan: TextScan) -> tuple[str | None, TextSpan | None]:
     """"healthy" or a patient-group phrase, whichever is stated first (title before abstract)."""
+    groups = read_human_groups(scan)
+    return groups[0] if groups else (None, None)
+
+
+def read_human_groups(scan: TextScan) -> tuple[tuple[str, TextSpan], ...]:
+    """Every group named, in order (title first): "healthy" or a patient-group phrase. A review or a
+    trial of patients and healthy people has both; the title's groups come first when it names any."""
     c = cues()
+    out: list[tuple[str, TextSpan]] = []
     for where, text in scan.texts.items():
-        found = [m for m in (c.healthy.search(text.low), c.patient_group.search(text.low)) if m]
-        if found:
-            m = min(found, key=lambda m: m.start())
+        found = sorted([*c.healthy.finditer(text.low), *c.patient_group.finditer(text.low)], key=lambda m: m.start())
+        for m in found:
             span = span_of(where, text, m)
-            return ("healthy" if m.re is c.healthy else span.text), span
-    return None, None
+            out.append(("healthy" if m.re is c.healthy else span.text, span))
+    return tuple(out)
+
+
+def read_review_designs(scan: TextScan) -> TextSpan | None:
+    """The non-randomized designs a systematic review pooled ("six retrospective cohort studies", "a
+    scoping review"), unless its title or methods restrict it to randomized trials."""
+    if scan.first("design", "review_of_trials"):
+        return None
+    abstract = scan.texts["abstract"]
+    start = results_start(abstract)
+    return (scan.first("design", "review_nonrandomized", "title")
+            or next((h for h in scan.hits("design", "review_nonrandomized", "abstract") if h.start >= start), None))
 
 
 # --- sample size -------------------------------------------------------------------------------
@@ -370,7 +397,9 @@ def read_record(record: PubmedRecord) -> RecordEvidence:
     design, basis, design_span = read_design(record, scan, flags["randomized"])
     species = read_species(record, scan)
     population, population_span = read_population(design, design_span, species, scan)
-    group, group_span = read_human_group(scan) if population in {"human", "mixed"} else (None, None)
+    groups = read_human_groups(scan) if population in {"human", "mixed"} else ()
+    group, group_span = groups[0] if groups else (None, None)
+    review = design == "systematic_review"
     size, size_span, unit = read_sample_size(abstract, population)
     direction, direction_spans = read_direction(abstract)
     retracted, retracted_basis = read_retraction(record)
@@ -382,4 +411,7 @@ def read_record(record: PubmedRecord) -> RecordEvidence:
         effects=read_effects(abstract), direction=direction, direction_spans=direction_spans,
         retracted=retracted, retracted_basis=retracted_basis, non_english=is_non_english(record),
         stated_certainty=read_stated_certainty(abstract), **flags,
+        review_weakness=scan.first("flags", "review_weakness", "abstract") if review else None,
+        review_designs=read_review_designs(scan) if review else None, human_groups=groups,
+        unmeasured_confounding=scan.first("flags", "unmeasured_confounding", "abstract"),
     )

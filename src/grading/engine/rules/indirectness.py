@@ -52,19 +52,21 @@ def indirect_population(body: Body) -> Iterable[Reason]:
 
 @rule("indirectness.patient_group")
 def indirect_patient_group(body: Body) -> Iterable[Reason]:
-    """Healthy people and a patient group are different populations (GRADE: −1)."""
+    """Healthy people and a patient group are different populations (GRADE: −1). A record that studied
+    several groups (a review of patients and healthy volunteers) is direct if any of them is the claim's."""
     claim_group, span = body.reading.human_group, body.reading.group_span
     if body.claim_population != "human" or claim_group is None:
         return
     for lk in body.best:
-        group = lk.evidence.human_group
-        if lk.evidence.population != "human" or not group:
+        groups = [g for g, _ in getattr(lk.evidence, "human_groups", ())] or [lk.evidence.human_group]
+        groups = [str(g) for g in groups if g]
+        if lk.evidence.population != "human" or not groups:
             continue
-        record_group = "healthy" if str(group).startswith("healthy") else "patients"
-        if record_group != claim_group:
+        kinds = {"healthy" if g.startswith("healthy") else "patients" for g in groups}
+        if claim_group not in kinds:
             yield claim_reason("indirectness.patient_group", -1,
-                               f"the claim is about {claim_group} people; PMID {lk.record.pmid} studied {group}",
-                               span, lk.record.pmid)
+                               f"the claim is about {claim_group} people; PMID {lk.record.pmid} studied "
+                               f"{'; '.join(dict.fromkeys(groups))}", span, lk.record.pmid)
             return
 
 

@@ -55,3 +55,17 @@ def no_control(body: Body) -> Iterable[Reason]:
                           uncontrolled[0], uncontrolled[0].evidence.design_span)
 
 
+
+
+@rule("risk_of_bias.review_quality")
+def review_quality(body: Body) -> Iterable[Reason]:
+    """A systematic review whose abstract speaks against its included studies (their quality "varied
+    widely" or was low, "high risk of bias", "methodological limitations", a call for "high-quality
+    trials", open-label trials): −1. The review's design alone says nothing of its trials' conduct. A
+    review that rates its own evidence has judged this already: its rating caps (review.stated_certainty)."""
+    for lk in body.best:
+        span = getattr(lk.evidence, "review_weakness", None)
+        if lk.evidence.design == "systematic_review" and span is not None and not lk.evidence.stated_certainty:
+            yield span_reason("risk_of_bias.review_quality", -1,
+                              f"the review reports weaknesses of its included studies ({span.text})", lk, span)
+            return

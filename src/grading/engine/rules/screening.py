@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -33,11 +34,10 @@ def identity_mismatch(body: Body) -> Iterable[Reason]:
         if link.resolution.method != "direct" and m.kind not in {"doi", "pmcid"}:
             continue  # found by searching on those very names: nothing to cross-check
         problems = []
-        if m.authors:
-            first = ascii_fold(m.authors[0].split()[0])
-            names = {ascii_fold(a.last_name or a.collective_name or "") for a in link.record.authors}
-            if first and first not in names:
-                problems.append(f"no author named {m.authors[0].split()[0]}")
+        if m.authors and (surname := cited_surname(m.authors[0])):
+            names = [a.last_name or a.collective_name or "" for a in link.record.authors]
+            if not any(same_surname(surname, n) for n in names if n):
+                problems.append(f"no author named {surname}")
         if m.year and link.record.year and abs(m.year - link.record.year) > 1:
             problems.append(f"published {link.record.year}, cited as {m.year}")
         if m.title and link.record.title:
@@ -49,6 +49,36 @@ def identity_mismatch(body: Body) -> Iterable[Reason]:
             yield Reason("identity.mismatch", "identity", 0,
                          f"PMID {link.record.pmid} is not the paper the citation names: {'; '.join(problems)}",
                          link.record.pmid, "citation", None, None, m.raw)
+
+
+INITIALS = re.compile(r"^(?:[A-Z]{1,3}|(?:[A-Z]\.-?){1,3}|[A-Z]\.?-[A-Z]\.?)$")
+PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "degli", "di", "da", "dos", "das", "du", "la",
+                       "le", "ter", "ten", "te", "el", "al", "bin", "ibn", "y", "st", "saint"})
+
+
+def cited_surname(author: str) -> str:
+    """The whole surname a citation gives, its initials dropped: "Akhavan Rezayat A" -> "Akhavan Rezayat",
+    "van der Berg JA" -> "van der Berg", "Smith, J." -> "Smith"."""
+    tokens = author.split(",")[0].split()
+    while len(tokens) > 1 and INITIALS.match(tokens[-1]):
+        tokens.pop()
+    while len(tokens) > 1 and INITIALS.match(tokens[0]):  # "J. Smith"
+        tokens.pop(0)
+    return " ".join(tokens)
+
+
+def surname_words(name: str) -> list[str]:
+    return [w for w in re.split(r"[\s'-]+", ascii_fold(name)) if w and w not in PARTICLES]
+
+
+def same_surname(cited: str, recorded: str) -> bool:
+    """Folded alike ("Müller" = "Muller"), particles allowed or left out ("van der Berg" = "Berg"),
+    hyphen or space alike; a compound surname cited in part ("Garcia" for "Garcia Lopez") still matches."""
+    a, b = surname_words(cited), surname_words(recorded)
+    if not a or not b:
+        return ascii_fold(cited) == ascii_fold(recorded)
+    shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
+    return any(longer[i:i + len(shorter)] == shorter for i in range(len(longer) - len(shorter) + 1))
 
 
 @rule("relevance.off_topic")

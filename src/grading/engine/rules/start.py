@@ -1,4 +1,5 @@
-"""The starting level, from the best design among the usable records."""
+"""The starting level, from the best design among the usable records (a systematic review that pools
+non-randomized designs starts as they do)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,14 @@ def start_design(body: Body) -> Iterable[Reason]:
     """The body starts at its best design; one reason names the record that set the level and why."""
     link = body.best[0]
     ev = link.evidence
-    level = CERTAINTY_LEVELS[body.rubric.start_level(ev.design)]
+    level = CERTAINTY_LEVELS[body.best_level]
     others = f" ({len(body.usable)} records in all)" if len(body.usable) > 1 else ""
+    pooled = getattr(ev, "review_designs", None) if ev.design == "systematic_review" else None
+    why = (f" that pools non-randomized designs ({pooled.text}): starts at {level}, like observational evidence"
+           if pooled else f": starts at {level}")
     yield span_reason("start.design", 0,
                       f"PMID {link.record.pmid} is {DESIGN_NAMES.get(ev.design, ev.design)} "
-                      f"(from {BASIS.get(ev.design_basis, 'no information')}): starts at {level}{others}",
-                      link, ev.design_span)
+                      f"(from {BASIS.get(ev.design_basis, 'no information')}){why}{others}",
+                      link, pooled or ev.design_span)
 
 

@@ -15,16 +15,36 @@ def can_rate_up(body: Body) -> bool:
 
 @rule("upgrade.large_effect")
 def large_effect(body: Body) -> Iterable[Reason]:
+    """A large relative effect (+1 at `large_effect`, +2 at `very_large_effect`), judged by the bound of
+    its confidence interval nearest no effect: an estimate that may be small is not large. Not when the
+    study says a confounder went unmeasured or unadjusted: a large effect may be that confounder's."""
     if not can_rate_up(body):
         return
     big, very = body.rubric.threshold("large_effect"), body.rubric.threshold("very_large_effect")
     for lk in body.best:
         for effect in lk.evidence.effects:
-            value = effect.value if effect.value >= 1 else (1 / effect.value if effect.value > 0 else 0)
-            if effect.kind in {"ratio", "fold"} and value >= big:
-                change = 2 if value >= very else 1
-                yield span_reason("upgrade.large_effect", change, f"large effect ({effect.span.text})", lk, effect.span)
+            if effect.kind not in {"ratio", "fold"}:
+                continue
+            point = effect.value if effect.value >= 1 else (1 / effect.value if effect.value > 0 else 0)
+            if point < big:
+                continue
+            bound = effect.nearest_one if effect.kind == "ratio" else point
+            interval = f", confidence interval {effect.ci[0]:g}-{effect.ci[1]:g}" if effect.ci else ""
+            if bound < big:
+                yield span_reason("upgrade.large_effect", 0,
+                                  f"not rated up: {effect.span.text}{interval} could be an effect under {big:g}", lk,
+                                  effect.span)
                 return
+            confounded = getattr(lk.evidence, "unmeasured_confounding", None)
+            if confounded is not None:
+                yield span_reason("upgrade.large_effect", 0,
+                                  f"not rated up: {effect.span.text} with unmeasured confounding ({confounded.text})",
+                                  lk, confounded)
+                return
+            change = 2 if bound >= very else 1
+            yield span_reason("upgrade.large_effect", change, f"large effect ({effect.span.text}{interval})", lk,
+                              effect.span)
+            return
 
 
 @rule("upgrade.dose_response")
