@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from grading.engine.record_text import by_first_letter, cues, plain_start, prepare
+from grading.engine.record_text import by_first_letter, cues, plain_start, prepare, triggers
 
 PHRASES = ["case reports?", "case", "cohort", "(?:a|one) case", "[1-5] cases", "cases?|series", "c?ase",
            "controlled", "control", "a case", " case"]
@@ -41,3 +41,14 @@ def test_species_hits_name_the_species_as_one_group_per_species_would() -> None:
             if not any(s < m.end() and m.start() < e for s, e in blocked)]
     assert fast == slow
     assert [name for _, name in fast] == ["rat", "human", "mouse", "human", "dog"]
+
+
+def test_a_cue_trigger_finds_what_the_plain_alternation_of_its_word_starts_finds() -> None:
+    phrases = ["case reports?", "cases? series", "(?:is|are) reviewed", "rats?", "rat-fed", "in vitro"]
+    grouped = triggers(phrases)
+    assert grouped is not None
+    plain = re.compile("|".join(re.escape(s) for s in (" case", " is reviewed", " are reviewed", " rat", " in vitro")))
+    for text in ["a case-control study", "rats were fed", "the literature is reviewed here", "in vitro work",
+                 "no cue at all", "encase", "pirate", "cases series"]:
+        spaced = prepare(text).spaced
+        assert bool(grouped.search(spaced)) == bool(plain.search(spaced)), text

@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 from grading.documents.claims import classify_type
@@ -36,7 +36,7 @@ class RecordTopic:
     title_families: frozenset[str]
 
 
-@cache
+@lru_cache(maxsize=1 << 17)  # a run's records (a long `grading serve` keeps no more than this)
 def _record_topic(pmid: int, title: str | None, abstract: str, extra: tuple[str, ...]) -> RecordTopic:
     all_terms = terms(" ".join([title or "", abstract, *extra]))
     return RecordTopic(all_terms, stems(all_terms), terms(title), outcome_families(f"{title or ''} {abstract}"),
@@ -200,13 +200,13 @@ def read_claim_cached(claim_text: str, subjects: frozenset[str]) -> ClaimReading
     return read_claim(claim_text, subjects)
 
 
-@cache
+@lru_cache(maxsize=1 << 16)
 def claim_outcome_families(outcome_text: str) -> frozenset[str]:
     """outcome_families of a claim's outcome, once per claim (asked again for every record)."""
     return outcome_families(outcome_text)
 
 
-@cache
+@lru_cache(maxsize=1 << 16)
 def is_regulatory(claim_text: str) -> bool:
     return classify_type(claim_text) == "regulatory"
 
