@@ -289,3 +289,11 @@ def test_the_clinical_study_and_human_scope_wording(key, claim, hit):
     pattern = re.compile(r"(?<![\w-])(?:" + "|".join(phrases) + r")(?![\w])", re.IGNORECASE)
     m = pattern.search(claim)
     assert (m.group(0) if m else None) == hit
+
+
+def test_no_difference_in_another_outcome_leaves_a_comparison_alone(rubric):
+    record = rct(31, "METHODS: 640 adults were randomized to zorvatide or placebo. RESULTS: Migraine days fell by 3.1 "
+                     "with zorvatide and 1.2 with placebo (p < 0.001). There was no significant difference in sleep "
+                     "quality. CONCLUSIONS: Zorvatide reduced migraine frequency.")
+    g = grade("Zorvatide works better than placebo for migraine days.", record, rubric=rubric)
+    assert g.status == "graded" and "support.direction" not in fired(g)

@@ -145,7 +145,9 @@ def check_harm_frequency(claim_text: str, record: PubmedRecord) -> Finding | Non
     for start, end, sentence in sentences(record.abstract_text):
         if not w.record_harms.search(sentence) or CLAIM_NEGATION.search(sentence):
             continue
-        if w.common_share.search(sentence) or any(float(p) >= 25 for p in PERCENT.findall(sentence)):
+        # a percentage beside a placebo or control arm may be that arm's: only "in all / most" counts there
+        arms = re.search(r"\b(?:placebo|control)", sentence, re.IGNORECASE)
+        if w.common_share.search(sentence) or (not arms and any(float(p) >= 25 for p in PERCENT.findall(sentence))):
             return Finding("contradicts", "finding",
                            f"the claim says harms are rare; PMID {record.pmid} reports them in many of those treated",
                            "abstract", start, start + len(sentence), sentence)
@@ -178,15 +180,24 @@ def check_everyone(reading: ClaimReading, claim_text: str, record: PubmedRecord)
     return None
 
 
-def check_comparison(claim_text: str, record: PubmedRecord) -> Finding | None:
-    """"X beat standard care", "works better than Y": a record that found no difference between the
-    groups contradicts the comparison, whatever else improved."""
+def check_comparison(reading: ClaimReading, claim_text: str, record: PubmedRecord) -> Finding | None:
+    """"X beat standard care for depression", "works better than Y": a record that found no difference
+    between the groups contradicts the comparison, in a sentence that names the claim's outcome or in
+    its conclusions (a null on another outcome, "no difference in sleep", leaves a pain claim alone)."""
     w = words()
-    if not w.claims_superior.search(claim_text) or CLAIM_NEGATION.search(claim_text) or not record.abstract_text:
+    abstract = record.abstract_text
+    if not w.claims_superior.search(claim_text) or CLAIM_NEGATION.search(claim_text) or not abstract:
         return None
-    if m := w.no_difference.search(record.abstract_text):
-        return found_at(record, m, "contradicts", "finding",
-                        f"the claim says it beat its comparator; PMID {record.pmid} found no difference between the groups")
+    wanted, marks = claim_outcome(reading, claim_text)
+    concluded = CONCLUSIONS_LABEL.search(abstract)
+    abbrs = abbreviations(abstract)
+    for start, _, sentence in sentences(abstract):
+        if not w.no_difference.search(sentence):
+            continue
+        about_it = names_outcome(sentence, wanted, marks, abbrs) or bool(wanted & stems(terms(sentence)))
+        if about_it or (concluded and start >= concluded.start()):
+            return Finding("contradicts", "finding", f"the claim says it beat its comparator; PMID {record.pmid} "
+                           "found no difference between the groups", "abstract", start, start + len(sentence), sentence)
     return None
 
 

@@ -74,7 +74,7 @@ def direction(body: Body) -> Iterable[Reason]:
     found = [(lk, f) for lk in usable
              if (f := outcome_support.check_direction(body.reading, body.claim.text, lk.evidence, lk.record)
                  or outcome_support.check_outcome_null(body.reading, body.claim.text, lk.record)
-                 or outcome_support.check_comparison(body.claim.text, lk.record)
+                 or outcome_support.check_comparison(body.reading, body.claim.text, lk.record)
                  or outcome_support.check_harm_frequency(body.claim.text, lk.record)
                  or outcome_support.check_everyone(body.reading, body.claim.text, lk.record)) is not None]
     if found and len(found) == len(usable):
