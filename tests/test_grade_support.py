@@ -297,3 +297,28 @@ def test_no_difference_in_another_outcome_leaves_a_comparison_alone(rubric):
                      "quality. CONCLUSIONS: Zorvatide reduced migraine frequency.")
     g = grade("Zorvatide works better than placebo for migraine days.", record, rubric=rubric)
     assert g.status == "graded" and "support.direction" not in fired(g)
+
+
+def test_a_named_group_of_people_on_rat_work_is_not_mentioned(rubric):
+    rats = make_record(32, "Zorvatide and bone in ovariectomized rats", "METHODS: Ovariectomized rats received "
+                       "zorvatide for 12 weeks. RESULTS: Bone structure improved in the femur and mandible.",
+                       pub_types=("Journal Article",), mesh=("Animals", "Rats"))
+    g = grade("Women after menopause who took zorvatide for 12 weeks had better bone structure.", rats, rubric=rubric)
+    assert g.status == "not-supported" and g.support[0].aspects == ("population",)
+    g = grade("Zorvatide improves bone structure.", rats, rubric=rubric)
+    assert (g.status, g.certainty) == ("graded", "very low")  # no population named: graded, not set aside
+
+
+def test_the_other_way_is_a_contradiction_but_a_placebo_arms_change_is_not(rubric):
+    record = rct(33, "METHODS: A randomized, double-blind crossover trial in 10 adults. RESULTS: IL-6 (0.35; 95% CI: "
+                     "0.13 to 0.56; p = 0.001) increased after exercise with zorvatide versus placebo. Fatigue was lower "
+                     "with zorvatide.", title="Zorvatide, cytokines and fatigue after exercise")
+    g = grade("Zorvatide lowers post-workout inflammation by cutting IL-6 levels.", record, rubric=rubric)
+    assert g.status == "not-supported" and "IL-6" in g.support[0].span_text
+    g = grade("Zorvatide lowers fatigue after exercise.", record, rubric=rubric)
+    assert g.status == "graded"
+    slowed = rct(34, "METHODS: 30 volunteers in a crossover trial. RESULTS: With placebo, heart rate recovery was "
+                     "faster; zorvatide delayed heart rate recovery after exercise.",
+                 title="Zorvatide slows heart rate recovery after strength exercise")
+    g = grade("Zorvatide speeds up heart rate recovery after strength training.", slowed, rubric=rubric)
+    assert g.status == "not-supported" and g.support[0].label == "contradicts"

@@ -61,6 +61,8 @@ class SupportWords:
     claims_within_group: re.Pattern[str]
     claims_clinical_study: re.Pattern[str]
     human_scope_for: re.Pattern[str]
+    human_group: re.Pattern[str]
+    polarity: dict[str, re.Pattern[str]]
     claims_rare_harms: re.Pattern[str]
     claims_everyone: re.Pattern[str]
     subgroup_only: re.Pattern[str]
@@ -104,6 +106,8 @@ def words() -> SupportWords:
         claims_superior=any_of(s["claims_superior"]), no_difference=any_of(s["no_difference"]),
         claims_within_group=any_of(s["claims_within_group"]),
         claims_clinical_study=any_of(s["claims_clinical_study"]), human_scope_for=any_of(s["human_scope_for"]),
+        human_group=any_of(s["human_group"]),
+        polarity={name: any_of(phrases) for name, phrases in s["polarity"].items()},
         claims_rare_harms=any_of(s["claims_rare_harms"]),
         claims_everyone=any_of(s["claims_everyone"]), subgroup_only=any_of(s["subgroup_only"]),
         record_harms=re.compile(r"(?<![\w-])(?:" + "|".join(s["record_harms"]) + r")(?![\w])"),  # "AEs": case matters

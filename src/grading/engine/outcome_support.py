@@ -22,7 +22,7 @@ from grading.engine.findings import (
 from grading.engine.record_findings import results_start
 from grading.engine.record_reading import RecordEvidence
 from grading.engine.record_text import prepare
-from grading.engine.terms import stems, terms
+from grading.engine.terms import stem, stems, terms
 from grading.models import PubmedRecord
 
 
@@ -93,6 +93,10 @@ CLAUSE = re.compile(r";\s|,\s(?=(?:while|whereas|but|although|though|however|yet
 
 
 def clauses(sentence: str) -> list[str]:
+    """The sentence's clauses, its bracketed asides (figures, CIs: "IL-6 (0.35; 95% CI …) increased")
+    left out so their semicolons split nothing."""
+    while (bare := re.sub(r"\([^()]*\)|\[[^\[\]]*\]", " ", sentence)) != sentence:
+        sentence = bare
     return [c for c in CLAUSE.split(sentence) if c and c.strip()]
 
 
@@ -199,6 +203,79 @@ def check_comparison(reading: ClaimReading, claim_text: str, record: PubmedRecor
             return Finding("contradicts", "finding", f"the claim says it beat its comparator; PMID {record.pmid} "
                            "found no difference between the groups", "abstract", start, start + len(sentence), sentence)
     return None
+
+
+OPPOSITE = {"down": "up", "up": "down", "faster": "slower", "slower": "faster"}
+
+
+def polarity(text: str) -> str | None:
+    """Which way the first change word of `text` goes: down, up, faster, slower; None if none."""
+    hits = [(m.start(), name) for name, p in words().polarity.items() if (m := p.search(text))]
+    return min(hits)[1] if hits else None
+
+
+def check_opposite(reading: ClaimReading, claim_text: str, record: PubmedRecord) -> Finding | None:
+    """The claim's verb moves its outcome one way ("lowers IL-6", "speeds up recovery"); the record's
+    results, conclusions or title move the same outcome only the other way ("IL-6 increased",
+    "slows heart rate recovery"). Read clause by clause: a placebo or control arm's change is not the
+    intervention's, and one clause going the claim's way is enough to leave it alone."""
+    verb = reading.direction_span
+    abstract = record.abstract_text
+    if reading.direction != "effect" or verb is None or CLAIM_NEGATION.search(claim_text) or not abstract:
+        return None
+    mine = polarity(claim_text[verb.start:verb.end + 4])
+    if mine is None:
+        return None
+    wanted, marks = claim_outcome(reading, claim_text)
+    marks = marks | markers(claim_text)
+    abbrs = abbreviations(abstract)
+    labelled = FINDINGS_LABEL.search(abstract)
+    findings_from = labelled.start() if labelled else results_start(prepare(abstract))
+    title = record.title or ""
+    against = None
+    for start, _, sentence in [(-1, 0, title), *sentences(abstract)]:
+        if (0 <= start < findings_from) or BACKGROUND_SENTENCE.search(sentence):
+            continue
+        for clause in clauses(sentence):
+            if CLAIM_NEGATION.search(clause) or ARM.search(clause) or not names_outcome(clause, wanted, marks, abbrs):
+                continue
+            way = polarity_near(clause, wanted, marks)
+            if way == mine:
+                return None  # the record found the claim's direction
+            if way == OPPOSITE[mine] and against is None:
+                against = (start, sentence)
+    if against is None:
+        return None
+    start, sentence = against
+    where, at = ("title", 0) if start < 0 else ("abstract", start)
+    return Finding("contradicts", "finding", f"the claim's outcome goes {mine}; PMID {record.pmid} reports it going "
+                   f"{OPPOSITE[mine]}", where, at, at + len(sentence), sentence)
+
+
+TOKEN = re.compile(r"[\w-]+")
+
+
+def polarity_near(clause: str, wanted: frozenset[str], marks: frozenset[str], reach: int = 5) -> str | None:
+    """The way the change word nearest the outcome's words goes, within `reach` words of them: in a
+    list of outcomes ("higher response rates, fewer relapses and lower recurrence") each gets its own."""
+    tokens = [(m.start(), m.group(0).lower()) for m in TOKEN.finditer(clause)]
+    at = [i for i, (_, t) in enumerate(tokens) if t in marks or stem(t) in wanted or stem(t.rstrip("s")) in wanted]
+    if not at:
+        return None
+    best: tuple[int, str] | None = None
+    for name, pattern in words().polarity.items():
+        for m in pattern.finditer(clause):
+            k = next((i for i, (pos, _) in enumerate(tokens) if pos >= m.start()), len(tokens))
+            gap = min(abs(k - i) for i in at)
+            if gap <= reach and (best is None or gap < best[0]):
+                best = (gap, name)
+    return best[1] if best else None
+
+
+# A clause about the placebo or control arm's own change ("with placebo, FFM decreased"), not a
+# comparison against it ("increased with X versus placebo").
+ARM = re.compile(r"(?<!versus )(?<!vs )(?<!vs\. )(?<!than )(?<!with )(?<!to )\b(?:placebo|control|sham)\b"
+                 r"|\b(?:with|on|in the|receiving) (?:placebo|control|sham)\b(?! (?:group|arm)s? (?:than|and))", re.IGNORECASE)
 
 
 PASSIVE = re.compile(r"\b(?:was|were|is|are|been|be|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)

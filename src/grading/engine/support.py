@@ -166,7 +166,8 @@ def check_population(reading: ClaimReading, claim_text: str, ev: RecordEvidence,
     the paper did not study."""
     if ev.population not in ("animal", "in_vitro"):
         return None
-    if m := words().human_scope.search(claim_text) or words().human_scope_for.search(claim_text):
+    w = words()
+    if m := w.human_scope.search(claim_text) or w.human_scope_for.search(claim_text) or w.human_group.search(claim_text):
         kind = "animals" if ev.population == "animal" else "cells or tissue"
         span = ev.population_span
         return Finding("not mentioned", "population",
