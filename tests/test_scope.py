@@ -246,3 +246,17 @@ def test_a_section_headed_as_one_studys_report_links_its_claims() -> None:
                        "improved sleep quality in the participants compared with placebo (PMID: 16362768).")
     got = links(doc_of(two))
     assert "Examplamide reduced fatigue scores in the adults who took it for twelve we" not in got
+
+
+def test_markers_name_entries_of_a_titles_only_list_and_the_titles_are_no_claims() -> None:
+    text = ("Examplamide lowered fasting glucose in adults.[1] Examplamide causes brain atrophy in older adults.[2]\n\n"
+            "Sources\n"
+            "1. Effect of examplamide on insulin homeostasis in overweight adults: a randomized trial.\n"
+            "2. Association of examplamide metabolites with cognitive function and brain atrophy in elderly adults.\n")
+    doc = doc_of(text)
+    assert [c.text for c in doc.claims] == ["Examplamide lowered fasting glucose in adults",
+                                            "Examplamide causes brain atrophy in older adults"]
+    got = links(doc)
+    titles = {m.footnote: m.value for m in doc.mentions if m.kind == "title"}
+    assert got["Examplamide lowered fasting glucose in adults"] == {(titles[1], "numbered-list")}
+    assert got["Examplamide causes brain atrophy in older adults"] == {(titles[2], "numbered-list")}

@@ -430,7 +430,9 @@ def _claim_at(source: Source, raw_s: int, raw_e: int, markers: Spans, voc: Vocab
     k = page.index_at(s)
     heading = page.heading_of(k) if k is not None and page.blocks[k].kind == "item" else None
     in_findings = heading is not None and bool(findings.match(heading.strip()))
-    kind = None if rest_is_reference or e <= s else assess(chunk, voc, in_findings)
+    # an item of a reference list is a reference, whatever its title asserts
+    listed = heading is not None and bool(document_vocabulary().reference_headings.match(heading.strip()))
+    kind = None if rest_is_reference or listed or e <= s else assess(chunk, voc, in_findings)
     if kind is None:
         return None
     return Claim(claim_id=claim_id(source.content_hash, s, e, source=source.source), source=source.source,
