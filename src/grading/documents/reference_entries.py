@@ -1,7 +1,8 @@
 """Reference entries and reference lists: a line starting with a Vancouver/AMA or APA author list
 becomes ONE mention (of its identifier's kind when it carries one, else `author_list`); mentions on
 reference-list lines (after a heading such as "References", or in a run of lines that are each a
-reference) get `in_reference_list=True`. Used by grading.documents.citations.
+reference) get `in_reference_list=True`. Under a reference heading, a numbered or bulleted line that
+is only a paper's title becomes an entry of kind `title`. Used by grading.documents.citations.
 """
 
 from __future__ import annotations
