@@ -594,3 +594,27 @@ def test_a_numbered_line_that_reads_as_no_title_is_still_the_entry_its_marker_na
     text = "Zorvatide cut relapse rates.[1]\n\nReferences\n1. Personal communication, 2019.\n"
     (m,) = [m for m in cites(text) if m.footnote == 1]
     assert (m.kind, m.in_reference_list, m.year) == ("title", True, 2019)
+
+
+@pytest.mark.parametrize("text, authors, journal", [
+    ("Zorvatide eased pain (Doe et al., Annals of Example Medicine and Rehabilitation, 2021).", ("Doe",),
+     "Annals of Example Medicine and Rehabilitation"),
+    ("A hip dislocated during a session (Roe et al., Examplary Surgery Today 2021).", ("Roe",), "Examplary Surgery Today"),
+    ("Examplamide helps (Smith & Jones, Journal of Examples, 2010).", ("Smith", "Jones"), "Journal of Examples"),
+    ("Examplamide helps (Smith et al., 2010).", ("Smith",), None),
+])
+def test_author_year_with_a_journal_between_names_and_year(text: str, authors: tuple[str, ...],
+                                                           journal: str | None) -> None:
+    (m,) = cites(text)
+    assert (m.kind, m.authors, m.year, m.journal) == ("author_year", authors, int(m.raw[-5:-1]), journal)
+
+
+def test_led_by_a_person_of_an_institution_is_a_narrative_cue() -> None:
+    text = ("The researchers, led by Amara Velde of Universitas Examplia in Borduria, studied 30 patients. "
+            "Fifteen took zorvatide.\n")
+    (m,) = cites(text)
+    assert (m.kind, m.raw, m.authors, m.affiliation) == (
+        "narrative", "led by Amara Velde of Universitas Examplia in Borduria", ("Velde A",),
+        "Universitas Examplia in Borduria")
+    (bare,) = cites("The trial, led by Dr. Amara Velde, enrolled 40 adults taking zorvatide.")
+    assert (bare.kind, bare.authors, bare.affiliation) == ("narrative", ("Velde A",), None)

@@ -260,3 +260,17 @@ def test_markers_name_entries_of_a_titles_only_list_and_the_titles_are_no_claims
     titles = {m.footnote: m.value for m in doc.mentions if m.kind == "title"}
     assert got["Examplamide lowered fasting glucose in adults"] == {(titles[1], "numbered-list")}
     assert got["Examplamide causes brain atrophy in older adults"] == {(titles[2], "numbered-list")}
+
+
+def test_a_demonstrative_with_modifiers_refers_back_to_the_study_just_cited() -> None:
+    text = ("A 2021 randomized trial from Borduria (Velde et al.) found that zorvatide shortened fevers.\n"
+            "In fact, the Borduran study proved that zorvatide cuts deaths.\n"
+            "A 2020 scoping review (Roe et al.) included 12 studies and concluded the evidence is weak.\n"
+            "The same review found no new safety signals of zorvatide.\n"
+            "In the same large placebo-controlled review, zorvatide also cut relapses by 40%.\n")
+    doc = doc_of(text)
+    got = links(doc)
+    velde, roe = (next(m.value for m in doc.mentions if a in m.raw) for a in ("Velde", "Roe"))
+    assert got["In fact, the Borduran study proved that zorvatide cuts deaths."] == {(velde, "anaphora")}
+    assert got["The same review found no new safety signals of zorvatide."] == {(roe, "anaphora")}
+    assert got["In the same large placebo-controlled review, zorvatide also cut relapses by 40%."] == {(roe, "anaphora")}

@@ -212,7 +212,7 @@ def author_year_part(text: str, start: int, end: int) -> CitationMention | None:
     s, e = m.start("names"), m.end() - (len(m.group()) - len(m.group().rstrip()))
     raw = text[s:e]
     return CitationMention(s, e, raw, "author_year", " ".join(raw.split()), authors=authors,
-                           year=int(m.group("year")))
+                           year=int(m.group("year")), journal=m.group("journal"))
 
 
 def names_of(names: str) -> tuple[str, ...]:
