@@ -274,3 +274,25 @@ def test_a_demonstrative_with_modifiers_refers_back_to_the_study_just_cited() ->
     assert got["In fact, the Borduran study proved that zorvatide cuts deaths."] == {(velde, "anaphora")}
     assert got["The same review found no new safety signals of zorvatide."] == {(roe, "anaphora")}
     assert got["In the same large placebo-controlled review, zorvatide also cut relapses by 40%."] == {(roe, "anaphora")}
+
+
+def test_single_study_page_links_what_retells_the_study_not_prevalence_or_background() -> None:
+    text = ("Zorvatide eases chemotherapy fatigue, Borduran study finds\n\n"
+            "A daily dose of zorvatide reduced fatigue in women receiving chemotherapy, according to a study "
+            "published in the Journal of Example Oncology.\n"
+            "Patients took one zorvatide capsule three times a day for 15 days.\n"
+            "Fatigue affects up to 90 percent of patients undergoing chemotherapy, and few treatments help.\n"
+            "Exhaustion lowers quality of life in many cancer survivors.\n"
+            "Zorvatide also lowered levels of an inflammatory protein in the women who took it.\n"
+            "Zorvatide has been used as a remedy for centuries, and it is rich in antioxidants.\n"
+            "The researchers said zorvatide was well tolerated.\n")
+    doc = doc_of(text)
+    assert doc.subjects == frozenset({"zorvatide"})
+    by_id = {c.claim_id: c.text for c in doc.claims}
+    linked = {by_id[lk.claim_id]: lk.method for lk in scope_links(
+        doc.page, doc.claims, doc.mentions, doc.attached, lambda i: "pmid:1", doc.page_paper, doc.subjects)}
+    page_level = {"single-study", "section"}  # the headline names the study: its section is the report
+    assert linked["Patients took one zorvatide capsule three times a day for 15 days."] in page_level
+    assert linked["Zorvatide also lowered levels of an inflammatory protein in the women who took it."] in page_level
+    for outside in ("Fatigue affects up to 90 percent", "Exhaustion lowers quality of life", "Zorvatide has been used"):
+        assert not any(t.startswith(outside) for t in linked), outside
