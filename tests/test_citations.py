@@ -563,3 +563,58 @@ def test_a_study_noun_before_published_in_keeps_the_journal() -> None:
     m = one("Quillberry did not help, according to a systematic review and meta-analysis published in Otolaryngica.",
             "narrative")
     assert m.journal == "Otolaryngica" and m.design == "meta-analysis"
+
+
+# --- reference lists of titles only --------------------------------------------------------
+
+
+TITLES_ONLY = ("Examplamide lowered fasting glucose in adults.[1] It also protects the liver.[2]\n\n"
+               "Sources\n"
+               "1. Effect of examplamide on insulin homeostasis in overweight adults: a randomized trial.\n"
+               "2. Association of examplamide metabolites with liver injury in elderly individuals.\n\n"
+               "This page was last edited on 3 May 2021.\n")
+
+
+def test_numbered_titles_under_a_sources_heading_are_title_entries() -> None:
+    found = [m for m in cites(TITLES_ONLY) if m.kind == "title"]
+    assert [(m.footnote, m.in_reference_list) for m in found] == [(1, True), (2, True)]
+    assert found[0].title == "Effect of examplamide on insulin homeostasis in overweight adults: a randomized trial"
+    assert found[1].raw.startswith("2. Association") and found[0].value != found[1].value
+    assert not any("last edited" in m.raw for m in cites(TITLES_ONLY))  # the list ended before it
+
+
+def test_bulleted_titles_need_a_title_and_other_headings_make_no_entries() -> None:
+    bullets = "References\n- Examplamide and sleep latency in older adults.\n- Back to top\n"
+    assert [m.title for m in cites(bullets) if m.kind == "title"] == ["Examplamide and sleep latency in older adults"]
+    steps = "How to use it\n1. Take one tablet of examplamide with water.\n2. Wait two hours before eating.\n"
+    assert [m for m in cites(steps) if m.kind == "title"] == []
+
+
+def test_a_numbered_line_that_reads_as_no_title_is_still_the_entry_its_marker_names() -> None:
+    text = "Zorvatide cut relapse rates.[1]\n\nReferences\n1. Personal communication, 2019.\n"
+    (m,) = [m for m in cites(text) if m.footnote == 1]
+    assert (m.kind, m.in_reference_list, m.year) == ("title", True, 2019)
+
+
+@pytest.mark.parametrize("text, authors, journal", [
+    ("Zorvatide eased pain (Doe et al., Annals of Example Medicine and Rehabilitation, 2021).", ("Doe",),
+     "Annals of Example Medicine and Rehabilitation"),
+    ("A hip dislocated during a session (Roe et al., Examplary Surgery Today 2021).", ("Roe",), "Examplary Surgery Today"),
+    ("Examplamide helps (Smith & Jones, Journal of Examples, 2010).", ("Smith", "Jones"), "Journal of Examples"),
+    ("Examplamide helps (Smith et al., 2010).", ("Smith",), None),
+])
+def test_author_year_with_a_journal_between_names_and_year(text: str, authors: tuple[str, ...],
+                                                           journal: str | None) -> None:
+    (m,) = cites(text)
+    assert (m.kind, m.authors, m.year, m.journal) == ("author_year", authors, int(m.raw[-5:-1]), journal)
+
+
+def test_led_by_a_person_of_an_institution_is_a_narrative_cue() -> None:
+    text = ("The researchers, led by Amara Velde of Universitas Examplia in Borduria, studied 30 patients. "
+            "Fifteen took zorvatide.\n")
+    (m,) = cites(text)
+    assert (m.kind, m.raw, m.authors, m.affiliation) == (
+        "narrative", "led by Amara Velde of Universitas Examplia in Borduria", ("Velde A",),
+        "Universitas Examplia in Borduria")
+    (bare,) = cites("The trial, led by Dr. Amara Velde, enrolled 40 adults taking zorvatide.")
+    assert (bare.kind, bare.authors, bare.affiliation) == ("narrative", ("Velde A",), None)

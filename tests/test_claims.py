@@ -505,3 +505,35 @@ def test_a_labelled_list_splits_into_its_items():
     assert "Zorvatide reduced migraine days; it also improved sleep quality in 40 adults." in texts
     assert not any("(n=65;" in t and "did not assess" in t for t in texts)
     assert all(text[c.char_start:c.char_end] == c.text for c in found)
+
+
+# --- study reports and outcomes without a listed cue ---------------------------------------
+
+
+@pytest.mark.parametrize("text, kind", [
+    # a study subject with a reporting verb is a claim even when it names no listed outcome
+    ("A 2020 scoping review (Doe et al.) included 12 studies with 900 patients and concluded that "
+     + "the evidence is not strong enough to recommend zorvatide.", "other"),
+    ("The researchers studied 40 patients: 20 took examplamide and 20 served as a control group.", "other"),
+    # outcomes: deaths, hospital stay, dislocation, atrophy, deficiency, intoxication
+    ("Deaths and the need for mechanical ventilation were the same in both groups.", "efficacy"),
+    ("Patients who got zorvatide left the hospital two days sooner.", "efficacy"),
+    ("Examplamide deficiency causes brain shrinkage in older adults.", "efficacy"),
+    ("Zorvatide is not psychoactive and cannot make you high.", "safety"),
+    ("Surgeons have reported a shoulder dislocating during an examplamide session.", "safety"),
+    # verbs: cut, proved, beat, outperformed
+    ("The first study proved that zorvatide cuts deaths.", "efficacy"),
+    ("In that review, examplamide also cut the recurrence of tics by more than 50%.", "efficacy"),
+    ("Zorvatide outperformed placebo on every outcome.", "efficacy"),
+])
+def test_study_reports_and_unlisted_outcomes_are_claims(text, kind):
+    assert assess(text) == kind
+
+
+@pytest.mark.parametrize("text", [
+    "Researchers and Study Authors", "Study Groups", "Sources", "Left Ventricular Function",
+    "Sign up: our researchers report new studies every week.",
+    "Consult your doctor: the studies included here are for information.",
+])
+def test_study_words_alone_do_not_make_a_claim(text):
+    assert assess(text) is None

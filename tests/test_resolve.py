@@ -342,3 +342,16 @@ def test_a_publisher_item_id_is_searched_as_an_article_id(quill) -> None:  # typ
     got = resolve_one(pii, source, None, log)
     assert (pii.kind, got.method) == ("pii", "pii-esearch")
     assert got.status == "not_found" and [(q.step, q.term) for q in log] == [("pii", "S0000000000000001[aid]")]
+
+
+def test_a_titles_only_reference_list_resolves_by_title_or_stays_cited_but_not_found(entrez: EntrezSource) -> None:
+    from grading.documents.citations import extract_citations
+    text = ("Azathioprine weakened humoral immunity in mice.[1] Zorvatide cured every cold.[2]\n\n"
+            "References\n"
+            "1. Comparative effects of azathioprine, cyclophosphamide and frentizole on humoral immunity in mice.\n"
+            "2. Zorvatide for the common cold in examplamide-treated adults.\n")
+    first, second = [m for m in extract_citations(text) if m.kind == "title"]
+    assert (first.footnote, second.footnote) == (1, 2)
+    assert resolve_one(first, entrez).pmid == 401316  # the title search, checked by identity
+    missing = resolve_one(second, entrez)
+    assert (missing.status, missing.pmid) == ("not_found", None)  # its claim: "citation not found", not "not cited"

@@ -246,3 +246,53 @@ def test_a_section_headed_as_one_studys_report_links_its_claims() -> None:
                        "improved sleep quality in the participants compared with placebo (PMID: 16362768).")
     got = links(doc_of(two))
     assert "Examplamide reduced fatigue scores in the adults who took it for twelve we" not in got
+
+
+def test_markers_name_entries_of_a_titles_only_list_and_the_titles_are_no_claims() -> None:
+    text = ("Examplamide lowered fasting glucose in adults.[1] Examplamide causes brain atrophy in older adults.[2]\n\n"
+            "Sources\n"
+            "1. Effect of examplamide on insulin homeostasis in overweight adults: a randomized trial.\n"
+            "2. Association of examplamide metabolites with cognitive function and brain atrophy in elderly adults.\n")
+    doc = doc_of(text)
+    assert [c.text for c in doc.claims] == ["Examplamide lowered fasting glucose in adults",
+                                            "Examplamide causes brain atrophy in older adults"]
+    got = links(doc)
+    titles = {m.footnote: m.value for m in doc.mentions if m.kind == "title"}
+    assert got["Examplamide lowered fasting glucose in adults"] == {(titles[1], "numbered-list")}
+    assert got["Examplamide causes brain atrophy in older adults"] == {(titles[2], "numbered-list")}
+
+
+def test_a_demonstrative_with_modifiers_refers_back_to_the_study_just_cited() -> None:
+    text = ("A 2021 randomized trial from Borduria (Velde et al.) found that zorvatide shortened fevers.\n"
+            "In fact, the Borduran study proved that zorvatide cuts deaths.\n"
+            "A 2020 scoping review (Roe et al.) included 12 studies and concluded the evidence is weak.\n"
+            "The same review found no new safety signals of zorvatide.\n"
+            "In the same large placebo-controlled review, zorvatide also cut relapses by 40%.\n")
+    doc = doc_of(text)
+    got = links(doc)
+    velde, roe = (next(m.value for m in doc.mentions if a in m.raw) for a in ("Velde", "Roe"))
+    assert got["In fact, the Borduran study proved that zorvatide cuts deaths."] == {(velde, "anaphora")}
+    assert got["The same review found no new safety signals of zorvatide."] == {(roe, "anaphora")}
+    assert got["In the same large placebo-controlled review, zorvatide also cut relapses by 40%."] == {(roe, "anaphora")}
+
+
+def test_single_study_page_links_what_retells_the_study_not_prevalence_or_background() -> None:
+    text = ("Zorvatide eases chemotherapy fatigue, Borduran study finds\n\n"
+            "A daily dose of zorvatide reduced fatigue in women receiving chemotherapy, according to a study "
+            "published in the Journal of Example Oncology.\n"
+            "Patients took one zorvatide capsule three times a day for 15 days.\n"
+            "Fatigue affects up to 90 percent of patients undergoing chemotherapy, and few treatments help.\n"
+            "Exhaustion lowers quality of life in many cancer survivors.\n"
+            "Zorvatide also lowered levels of an inflammatory protein in the women who took it.\n"
+            "Zorvatide has been used as a remedy for centuries, and it is rich in antioxidants.\n"
+            "The researchers said zorvatide was well tolerated.\n")
+    doc = doc_of(text)
+    assert doc.subjects == frozenset({"zorvatide"})
+    by_id = {c.claim_id: c.text for c in doc.claims}
+    linked = {by_id[lk.claim_id]: lk.method for lk in scope_links(
+        doc.page, doc.claims, doc.mentions, doc.attached, lambda i: "pmid:1", doc.page_paper, doc.subjects)}
+    page_level = {"single-study", "section"}  # the headline names the study: its section is the report
+    assert linked["Patients took one zorvatide capsule three times a day for 15 days."] in page_level
+    assert linked["Zorvatide also lowered levels of an inflammatory protein in the women who took it."] in page_level
+    for outside in ("Fatigue affects up to 90 percent", "Exhaustion lowers quality of life", "Zorvatide has been used"):
+        assert not any(t.startswith(outside) for t in linked), outside

@@ -168,7 +168,7 @@ def link_documents(docs: Sequence[Document], resolutions: dict[tuple[str, str], 
 
     for doc in docs:
         links = scope_links(doc.page or page_structure(doc.source.text, doc.source.body_start), doc.claims,
-                            doc.mentions, doc.attached, work_key(doc, resolutions), doc.page_paper)
+                            doc.mentions, doc.attached, work_key(doc, resolutions), doc.page_paper, doc.subjects)
         by_mention: dict[int, list] = {}
         for lk in links:
             by_mention.setdefault(lk.mention, []).append(lk)

@@ -54,6 +54,7 @@ class _Predicate(_Part):
     verbs: str
     irregular: str
     modals: str
+    ambiguous: str
     negations: str
     bare_subjects: str
     determiners: str

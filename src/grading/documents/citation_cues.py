@@ -72,7 +72,8 @@ def cue_words() -> CueWords:
         rf"|\bin[ \t]+the[ \t]+(?P<j2>{NAME_RUN})[ \t]+journal\b"
         rf"|\b(?:{study})[ \t]*,?[ \t]+(?:published[ \t]+)?in[ \t]+(?:the[ \t]+)?(?:journal[ \t]+)?(?P<j3>{NAME_RUN})")
     inst = "|".join(re.escape(w) for w in data["institution_words"])
-    institution = re.compile(rf"(?:{NAME_RUN}[ \t]+)?(?:{inst})(?:[ \t]+(?:of|for)[ \t]+(?:the[ \t]+)?{NAME_RUN})?")
+    # "University of Y", "Y Institute", and the name after the word ("Universidad Y", "Universitas Y")
+    institution = re.compile(rf"(?:{NAME_RUN}[ \t]+)?(?:{inst})(?:[ \t]+(?:(?:of|for)[ \t]+(?:the[ \t]+)?)?{NAME_RUN})?")
     title_design = re.compile(r":[ \t]+(?:an?[ \t]+|the[ \t]+)?(?:[\w\-]+[ \t,]+){0,6}(?:study|trial|review|"
                               r"meta-analysis|analysis|cohort|experience|investigation)\b", re.IGNORECASE)
     return CueWords(journal, frozenset(w.lower() for w in data["journal_words"]),
@@ -120,7 +121,7 @@ JOURNAL_ANCHOR_RE = re.compile(r"[Pp]ublished|[Aa]ppear|[Pp]rinted|[Jj]ournal|[S
                                r"[Pp]aper|[Aa]rticle|[Rr]eport|[Rr]esearch|[Ii]nvestigation|[Ee]xperiment|[Ss]urvey|"
                                r"[Cc]ohort|[Ll]etter|[Pp]ublication|[Mm]eta")
 ACRONYM_ANCHOR_RE = re.compile(r"\([A-ZÀ-Þ][A-Z0-9À-Þ\-]{1,11}\)")
-ROLE_ANCHOR_RE = re.compile(r"[Aa]uthor|[Ii]nvestigator|[Rr]esearcher")
+ROLE_ANCHOR_RE = re.compile(r"[Aa]uthor|[Ii]nvestigator|[Rr]esearcher|\b[Ll]ed[ \t]+by\b")
 BARE_ANCHOR_RE = re.compile(r"et[ \t]+al\.?\)|(?:&|and)[ \t]+[A-ZÀ-Þ][\w'’\-]*\)")
 
 
@@ -197,8 +198,10 @@ def spells(initials: str, acronym: str) -> bool:
     return all(c in rest for c in initials)
 
 
-LEAD_AUTHOR_RE = re.compile(rf"\b(?:lead|first|senior|principal|corresponding|study|co-?)[ \t]*"
-                            rf"(?:author|investigator|researcher)s?[ \t,]+(?:(?:Dr|Prof|Professor)\.?[ \t]+)?{PERSON}")
+LEAD_AUTHOR_RE = re.compile(rf"\b(?:(?:lead|first|senior|principal|corresponding|study|co-?)[ \t]*"
+                            rf"(?:author|investigator|researcher)s?[ \t,]+|led[ \t]+by[ \t]+)"
+                            rf"(?:(?:Dr|Prof|Professor)\.?[ \t]+)?{PERSON}")
+AT_RE = re.compile(r",?[ \t]+(?:of|from|at)[ \t]+(?:the[ \t]+)?")
 PERSON_AT_RE = re.compile(rf"{PERSON}(?:,?[ \t]+(?:MD|PhD|MPH|DPhil|ScD|DrPH|RN|PharmD)\b\.?)*,?[ \t]+"
                           rf"(?:(?:a|an|the)[ \t]+[a-z\- ]{{0,40}}?[ \t]+)?(?:of|from|at)[ \t]+(?:the[ \t]+)?")
 GROUP_AT_RE = re.compile(r"\b(?:[Rr]esearchers|[Ss]cientists|[Ii]nvestigators|[Aa][ \t]+(?:research[ \t]+)?team|"
@@ -211,7 +214,11 @@ def person_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
     for m in find_near(LEAD_AUTHOR_RE, text, windows(text, start, ROLE_ANCHOR_RE, 40, 80)):
         author = person_name(m)
         role = m.group().split()[0].lower()
-        out.append(narrative(text, m.start(), m.end("last"), authors=(author,),
+        # "led by Name of the University of Y": the person and the place together
+        at = AT_RE.match(text, m.end("last"))
+        inst = w.institution.match(text, at.end()) if at else None
+        out.append(narrative(text, m.start(), inst.end() if inst else m.end("last"), authors=(author,),
+                             affiliation=trim_name(inst.group()) if inst else None,
                              design="first-author" if role in {"lead", "first"} else None))
     near_institutions = windows(text, start, w.institution_anchor, 120, 0)
     for m in find_near(PERSON_AT_RE, text, near_institutions):

@@ -73,9 +73,13 @@ JOURNAL_TAIL_RE = re.compile(rf"(?<![\w.])(?P<journal>{JOURNAL_WORD}(?:[ \t]+(?:
 # --- author-year markers ---------------------------------------------------------------
 
 AY_NAMES = rf"{SURNAME}(?:(?:,[ \t]*{SURNAME}){{0,5}},?[ \t]+(?:&|and)[ \t]+{SURNAME}|[ \t]+{ET_AL})?"
+# "(Doe et al., Annals of Example Medicine 2021)": a journal of two or more capitalised words
+# between the names and the year.
+AY_JOURNAL = (rf"{JOURNAL_WORD}(?:[ \t]+(?:(?:of|and|the|in|for|&)[ \t]+){{0,2}}{JOURNAL_WORD}){{1,8}}")
 AY_PART_RE = re.compile(
     rf"[ \t]*(?:(?:see(?:[ \t]+also)?|e\.g\.,?|cf\.?|i\.e\.,?|reviewed[ \t]+(?:in|by))[ \t]+)?"
-    rf"(?P<names>{AY_NAMES})(?P<comma>,)?[ \t]+(?P<year>{YEAR})[a-z]?(?:,[ \t]*{YEAR}[a-z]?)*"
+    rf"(?P<names>{AY_NAMES})(?:,[ \t]*(?P<journal>{AY_JOURNAL}))?(?P<comma>,)?[ \t]+(?P<year>{YEAR})[a-z]?"
+    rf"(?:,[ \t]*{YEAR}[a-z]?)*"
     rf"(?:,[ \t]*pp?\.[ \t]*[0-9]+(?:[ \t]*[-–][ \t]*[0-9]+)?)?[ \t]*")
 PAREN_RE = re.compile(r"\(([^()\n]{4,400})\)")
 NARRATIVE_RE = re.compile(rf"(?<![\w'’\-])(?P<names>{SURNAME}(?:[ \t]+{ET_AL}|[ \t]+&[ \t]+{SURNAME}))"

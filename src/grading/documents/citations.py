@@ -11,7 +11,9 @@ overlap:
 2. labelled identifiers: `PMID: N`, `PubMed ID: N`, `PMCID: PMC123`, `doi: 10.x/y`, bare DOIs;
 3. reference entries (grading.documents.reference_entries): a line starting with a Vancouver/AMA (`Dolotov OV, Karpenko EA, et al.`)
    or APA (`Dolotov, O. V., & Karpenko, E. A. (2006).`) author list. An entry becomes ONE
-   mention: of its identifier's kind when it carries one, else `author_list`;
+   mention: of its identifier's kind when it carries one, else `author_list`; under a
+   reference-list heading, a numbered or bulleted line that is only a paper's title is an entry
+   of kind `title`;
 4. journal references without authors: `Brain Res. 2006;1117(1):54-60`, `Otol Lett. 2011;42:113-119`,
    Cochrane review numbers `Cochrane Database Syst Rev. 2015[7]:CD012345` (`[7]` is the issue);
 5. author-year markers: `(Dolotov et al., 2006)`, `Dolotov et al. (2006)`, `(Smith & Jones, 2010;
@@ -59,7 +61,7 @@ from grading.documents.citation_patterns import (
     REVIEW_NUMBER_RE,
     vocabulary,
 )
-from grading.documents.reference_entries import mark_reference_lists, merge_reference_entries
+from grading.documents.reference_entries import mark_reference_lists, merge_reference_entries, title_entries
 from grading.models import CitationMention
 
 
@@ -75,6 +77,8 @@ def extract_citations(text: str, start: int = 0) -> list[CitationMention]:
     for tier in (extract_identifiers(text), extract_journal_refs(text), extract_author_years(text)):
         found = without_overlaps(found, tier)
     found, entry_lines = merge_reference_entries(text, lines, found)
+    found, title_lines = title_entries(text, lines, found, entry_lines)
+    entry_lines |= title_lines
     found = mark_reference_lists(text, lines, found, entry_lines)
     listed = {m.footnote for m in found if m.in_reference_list and m.footnote is not None}
     cues = unlisted_markers(text, 0, extract_cues(text), listed)
@@ -208,7 +212,7 @@ def author_year_part(text: str, start: int, end: int) -> CitationMention | None:
     s, e = m.start("names"), m.end() - (len(m.group()) - len(m.group().rstrip()))
     raw = text[s:e]
     return CitationMention(s, e, raw, "author_year", " ".join(raw.split()), authors=authors,
-                           year=int(m.group("year")))
+                           year=int(m.group("year")), journal=m.group("journal"))
 
 
 def names_of(names: str) -> tuple[str, ...]:

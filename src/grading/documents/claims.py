@@ -46,8 +46,10 @@ class Vocabulary:
     labelled_quantity: re.Pattern
     result_labels: re.Pattern  # lower-cased label of a labelled result ("impact")
     study_description: re.Pattern  # a verbless line describing a study's design or result
+    study_report: re.Pattern  # a study subject then a reporting verb: the fallback claim type
     imperatives: frozenset[str]  # "take": a dosing instruction's verb
     inflected: frozenset[str]  # verb forms that are always a predicate
+    ambiguous: frozenset[str]  # verb forms that are a predicate in a sentence, not in a heading
     stems: frozenset[str]  # bare verb stems: a predicate only after a subject
     bare_subjects: frozenset[str]
     determiners: frozenset[str]  # "the changes": an -s form after one is a plural noun
@@ -99,6 +101,7 @@ def vocabulary() -> Vocabulary:
     stems = frozenset(pred["verbs"].split())
     inflected = {f for s in stems for f in _inflections(s)}
     inflected |= set(pred["irregular"].split()) | set(pred["modals"].split()) | set(pred["negations"].split())
+    ambiguous = frozenset(pred["ambiguous"].split())
     return Vocabulary(
         precedence=tuple(data["claim_types"]["precedence"]),
         cues={t: _folded(ps) for t, ps in data["claim_types"]["cues"].items()},
@@ -110,8 +113,10 @@ def vocabulary() -> Vocabulary:
         labelled_quantity=re.compile(data["fragments"]["labelled_quantity"]),
         result_labels=_folded([data["fragments"]["result_labels"]]),
         study_description=_folded(data["fragments"]["study_description"]),
+        study_report=_folded([data["fragments"]["study_report"]]),
         imperatives=frozenset(pred["imperatives"].split()),
         inflected=frozenset(inflected),
+        ambiguous=ambiguous,
         stems=stems,
         bare_subjects=frozenset(pred["bare_subjects"].split()),
         determiners=frozenset(pred["determiners"].split()),
@@ -282,7 +287,8 @@ def has_predicate(words: Sequence[str], text: str, voc: Vocabulary) -> bool:
     lowered = [w.lower().rstrip("'’") for w in words]
     for i, word in enumerate(lowered):
         for part in word.split("-"):
-            if part in voc.inflected and not (part.endswith("s") and i and lowered[i - 1] in voc.determiners):
+            if (part in voc.inflected or part in voc.ambiguous) and not (
+                    part.endswith("s") and i and lowered[i - 1] in voc.determiners):
                 return True
             # A bare stem is a verb only after a plural or pronoun subject and before an object.
             if part in voc.stems and 0 < i < len(lowered) - 1:
@@ -342,6 +348,8 @@ def assess(text: str, voc: Vocabulary | None = None, in_findings: bool = False) 
             or words[0].lower() in voc.imperatives and classify_type(text, voc) == "dosing"):
         return None
     kind = classify_type(text, voc)
+    if kind is None and has_predicate(words, text, voc) and voc.study_report.search(folded):
+        kind = "other"  # a study's report with no listed outcome: what it did or concluded
     if kind is None or voc.non_claim.search(folded) or voc.byline.search(text):
         return None
     return kind
@@ -422,7 +430,9 @@ def _claim_at(source: Source, raw_s: int, raw_e: int, markers: Spans, voc: Vocab
     k = page.index_at(s)
     heading = page.heading_of(k) if k is not None and page.blocks[k].kind == "item" else None
     in_findings = heading is not None and bool(findings.match(heading.strip()))
-    kind = None if rest_is_reference or e <= s else assess(chunk, voc, in_findings)
+    # an item of a reference list is a reference, whatever its title asserts
+    listed = heading is not None and bool(document_vocabulary().reference_headings.match(heading.strip()))
+    kind = None if rest_is_reference or listed or e <= s else assess(chunk, voc, in_findings)
     if kind is None:
         return None
     return Claim(claim_id=claim_id(source.content_hash, s, e, source=source.source), source=source.source,

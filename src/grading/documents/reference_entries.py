@@ -1,7 +1,8 @@
 """Reference entries and reference lists: a line starting with a Vancouver/AMA or APA author list
 becomes ONE mention (of its identifier's kind when it carries one, else `author_list`); mentions on
 reference-list lines (after a heading such as "References", or in a run of lines that are each a
-reference) get `in_reference_list=True`. Used by grading.documents.citations.
+reference) get `in_reference_list=True`. Under a reference heading, a numbered or bulleted line that
+is only a paper's title becomes an entry of kind `title`. Used by grading.documents.citations.
 """
 
 from __future__ import annotations
@@ -204,3 +205,65 @@ def listed_entry(text: str, start: int, end: int, cites: list[CitationMention]) 
     lead = ENTRY_LEAD_RE.match(text, start, end).end()
     tail = trim_end(text, start, start + len(text[start:end].rstrip()))
     return any(m.char_start <= lead or m.char_end >= tail for m in cites)
+
+
+# --- entries that are titles only --------------------------------------------------------------
+
+SENTENCE_BREAK_RE = re.compile(r"[.!?][ \t]+(?=[A-Z0-9])")
+PERSONAL_RE = re.compile(r"\b(?:I|we|our|us|you|your|my)\b", re.IGNORECASE)
+TITLE_WORD_RE = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def title_entries(text: str, lines: Lines, found: list[CitationMention], entry_lines: set[int]
+                  ) -> tuple[list[CitationMention], set[int]]:
+    """Under a reference-list heading, a numbered or bulleted line that holds no citation and
+    reads as a paper's title ("1. Effect of X on Y: a randomized trial.") is an entry of kind
+    `title`, numbered like the line: "[1]" in the text then names it, and the title search
+    (grading.pubmed.ladder, checked by identity) resolves it. The list ends at the first line
+    that is neither an entry nor such a title."""
+    on_line = {lines.index(m.char_start) for m in found}
+    out, lines_added = [], set()
+    for heading in vocabulary().heading.finditer(text):
+        n = lines.index(heading.start()) + 1
+        while n < len(lines.starts):
+            ls, le = lines.span(n)
+            n += 1
+            if not text[ls:le].strip():
+                continue
+            if n - 1 in entry_lines or n - 1 in on_line:
+                continue  # an entry the other rules read: the list goes on
+            mention = title_entry(text, ls, le)
+            if mention is None:
+                break
+            out.append(mention)
+            lines_added.add(n - 1)
+    return sorted([*found, *out], key=lambda c: c.char_start), lines_added
+
+
+def title_entry(text: str, start: int, end: int) -> CitationMention | None:
+    """The `title` mention for one numbered or bulleted list line that reads as a paper title:
+    up to 40 words (a bullet: at least 4), opening with a capital, no question, no first or
+    second person, no link."""
+    lead = ENTRY_LEAD_RE.match(text, start, end)
+    if end - start > LIST_ENTRY_MAX_CHARS or lead.end() == start + len(text[start:end]) - len(text[start:end].lstrip()):
+        return None  # neither numbered nor bulleted
+    s = lead.end()
+    e = s + len(text[s:end].rstrip())
+    body = text[s:e]
+    parts = SENTENCE_BREAK_RE.split(body)
+    title = parts[0].rstrip(" .")
+    words = TITLE_WORD_RE.findall(title)
+    number = lead.group("number")
+    # A numbered line is the entry its markers name even when it reads as no title ("Personal
+    # communication, 2019"): the claim citing it is cited, its citation not found. A bullet
+    # must read as a title.
+    fewest = 1 if number else 4
+    if (not fewest <= len(words) <= 40 or not title[:1].isupper() or "?" in body or "://" in body
+            or "www." in body or PERSONAL_RE.search(title)):
+        return None
+    years = YEAR_RE.findall(body)
+    footnote = int(number.strip("[].)")) if number else None
+    raw = text[lead.start("number") if number else s:e]
+    mention = CitationMention(lead.start("number") if number else s, e, raw, "title", "", footnote, True,
+                              year=int(years[-1]) if years else None, title=title)
+    return replace(mention, value=f"ti={title}" + (f" | dp={mention.year}" if mention.year else ""))

@@ -32,7 +32,7 @@ from importlib import resources
 
 from grading.documents.links import GAP_RE
 from grading.documents.markers import marker_links
-from grading.documents.structure import Page, document_vocabulary
+from grading.documents.structure import WORD_RE, Page, document_vocabulary
 from grading.models import CitationMention, Claim
 
 CONFIDENCE = {"inline": 0.95, "numbered-list": 0.9, "block": 0.85, "paragraph": 0.7, "anaphora": 0.65,
@@ -81,6 +81,7 @@ class Scope:
         self.claims = sorted(claims, key=lambda c: c.char_start)
         self.block_of = {c.claim_id: page.index_at(c.char_start) for c in self.claims}
         self.by_id = {c.claim_id: c for c in self.claims}
+        self.subjects: frozenset[str] = frozenset()  # the page's substance words (scope_links)
         self.in_block: dict[int | None, list[Claim]] = {}
         for c in self.claims:
             self.in_block.setdefault(self.block_of[c.claim_id], []).append(c)
@@ -310,7 +311,7 @@ def section_rule(scope: Scope) -> None:
             continue
         first = min(cited)
         for c in claims:
-            if c.claim_id not in scope.linked and c.claim_id in ids and not voc.outside.search(c.text):
+            if c.claim_id not in scope.linked and c.claim_id in ids and retells(scope, c):
                 scope.add(first, c, "section", f"the section {heading[:60]!r} reports this one cited study")
 
 
@@ -372,16 +373,31 @@ def single_study_rule(scope: Scope, page_paper: int | None) -> None:
     for n, c in enumerate(candidates):
         blk = scope.block_of[c.claim_id]
         title = n < first_cue and blk is not None and page.blocks[blk].kind == "heading"
-        if c.claim_id in scope.linked or not (first_cue <= n <= last_cue or title):
+        if c.claim_id in scope.linked or not (first_cue <= n <= last_cue and retells(scope, c) or title):
             continue
         scope.add(i, c, "single-study", why + ("; this line is its title" if title else "; this sentence reports it"))
 
 
+def retells(scope: Scope, claim: Claim) -> bool:
+    """On a page-level rule, an unmarked sentence is the study's only when it states no outside
+    fact (a prevalence, a history, a general property) and, where the page's substance is known,
+    refers to the study, its participants, researchers or results (a study cue) or names the
+    substance. A card's line without a full stop ("Well tolerated in adults") retells its study."""
+    voc = scope_vocabulary()
+    if voc.outside.search(claim.text):
+        return False
+    if not scope.subjects or not claim.text.rstrip().endswith((".", "!", '"', "”")):
+        return True
+    return bool(voc.study.search(claim.text)) or bool(scope.subjects & {w.lower() for w in WORD_RE.findall(claim.text)})
+
+
 def scope_links(page: Page, claims: Sequence[Claim], mentions: Sequence[CitationMention],
                 attached: Sequence[str | None], work_of: Callable[[int], str | None],
-                page_paper: int | None = None) -> list[ScopeLink]:
-    """Every (mention, claim) link the rules make, in rule order."""
+                page_paper: int | None = None, subjects: frozenset[str] = frozenset()) -> list[ScopeLink]:
+    """Every (mention, claim) link the rules make, in rule order. `subjects`: the page's subject
+    words (its substance), which a sentence may name to be linked by a page-level rule."""
     scope = Scope(page, claims, mentions, work_of)
+    scope.subjects = subjects
     inline_rule(scope, attached)
     numbered_rule(scope, page.blocks[0].start if page.blocks else 0)
     block_rule(scope)
