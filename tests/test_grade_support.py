@@ -87,8 +87,12 @@ def test_every_domain_is_judged_with_a_reason(rubric):
 
 
 def test_harms_need_more_people_than_benefits(rubric):
-    g = grade("Zorvatide is well tolerated, with no serious adverse effects.", rct(8, POSITIVE), rubric=rubric)
+    reported = POSITIVE.replace("CONCLUSIONS:", "Adverse effects were mild and as frequent as with placebo. CONCLUSIONS:")
+    g = grade("Zorvatide is well tolerated, with no serious adverse effects.", rct(8, reported), rubric=rubric)
     assert fired(g)["imprecision.participants"] == -1 and g.certainty == "moderate"  # 640 < 4,000
+    # an abstract that never speaks of harms does not support a claim about them
+    g = grade("Zorvatide is well tolerated, with no serious adverse effects.", rct(8, POSITIVE), rubric=rubric)
+    assert g.status == "not-supported" and g.support[0].aspects == ("property",)
 
 
 def test_the_run_summary_counts_statuses_in_words():

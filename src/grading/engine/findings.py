@@ -53,6 +53,7 @@ class SupportWords:
     not_assessed: tuple[re.Pattern[str], ...]
     study_subset: re.Pattern[str]
     properties: dict[str, re.Pattern[str]]
+    properties_need_abstract: frozenset[str]
     measure_words: frozenset[str]
     clinical_relevance: re.Pattern[str]
     outcome_null: re.Pattern[str]
@@ -100,6 +101,7 @@ def words() -> SupportWords:
         study_subset=re.compile(s["study_subset"].format(numbers=number_words, study_nouns=s["study_nouns"]),
                                 re.IGNORECASE),
         properties={name: any_of(phrases) for name, phrases in s["properties"].items()},
+        properties_need_abstract=frozenset(s["properties_need_abstract"]),
         measure_words=frozenset(root(w) for w in s["measure_words"]),
         clinical_relevance=any_of(s["clinical_relevance"]),
         outcome_null=any_of(s["outcome_null"]),

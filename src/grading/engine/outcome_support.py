@@ -239,6 +239,8 @@ def check_opposite(reading: ClaimReading, claim_text: str, record: PubmedRecord)
         for clause in clauses(sentence):
             if CLAIM_NEGATION.search(clause) or ARM.search(clause) or not names_outcome(clause, wanted, marks, abbrs):
                 continue
+            if GROUPS_COMPARED.search(clause) and not names_agent(clause, reading.substance_terms):
+                continue  # "TC had a higher load compared with the IF groups": whose change, unclear
             way = polarity_near(clause, wanted, marks)
             if way == mine:
                 return None  # the record found the claim's direction
@@ -274,6 +276,19 @@ def polarity_near(clause: str, wanted: frozenset[str], marks: frozenset[str], re
 
 # A clause about the placebo or control arm's own change ("with placebo, FFM decreased"), not a
 # comparison against it ("increased with X versus placebo").
+GROUPS_COMPARED = re.compile(r"\b(?:compared (?:with|to)|than|versus|vs\.?)\b[^.]*\bgroups?\b|\bgroups?\b[^.]*\b(?:versus|vs\.?)\b",
+                             re.IGNORECASE)
+
+
+def names_agent(clause: str, substance: frozenset[str]) -> bool:
+    """The clause names the claim's substance, or an abbreviation of it ("CAF group" for caffeine)."""
+    found = terms(clause)
+    if substance & found:
+        return True
+    short = {t.lower() for t in re.findall(r"\b[A-Z]{2,5}\b", clause)}
+    return any(name.startswith(a) for name in substance for a in short if len(a) >= 2)
+
+
 ARM = re.compile(r"(?<!versus )(?<!vs )(?<!vs\. )(?<!than )(?<!with )(?<!to )\b(?:placebo|control|sham)\b"
                  r"|\b(?:with|on|in the|receiving) (?:placebo|control|sham)\b(?! (?:group|arm)s? (?:than|and))", re.IGNORECASE)
 

@@ -214,9 +214,12 @@ def check_property(reading: ClaimReading, claim_text: str, records: list[PubmedR
     names it in its title or abstract, none supports the claim."""
     if reading.outcome is not None or not records:
         return None
-    for name, pattern in words().properties.items():
+    w = words()
+    for name, pattern in w.properties.items():
         m = pattern.search(claim_text)
         if m is None or in_brackets(claim_text, m.start()):
+            continue
+        if name in w.properties_need_abstract and any(not r.abstract_text for r in records):
             continue
         if not any(pattern.search(f"{r.title or ''} {r.abstract_text}") for r in records):
             bare = [r.pmid for r in records if not r.abstract_text]
