@@ -326,3 +326,21 @@ def test_the_other_way_is_a_contradiction_but_a_placebo_arms_change_is_not(rubri
                  title="Zorvatide slows heart rate recovery after strength exercise")
     g = grade("Zorvatide speeds up heart rate recovery after strength training.", slowed, rubric=rubric)
     assert g.status == "not-supported" and g.support[0].label == "contradicts"
+
+
+def test_a_higher_risk_is_found_as_a_ratio_above_one(rubric):
+    cohort = make_record(35, "Zorvatide use and risk of gout: a prospective cohort study",
+                         "METHODS: Participants (N = 5101) were followed. RESULTS: Adjusted RRs (95% CI) were 1.53 "
+                         "(1.21, 1.93) in long-term users compared with nonusers. CONCLUSIONS: Long-term zorvatide use "
+                         "was associated with increased gout risk.", pub_types=("Journal Article",))
+    g = grade("In a cohort of 5,101 people, long-term zorvatide use was linked to about a 50% higher risk of gout.",
+              cohort, rubric=rubric)
+    assert "support.figures" not in fired(g) and g.status == "graded"
+
+
+def test_everyday_names_of_outcomes_find_the_medical_ones(rubric):
+    mice = make_record(36, "Zorvatide enhances thermogenesis in high-fat diet-fed mice", "METHODS: Mice were fed a "
+                       "high-fat diet and zorvatide. RESULTS: Zorvatide increased energy expenditure and brown adipose "
+                       "tissue thermogenesis.", pub_types=("Journal Article",), mesh=("Animals", "Mice"))
+    g = grade("Zorvatide helps burn fat.", mice, rubric=rubric)
+    assert (g.status, g.certainty) == ("graded", "very low")

@@ -77,10 +77,21 @@ RATIO = re.compile(r"\b(?:RR|OR|HR|IRR|relative risk|risk ratio|odds ratio|hazar
                    r"(?:was|of)?\s*(?P<r>0?\.\d+|0,\d+)", re.IGNORECASE)
 
 
+RATIO_ABOVE_ONE = re.compile(r"\b(?:RR|OR|HR|IRR|relative risk|risk ratio|odds ratio|hazard ratio|rate ratio)s?\b"
+                             r"(?:[^\d]|9[059]\s?%){0,40}?(?P<r>[1-9][.,]\d+)", re.IGNORECASE)  # past "(95% CI)"
+
+
 def relative_change(figure: Figure, text: str) -> re.Match[str] | None:
-    """"Cut the risk by 72%" where the abstract gives RR 0.28: the same finding, stated as a ratio.
-    Within 2.5 points, so a rounded percentage ("about 70%") is still found."""
+    """"Cut the risk by 72%" where the abstract gives RR 0.28, "a 53% higher risk" where it gives RR
+    1.53: the same finding, stated as a ratio. Within 2.5 points, or 5 for a round figure ("about 50%"
+    is a rounding, not a finding of its own)."""
+    want = figure.values[0]
+    slack = 5.0 if want % 10 == 0 else 2.5
     for m in RATIO.finditer(text):
-        if abs((1 - float(m["r"].replace(",", "."))) * 100 - figure.values[0]) <= 2.5:
+        if abs((1 - float(m["r"].replace(",", "."))) * 100 - want) <= slack:
+            return m
+    for m in RATIO_ABOVE_ONE.finditer(text):
+        ratio = float(m["r"].replace(",", "."))
+        if 1 < ratio < 10 and abs((ratio - 1) * 100 - want) <= slack:
             return m
     return None
