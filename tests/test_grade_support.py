@@ -344,3 +344,18 @@ def test_everyday_names_of_outcomes_find_the_medical_ones(rubric):
                        "tissue thermogenesis.", pub_types=("Journal Article",), mesh=("Animals", "Mice"))
     g = grade("Zorvatide helps burn fat.", mice, rubric=rubric)
     assert (g.status, g.certainty) == ("graded", "very low")
+
+
+def test_denying_an_effect_the_record_concludes_it_found_contradicts(rubric):
+    cohort = make_record(37, "Zorvatide use and risk of gestational diabetes mellitus: a prospective cohort study",
+                         "METHODS: 5101 women were followed; gestational diabetes mellitus (GDM) was diagnosed by OGTT. "
+                         "RESULTS: RR 1.53. CONCLUSIONS: Long-term zorvatide use was associated with increased GDM risk.",
+                         pub_types=("Journal Article",))
+    g = grade("Zorvatide is safe in pregnancy and does not raise the risk of gestational diabetes.", cohort,
+              rubric=rubric)
+    assert g.status == "not-supported" and "increased GDM risk" in g.support[0].span_text
+    null = make_record(38, "Zorvatide and gestational diabetes: a cohort study", "METHODS: 5101 women were followed. "
+                       "CONCLUSIONS: Zorvatide use was not associated with gestational diabetes.",
+                       pub_types=("Journal Article",))
+    g = grade("Zorvatide does not raise the risk of gestational diabetes.", null, rubric=rubric)
+    assert g.status == "graded"

@@ -276,6 +276,31 @@ def polarity_near(clause: str, wanted: frozenset[str], marks: frozenset[str], re
 
 # A clause about the placebo or control arm's own change ("with placebo, FFM decreased"), not a
 # comparison against it ("increased with X versus placebo").
+def check_denied(reading: ClaimReading, claim_text: str, record: PubmedRecord) -> Finding | None:
+    """The claim denies an effect ("do not raise the risk of gestational diabetes"); the record's
+    conclusion (or title) reports that very outcome changed ("associated with increased GDM risk")."""
+    abstract = record.abstract_text
+    if reading.direction_span is None or not CLAIM_NEGATION.search(claim_text) or not abstract:
+        return None
+    wanted, marks = claim_outcome(reading, claim_text)
+    if not (wanted or marks):
+        return None
+    concluded = CONCLUSIONS_LABEL.search(abstract)
+    abbrs = abbreviations(abstract)
+    change = words().change_words | {"associated", "higher", "lower", "impaired", "compromised", "compromises"}
+    candidates = [(-1, record.title or "")] + [(st, s) for st, _, s in sentences(abstract)
+                                               if concluded and st >= concluded.start()]
+    for start, sentence in candidates:
+        low = sentence.lower()
+        if CLAIM_NEGATION.search(low) or not names_outcome(sentence, wanted, marks, abbrs):
+            continue
+        if set(re.findall(r"[a-z-]+", low)) & change:
+            where, at = ("title", 0) if start < 0 else ("abstract", start)
+            return Finding("contradicts", "finding", f"the claim denies an effect; PMID {record.pmid} concludes it "
+                           "found one", where, at, at + len(sentence), sentence)
+    return None
+
+
 GROUPS_COMPARED = re.compile(r"\b(?:compared (?:with|to)|than|versus|vs\.?)\b[^.]*\bgroups?\b|\bgroups?\b[^.]*\b(?:versus|vs\.?)\b",
                              re.IGNORECASE)
 

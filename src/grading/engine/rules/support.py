@@ -77,7 +77,8 @@ def direction(body: Body) -> Iterable[Reason]:
                  or outcome_support.check_comparison(body.reading, body.claim.text, lk.record)
                  or outcome_support.check_harm_frequency(body.claim.text, lk.record)
                  or outcome_support.check_everyone(body.reading, body.claim.text, lk.record)
-                 or outcome_support.check_opposite(body.reading, body.claim.text, lk.record)) is not None]
+                 or outcome_support.check_opposite(body.reading, body.claim.text, lk.record)
+                 or outcome_support.check_denied(body.reading, body.claim.text, lk.record)) is not None]
     if found and len(found) == len(usable):
         for lk, f in found:
             yield set_aside(body, lk, "support.direction", f)
