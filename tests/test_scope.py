@@ -44,6 +44,42 @@ def test_glued_markers_name_numbered_entries() -> None:
     assert not any(t.startswith("This is widely") for t in got)
 
 
+def test_lettered_markers_glued_to_the_full_stop_name_lettered_entries() -> None:
+    text = ("Examplamide reduced bloating in adults with constipation.(a) The same trial found that "
+            "examplamide raised antioxidant enzymes.(a,b) Examplamide also lowered cortisol in children.(c)\n\n"
+            "References\n"
+            "(a) Smith J, Doe A, et al. Examplamide for constipation: a randomised trial. J Ex Med. 2001;1:101.\n"
+            "(b) Lee K, Moe R. Examplamide and antioxidant enzymes. Ex Biol. 2003;3:55.\n"
+            "(c) Roe P, Poe S, et al. Examplamide in first graders. Ex Paed. 2005;4:210.\n")
+    doc = doc_of(text)
+    got = links(doc)
+    assert set(got) == {"Examplamide reduced bloating in adults with constipation",
+                        "The same trial found that examplamide raised antioxidant enzymes",
+                        "Examplamide also lowered cortisol in children"}
+    assert len(got["The same trial found that examplamide raised antioxidant enzymes"]) == 2
+    assert all(m == "numbered-list" for pairs in got.values() for _, m in pairs)
+
+
+def test_parenthesised_numbers_name_entries_only_on_a_page_with_a_numbered_list() -> None:
+    cited = ("Examplamide deficiency is linked to low birth weight (1). Examplamide at 30 mg a day raised "
+             "the risk of diabetes (2, 3).\n\nEndnotes\n"
+             "(1) Smith J, Doe A, et al. Examplamide deficiency in pregnancy. J Ex Med. 2001;1:101.\n"
+             "2. Lee K, Moe R. Examplamide and diabetes. Ex Biol. 2003;3:55.\n"
+             "3. Roe P, Poe S, et al. Examplamide dose and diabetes. Ex Endo. 2005;4:210.\n")
+    got = links(doc_of(cited))
+    assert len(got["Examplamide deficiency is linked to low birth weight"]) == 1
+    assert len(got["Examplamide at 30 mg a day raised the risk of diabetes"]) == 2
+    steps = ("How to take examplamide: (1) take 30 mg with food. (2) Examplamide reduced fatigue in adults "
+             "when taken daily (3).\n")
+    doc = doc_of(steps)
+    assert not any(m == "numbered-list" for pairs in links(doc).values() for _, m in pairs)
+    assert not any(m.in_reference_list for m in doc.mentions)
+    # Lettered markers do not name a numbered list's entries, nor numbered ones a lettered list's.
+    assert [k.numbers for k in find_markers("raised it (a, c). Lowered it (2).", 0, False, "letters")] == [(1, 3)]
+    assert [k.numbers for k in find_markers("raised it (a, c). Lowered it (2).", 0, False, "numbers")] == [(2,)]
+    assert find_markers("raised it (a, c). Lowered it (2).", 0, False) == []
+
+
 def test_markers_parse_ranges_and_superscripts() -> None:
     assert parse_numbers("1, 3-5") == (1, 3, 4, 5)
     assert parse_numbers("¹²") == (12,)

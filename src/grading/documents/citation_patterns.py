@@ -86,9 +86,21 @@ NARRATIVE_RE = re.compile(rf"(?<![\w'’\-])(?P<names>{SURNAME}(?:[ \t]+{ET_AL}|
                           rf"[ \t]*\([ \t]*(?P<year>{YEAR})[a-z]?[ \t]*\)")
 # --- reference lists -------------------------------------------------------------------
 
-ENTRY_START_RE = re.compile(rf"^[ \t]*(?:[•·▪◦*\-–][ \t]+)?(?:(?:\[[0-9]{{1,3}}\]|[0-9]{{1,3}}[.)])[ \t]*)?"
+# An entry's label: "[1]", "(1)", "1.", "1)", and letters "(a)", "a.", "a)".
+ENTRY_LABEL = r"\[[0-9]{1,3}\]|\([0-9]{1,3}\)|[0-9]{1,3}[.)]|\([a-z]\)|[a-z][.)]"
+LETTER_LABEL_RE = re.compile(r"\(?[a-z][.)]")
+ENTRY_START_RE = re.compile(rf"^[ \t]*(?:[•·▪◦*\-–][ \t]+)?(?:(?:{ENTRY_LABEL})[ \t]*)?"
                             rf"(?:[{UPPER}]|{PARTICLE_WORDS}[ \t])", re.MULTILINE)
-ENTRY_LEAD_RE = re.compile(r"[ \t]*(?:[•·▪◦*\-–][ \t]+)?(?:(?P<number>\[[0-9]{1,3}\]|[0-9]{1,3}[.)])[ \t]*)?")
+ENTRY_LEAD_RE = re.compile(rf"[ \t]*(?:[•·▪◦*\-–][ \t]+)?(?:(?P<number>{ENTRY_LABEL})[ \t]*)?")
+
+
+def label_number(label: str) -> int:
+    """An entry label's footnote number: "[3]", "(3)", "3." -> 3; "(a)", "b." -> 1, 2 (a lettered
+    list: grading.documents.markers then reads only lettered markers against it)."""
+    core = label.strip("[]().")
+    return int(core) if core.isdigit() else ord(core) - ord("a") + 1
+
+
 LIST_ENTRY_MAX_CHARS = 400  # a title-first entry under a heading ("Title. Journal. 2006. https://…")
 LIST_KINDS = frozenset({"pmid", "pmcid", "doi", "url", "journal_ref"})
 
