@@ -80,6 +80,22 @@ def test_parenthesised_numbers_name_entries_only_on_a_page_with_a_numbered_list(
     assert find_markers("raised it (a, c). Lowered it (2).", 0, False) == []
 
 
+def test_source_label_bracket_after_the_full_stop_cites_the_sentence_before() -> None:
+    text = ("Q: Does examplamide help?\n"
+            "A: Yes. Examplamide improved insulin sensitivity in adults. (Ex Med J, 2021, PMID 16996037) "
+            "A randomized trial found that examplamide reduced acne. (J Ex Derm, 2020, PMID 16362768)\n\n"
+            "Examplamide lowered blood pressure in older adults (Annals of Ex Medicine, 2019, PMID 12345678).\n")
+    doc = doc_of(text)
+    got = links(doc)
+    assert got["Examplamide improved insulin sensitivity in adults."] == {("16996037", "inline")}
+    assert got["A randomized trial found that examplamide reduced acne."] == {("16362768", "inline")}
+    assert got["Examplamide lowered blood pressure in older adults"] == {("12345678", "inline")}
+    assert not any("(" in c.text for c in doc.claims)
+    # A bracket with words of a sentence in it is prose, not a source label: it stays in the claim.
+    prose = "Examplamide reduced fatigue. (It was also well tolerated, PMID 16996037) Examplamide is cheap.\n"
+    assert any("(It was also well tolerated" in c.text for c in doc_of(prose).claims)
+
+
 def test_markers_parse_ranges_and_superscripts() -> None:
     assert parse_numbers("1, 3-5") == (1, 3, 4, 5)
     assert parse_numbers("¹²") == (12,)

@@ -112,6 +112,7 @@ class Vocabulary:
     heading: re.Pattern[str]  # a line that opens a reference list
     label_words: frozenset[str]  # may stand beside a citation on a citation-only line
     not_authors: frozenset[str]  # capitalised words before a year that are not names
+    source_label_words: frozenset[str]  # lower-case words inside a source label's bracket
 
 
 @cache
@@ -125,4 +126,5 @@ def vocabulary() -> Vocabulary:
     heading = re.compile(rf"^[#*= \t]*(?:[0-9]+\.?[ \t]*)?(?=[{initials}])(?:{alternatives})(?:[ \t]*:)?[#*= \t]*\r?$",
                          re.IGNORECASE | re.MULTILINE)
     return Vocabulary(heading, frozenset(data["reference_list"]["label_words"].split()),
-                      frozenset(data["author_year"]["not_authors"].split()))
+                      frozenset(data["author_year"]["not_authors"].split()),
+                      frozenset(data["reference_list"]["source_label_words"].split()))
