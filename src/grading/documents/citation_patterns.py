@@ -72,7 +72,15 @@ JOURNAL_TAIL_RE = re.compile(rf"(?<![\w.])(?P<journal>{JOURNAL_WORD}(?:[ \t]+(?:
 
 # --- author-year markers ---------------------------------------------------------------
 
-AY_NAMES = rf"{SURNAME}(?:(?:,[ \t]*{SURNAME}){{0,5}},?[ \t]+(?:&|and)[ \t]+{SURNAME}|[ \t]+{ET_AL})?"
+# A surname in an author-year marker: one word, or several when a particle leads ("van der
+# Berg", "De Vries", "Dos Santos Pereira") or "et al." follows ("Garcia Lopez et al."); capitalised
+# words alone ("Phase III Trial, 2019") are not a surname.
+NAME_WORD = rf"[{UPPER}][^\W\d_]*(?:['’\-][^\W\d_]+)*"
+ANY_CASE_PARTICLE = "(?:" + "|".join(f"[{w[0].upper()}{w[0]}]{w[1:]}" for w in PARTICLE_WORDS[3:-1].split("|")) + ")"
+AY_SURNAME = (rf"(?:{ANY_CASE_PARTICLE}[ \t]+){{1,3}}{NAME_WORD}(?:[ \t]+{NAME_WORD}){{0,2}}"
+              rf"|{NAME_WORD}(?:[ \t]+{NAME_WORD}){{1,2}}(?=[ \t]+{ET_AL})|{SURNAME}")
+AY_SURNAME = f"(?:{AY_SURNAME})"
+AY_NAMES = rf"{AY_SURNAME}(?:(?:,[ \t]*{AY_SURNAME}){{0,5}},?[ \t]+(?:&|and)[ \t]+{AY_SURNAME}|[ \t]+{ET_AL})?"
 # "(Doe et al., Annals of Example Medicine 2021)": a journal of two or more capitalised words
 # between the names and the year.
 AY_JOURNAL = (rf"{JOURNAL_WORD}(?:[ \t]+(?:(?:of|and|the|in|for|&)[ \t]+){{0,2}}{JOURNAL_WORD}){{1,8}}")
