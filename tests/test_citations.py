@@ -335,6 +335,11 @@ def test_fixture_blog_with_inline_markers_and_references() -> None:
     ("as (Smith, Lee, and Jones 2001) said", ["(Smith, Lee, and Jones 2001)"], [("Smith", "Lee", "Jones")], [2001]),
     ("Smith & Jones (2010) found", ["Smith & Jones (2010)"], [("Smith", "Jones")], [2010]),
     ("by experts (WHO, 2010).", ["(WHO, 2010)"], [("WHO",)], [2010]),
+    # Surnames of several words: led by a particle in either case, or before "et al."
+    ("trial (Dos Vantos Orrina et al., 2021).", ["(Dos Vantos Orrina et al., 2021)"], [("Dos Vantos Orrina",)], [2021]),
+    ("as (van der Merl & De Vorries, 2019) said", ["(van der Merl & De Vorries, 2019)"],
+     [("van der Merl", "De Vorries")], [2019]),
+    ("shown (Garvia Lorez et al. 2018)", ["(Garvia Lorez et al. 2018)"], [("Garvia Lorez",)], [2018]),
 ])
 def test_author_year(text: str, raws: list[str], authors: list[tuple[str, ...]], years: list[int]) -> None:
     found = cites(text)
@@ -346,7 +351,8 @@ def test_author_year(text: str, raws: list[str], authors: list[tuple[str, ...]],
 @pytest.mark.parametrize("text", [
     "approved (since 2006) in Russia", "approved (in 2010)", "released (March 2010)", "(Since 2006) it sold",
     "results (FY 2010)", "ACTH (4-10) analog", "dose (50 mcg/kg) daily", "around 1990s (Russia)",
-    "the 2006 study (n = 24)", "Table (2010 data)", "(COVID-19, 2020)",
+    "the 2006 study (n = 24)", "Table (2010 data)", "(COVID-19, 2020)", "(Phase III Trial, 2019)",
+    "(Annual Report 2019)",
 ])
 def test_parenthesised_years_that_are_not_citations(text: str) -> None:
     assert cites(text) == []

@@ -473,6 +473,15 @@ def test_property_offsets_always_exact(text, raw_mentions):
     "Impact: −36 min",
     "Reduced time to first bowel movement compared to placebo",
     "Well-tolerated in the postoperative setting",
+    # verbs and outcomes of body and capacity; study designs and dosing advice
+    "Examplamide helps your body cope with cold.",
+    "Examplamide builds stronger bones.",
+    "Children who took examplamide grew taller.",
+    "Fasting does not affect strength gains from training.",
+    "Our formula is backed by a 10-year study.",
+    "That analysis pooled eight studies with 221 participants.",
+    "The trial randomly assigned 62 people to one of three groups.",
+    "Most coaches recommend 3 to 6 mg of examplamide per kilogram.",
 ])
 def test_sentences_a_reader_would_flag_are_claims(text: str) -> None:
     assert assess(text) is not None
@@ -481,6 +490,8 @@ def test_sentences_a_reader_would_flag_are_claims(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "Continue Reading", "By Jane Doe", "Shop now and save 20%", "Does examplamide work?", "Home",
     "Smith J, Doe A. Examplamide trial. J Ex. 2001;1:1-2.", "Key Findings",
+    "Bone Health", "Muscle Strength", "We recommend you consult your doctor before use.",
+    "Build your own bundle and save.",
 ])
 def test_page_furniture_is_not_a_claim(text: str) -> None:
     assert assess(text) is None

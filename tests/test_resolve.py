@@ -71,6 +71,10 @@ def test_the_ladder_loosens_step_by_step_and_never_ands_everything() -> None:
     assert ("journal+year+volume/page", '"Arch Exp Veterinarmed"[ta] AND 1979[dp] AND 33[vi] AND 831[pg]') in got
     assert ("author+co-authors", "Hummel R[1au] AND Witte W[au] AND Schulz K[au] AND 1978:1980[dp]") in got
     assert not any("Roe A" in term or term.count(" AND ") > 4 for _, term in got)  # never every field at once
+    # A surname of several words is one author term, quoted.
+    assert [x.term for x in steps(reference("author_year", "Dos Vantos Orrina"))] == [
+        '"Dos Vantos Orrina"[1au] AND 1979[dp]']
+    assert steps(reference("author_list", "van Orrin T", "Roe A"))[-1].term == '"van Orrin T"[1au] AND 1979[dp]'
     journal = reference("journal_ref", journal='Brain "Res"', volume="1117", first_page="54", year=2006)
     assert [x.term for x in steps(journal)] == ['"Brain Res"[ta] AND 2006[dp] AND 1117[vi] AND 54[pg]']
     assert steps(reference("author_year", year=None)) == []

@@ -44,6 +44,58 @@ def test_glued_markers_name_numbered_entries() -> None:
     assert not any(t.startswith("This is widely") for t in got)
 
 
+def test_lettered_markers_glued_to_the_full_stop_name_lettered_entries() -> None:
+    text = ("Examplamide reduced bloating in adults with constipation.(a) The same trial found that "
+            "examplamide raised antioxidant enzymes.(a,b) Examplamide also lowered cortisol in children.(c)\n\n"
+            "References\n"
+            "(a) Smith J, Doe A, et al. Examplamide for constipation: a randomised trial. J Ex Med. 2001;1:101.\n"
+            "(b) Lee K, Moe R. Examplamide and antioxidant enzymes. Ex Biol. 2003;3:55.\n"
+            "(c) Roe P, Poe S, et al. Examplamide in first graders. Ex Paed. 2005;4:210.\n")
+    doc = doc_of(text)
+    got = links(doc)
+    assert set(got) == {"Examplamide reduced bloating in adults with constipation",
+                        "The same trial found that examplamide raised antioxidant enzymes",
+                        "Examplamide also lowered cortisol in children"}
+    assert len(got["The same trial found that examplamide raised antioxidant enzymes"]) == 2
+    assert all(m == "numbered-list" for pairs in got.values() for _, m in pairs)
+
+
+def test_parenthesised_numbers_name_entries_only_on_a_page_with_a_numbered_list() -> None:
+    cited = ("Examplamide deficiency is linked to low birth weight (1). Examplamide at 30 mg a day raised "
+             "the risk of diabetes (2, 3).\n\nEndnotes\n"
+             "(1) Smith J, Doe A, et al. Examplamide deficiency in pregnancy. J Ex Med. 2001;1:101.\n"
+             "2. Lee K, Moe R. Examplamide and diabetes. Ex Biol. 2003;3:55.\n"
+             "3. Roe P, Poe S, et al. Examplamide dose and diabetes. Ex Endo. 2005;4:210.\n")
+    got = links(doc_of(cited))
+    assert len(got["Examplamide deficiency is linked to low birth weight"]) == 1
+    assert len(got["Examplamide at 30 mg a day raised the risk of diabetes"]) == 2
+    steps = ("How to take examplamide: (1) take 30 mg with food. (2) Examplamide reduced fatigue in adults "
+             "when taken daily (3).\n")
+    doc = doc_of(steps)
+    assert not any(m == "numbered-list" for pairs in links(doc).values() for _, m in pairs)
+    assert not any(m.in_reference_list for m in doc.mentions)
+    # Lettered markers do not name a numbered list's entries, nor numbered ones a lettered list's.
+    assert [k.numbers for k in find_markers("raised it (a, c). Lowered it (2).", 0, False, "letters")] == [(1, 3)]
+    assert [k.numbers for k in find_markers("raised it (a, c). Lowered it (2).", 0, False, "numbers")] == [(2,)]
+    assert find_markers("raised it (a, c). Lowered it (2).", 0, False) == []
+
+
+def test_source_label_bracket_after_the_full_stop_cites_the_sentence_before() -> None:
+    text = ("Q: Does examplamide help?\n"
+            "A: Yes. Examplamide improved insulin sensitivity in adults. (Ex Med J, 2021, PMID 16996037) "
+            "A randomized trial found that examplamide reduced acne. (J Ex Derm, 2020, PMID 16362768)\n\n"
+            "Examplamide lowered blood pressure in older adults (Annals of Ex Medicine, 2019, PMID 12345678).\n")
+    doc = doc_of(text)
+    got = links(doc)
+    assert got["Examplamide improved insulin sensitivity in adults."] == {("16996037", "inline")}
+    assert got["A randomized trial found that examplamide reduced acne."] == {("16362768", "inline")}
+    assert got["Examplamide lowered blood pressure in older adults"] == {("12345678", "inline")}
+    assert not any("(" in c.text for c in doc.claims)
+    # A bracket with words of a sentence in it is prose, not a source label: it stays in the claim.
+    prose = "Examplamide reduced fatigue. (It was also well tolerated, PMID 16996037) Examplamide is cheap.\n"
+    assert any("(It was also well tolerated" in c.text for c in doc_of(prose).claims)
+
+
 def test_markers_parse_ranges_and_superscripts() -> None:
     assert parse_numbers("1, 3-5") == (1, 3, 4, 5)
     assert parse_numbers("¹²") == (12,)

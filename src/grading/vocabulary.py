@@ -34,6 +34,7 @@ class _Part(BaseModel):
 class _ReferenceList(_Part):
     headings: Words
     label_words: str
+    source_label_words: str
 
 
 class _AuthorYear(_Part):

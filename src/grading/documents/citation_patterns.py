@@ -72,7 +72,15 @@ JOURNAL_TAIL_RE = re.compile(rf"(?<![\w.])(?P<journal>{JOURNAL_WORD}(?:[ \t]+(?:
 
 # --- author-year markers ---------------------------------------------------------------
 
-AY_NAMES = rf"{SURNAME}(?:(?:,[ \t]*{SURNAME}){{0,5}},?[ \t]+(?:&|and)[ \t]+{SURNAME}|[ \t]+{ET_AL})?"
+# A surname in an author-year marker: one word, or several when a particle leads ("van der
+# Berg", "De Vries", "Dos Santos Pereira") or "et al." follows ("Garcia Lopez et al."); capitalised
+# words alone ("Phase III Trial, 2019") are not a surname.
+NAME_WORD = rf"[{UPPER}][^\W\d_]*(?:['’\-][^\W\d_]+)*"
+ANY_CASE_PARTICLE = "(?:" + "|".join(f"[{w[0].upper()}{w[0]}]{w[1:]}" for w in PARTICLE_WORDS[3:-1].split("|")) + ")"
+AY_SURNAME = (rf"(?:{ANY_CASE_PARTICLE}[ \t]+){{1,3}}{NAME_WORD}(?:[ \t]+{NAME_WORD}){{0,2}}"
+              rf"|{NAME_WORD}(?:[ \t]+{NAME_WORD}){{1,2}}(?=[ \t]+{ET_AL})|{SURNAME}")
+AY_SURNAME = f"(?:{AY_SURNAME})"
+AY_NAMES = rf"{AY_SURNAME}(?:(?:,[ \t]*{AY_SURNAME}){{0,5}},?[ \t]+(?:&|and)[ \t]+{AY_SURNAME}|[ \t]+{ET_AL})?"
 # "(Doe et al., Annals of Example Medicine 2021)": a journal of two or more capitalised words
 # between the names and the year.
 AY_JOURNAL = (rf"{JOURNAL_WORD}(?:[ \t]+(?:(?:of|and|the|in|for|&)[ \t]+){{0,2}}{JOURNAL_WORD}){{1,8}}")
@@ -86,9 +94,21 @@ NARRATIVE_RE = re.compile(rf"(?<![\w'’\-])(?P<names>{SURNAME}(?:[ \t]+{ET_AL}|
                           rf"[ \t]*\([ \t]*(?P<year>{YEAR})[a-z]?[ \t]*\)")
 # --- reference lists -------------------------------------------------------------------
 
-ENTRY_START_RE = re.compile(rf"^[ \t]*(?:[•·▪◦*\-–][ \t]+)?(?:(?:\[[0-9]{{1,3}}\]|[0-9]{{1,3}}[.)])[ \t]*)?"
+# An entry's label: "[1]", "(1)", "1.", "1)", and letters "(a)", "a.", "a)".
+ENTRY_LABEL = r"\[[0-9]{1,3}\]|\([0-9]{1,3}\)|[0-9]{1,3}[.)]|\([a-z]\)|[a-z][.)]"
+LETTER_LABEL_RE = re.compile(r"\(?[a-z][.)]")
+ENTRY_START_RE = re.compile(rf"^[ \t]*(?:[•·▪◦*\-–][ \t]+)?(?:(?:{ENTRY_LABEL})[ \t]*)?"
                             rf"(?:[{UPPER}]|{PARTICLE_WORDS}[ \t])", re.MULTILINE)
-ENTRY_LEAD_RE = re.compile(r"[ \t]*(?:[•·▪◦*\-–][ \t]+)?(?:(?P<number>\[[0-9]{1,3}\]|[0-9]{1,3}[.)])[ \t]*)?")
+ENTRY_LEAD_RE = re.compile(rf"[ \t]*(?:[•·▪◦*\-–][ \t]+)?(?:(?P<number>{ENTRY_LABEL})[ \t]*)?")
+
+
+def label_number(label: str) -> int:
+    """An entry label's footnote number: "[3]", "(3)", "3." -> 3; "(a)", "b." -> 1, 2 (a lettered
+    list: grading.documents.markers then reads only lettered markers against it)."""
+    core = label.strip("[]().")
+    return int(core) if core.isdigit() else ord(core) - ord("a") + 1
+
+
 LIST_ENTRY_MAX_CHARS = 400  # a title-first entry under a heading ("Title. Journal. 2006. https://…")
 LIST_KINDS = frozenset({"pmid", "pmcid", "doi", "url", "journal_ref"})
 
@@ -100,6 +120,7 @@ class Vocabulary:
     heading: re.Pattern[str]  # a line that opens a reference list
     label_words: frozenset[str]  # may stand beside a citation on a citation-only line
     not_authors: frozenset[str]  # capitalised words before a year that are not names
+    source_label_words: frozenset[str]  # lower-case words inside a source label's bracket
 
 
 @cache
@@ -113,4 +134,5 @@ def vocabulary() -> Vocabulary:
     heading = re.compile(rf"^[#*= \t]*(?:[0-9]+\.?[ \t]*)?(?=[{initials}])(?:{alternatives})(?:[ \t]*:)?[#*= \t]*\r?$",
                          re.IGNORECASE | re.MULTILINE)
     return Vocabulary(heading, frozenset(data["reference_list"]["label_words"].split()),
-                      frozenset(data["author_year"]["not_authors"].split()))
+                      frozenset(data["author_year"]["not_authors"].split()),
+                      frozenset(data["reference_list"]["source_label_words"].split()))

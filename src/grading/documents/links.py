@@ -11,7 +11,7 @@ import bisect
 import re
 from collections.abc import Sequence
 
-from grading.documents.spans import Spans
+from grading.documents.spans import Spans, citation_brackets
 from grading.models import CitationMention, Claim
 
 # What may stand between a claim's end and its citation marker: spaces, punctuation,
@@ -32,7 +32,7 @@ def attach_inline(text: str, claims: Sequence[Claim], mentions: Sequence[Citatio
     """
     ordered = sorted(claims, key=lambda c: c.char_start)
     ends = [c.char_end for c in ordered]
-    spans = Spans([(m.char_start, m.char_end) for m in mentions])
+    spans = Spans([(m.char_start, m.char_end) for m in mentions] + citation_brackets(text, mentions))
     out: list[str | None] = []
     for m in mentions:
         if m.in_reference_list:

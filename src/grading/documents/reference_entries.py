@@ -32,6 +32,7 @@ from grading.documents.citation_patterns import (
     VANCOUVER_NAME_RE,
     VANCOUVER_RE,
     YEAR_RE,
+    label_number,
     vocabulary,
 )
 from grading.models import CitationMention
@@ -133,7 +134,7 @@ def merge_reference_entries(text: str, lines: Lines, found: list[CitationMention
         number = lead.group("number")
         start = min([lead.start("number") if number else lead.end(), *(found[i].char_start for i in inside)])
         end = max([end, *(found[i].char_end for i in inside)])
-        footnote = int(number.strip("[].)")) if number else next((m.footnote for m in ids if m.footnote), None)
+        footnote = label_number(number) if number else next((m.footnote for m in ids if m.footnote), None)
         best = min(ids, key=lambda m: ID_KINDS.index(m.kind)) if ids else None
         raw = text[start:end]
         kind, value = (best.kind, best.value) if best else ("author_list", " ".join(raw.split()))
@@ -262,7 +263,7 @@ def title_entry(text: str, start: int, end: int) -> CitationMention | None:
             or "www." in body or PERSONAL_RE.search(title)):
         return None
     years = YEAR_RE.findall(body)
-    footnote = int(number.strip("[].)")) if number else None
+    footnote = label_number(number) if number else None
     raw = text[lead.start("number") if number else s:e]
     mention = CitationMention(lead.start("number") if number else s, e, raw, "title", "", footnote, True,
                               year=int(years[-1]) if years else None, title=title)

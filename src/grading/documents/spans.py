@@ -10,6 +10,7 @@ import bisect
 import re
 from collections.abc import Sequence
 
+from grading.documents.citation_patterns import vocabulary
 from grading.documents.markers import marker_links
 from grading.models import CitationMention
 
@@ -19,6 +20,10 @@ FALLBACK_MARKER_RE = re.compile(
     r"\d{0,3}(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:)\]]|\[\d+(?:\s*[,–-]\s*\d+)*\]|[¹²³⁰⁴-⁹]+")
 # Narrative mentions and printed titles are prose a reader reads ("a phase 3 study"), not markers.
 PROSE_KINDS = frozenset({"narrative", "title"})
+# A bracket around citations may also hold a source label: "(Ex Med J, 2021, PMID 123)".
+LABEL_TOKEN_RE = re.compile(r"[^\W\d_]+|\d+|\S")
+LABEL_PUNCT = frozenset(",;:.&-–/()")
+MAX_LABEL = 160  # characters a source label's bracket may span
 
 
 class Spans:
@@ -62,6 +67,30 @@ class Spans:
         return out
 
 
+def citation_brackets(text: str, mentions: Sequence[CitationMention]) -> list[tuple[int, int]]:
+    """The "(…)" around inline citations when all else inside is a source label (capitalised
+    journal words, years, volume numbers, "PMID"): "(Ex Med J, 2021, PMID 123)". The whole
+    bracket is then one marker: it ends the sentence it follows and starts none."""
+    inline = sorted((m.char_start, m.char_end) for m in mentions
+                    if not m.in_reference_list and m.kind not in PROSE_KINDS)
+    out, words = [], vocabulary().source_label_words
+    for s, e in inline:
+        opener = text.rfind("(", max(0, s - MAX_LABEL), s)
+        closer = text.find(")", e, e + MAX_LABEL)
+        if opener < 0 or closer < 0 or "\n" in text[opener:closer] or ")" in text[opener:s] or "(" in text[e:closer]:
+            continue
+        pos, rest = opener + 1, []
+        for a, b in inline:
+            if a >= opener and b <= closer:
+                rest.append(text[pos:max(pos, a)])
+                pos = max(pos, b)
+        rest.append(text[pos:closer])
+        tokens = LABEL_TOKEN_RE.findall(" ".join(rest))
+        if all(t[0].isupper() or t.isdigit() or t.lower() in words or t in LABEL_PUNCT for t in tokens):
+            out.append((opener, closer + 1))
+    return out
+
+
 def opaque_spans(text: str, mentions: Sequence[CitationMention]) -> tuple[Spans, Spans]:
     """(all citation markers, reference-list entries) as spans clipped to the text."""
     n = len(text)
@@ -71,6 +100,7 @@ def opaque_spans(text: str, mentions: Sequence[CitationMention]) -> tuple[Spans,
     clipped = [c for c in clipped if c[0] < c[1]]
     markers = [(s, e) for s, e, _ in clipped]
     markers += [m.span() for m in FALLBACK_MARKER_RE.finditer(text)]
+    markers += citation_brackets(text, mentions)
     # Numbered markers flattened into the prose ("bacteria.1, 2 This ...") end a sentence too.
     markers += [(k.start, k.end) for k, _ in marker_links(text, 0, mentions)]
     return Spans(markers), Spans([(s, e) for s, e, ref in clipped if ref])

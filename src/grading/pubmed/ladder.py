@@ -41,8 +41,13 @@ def clean(value: str) -> str:
 
 
 def author(name: str, tag: str = "au") -> str:
-    """'McVartola UK' -> 'McVartola UK[1au]'; accents kept out (PubMed folds them too)."""
-    return f"{ascii_letters(clean(name)).replace('.', '')}[{tag}]"
+    """'McVartola UK' -> 'McVartola UK[1au]'; a surname of several words is quoted, so the tag
+    takes all of it: '"Dos Vantos Orrina"[1au]'. Accents kept out (PubMed folds them too)."""
+    name = ascii_letters(clean(name)).replace(".", "")
+    parts = name.split()
+    if len(parts) > 1 and len(parts[-1]) <= 3 and parts[-1].isupper():
+        parts = parts[:-1]  # initials
+    return f'"{name}"[{tag}]' if len(parts) > 1 else f"{name}[{tag}]"
 
 
 def word(w: str, tag: str = "tiab") -> str:
