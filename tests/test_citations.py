@@ -497,6 +497,26 @@ def test_authors_without_a_year_after_a_named_study() -> None:
     assert [m for m in cites("Quillberry (Vartola et al.) is a shrub.") if m.kind == "narrative"] == []
 
 
+def test_a_cue_later_in_a_paragraph_takes_its_topic_from_its_own_sentence() -> None:
+    text = ("Examplamide eased joint pain in a small new trial of examplamide capsules.\n\n"
+            "Dr. Jane Quorrel said the examplamide part was better established. \"Zorvatide-3s have been shown to "
+            "lower inflammation in pregnant women,\" she said, pointing to a meta-analysis published in the "
+            "Journal of Example & Metabolic Disorders.\n\n"
+            "Examplamide itself may matter too. Separately, a study of 29,000 adults published in Example Research "
+            "found that people who took examplamide had a stronger grip.\n\n"
+            "And researchers have reported that examplamide protects the gut of premature babies, in a paper in "
+            "Examplins & Other Lipid Notes.\n\n"
+            "Examplamide capsules are high in sugar; 500 mg tablets are sold too.\n")
+    cues = {m.journal: m for m in cites(text) if m.kind == "narrative"}
+    aside = cues["Journal of Example & Metabolic Disorders"]
+    assert set(aside.topic[:3]) == {"inflammation", "zorvatide-3s", "pregnant"}
+    assert "quorrel" not in aside.topic and "jane" not in aside.topic
+    later = cues["Example Research"]
+    assert {"separately", "itself"}.isdisjoint(later.topic) and "grip" in later.topic
+    paper = cues["Examplins & Other Lipid Notes"]
+    assert paper.topic[:3] == ("examplamide", "protects", "premature")
+
+
 def test_abbreviated_journal_citations_and_review_numbers() -> None:
     m = one("Quillberry did not prevent tinnitus (Otol Lett. 2011;42:113-119).", "journal_ref")
     assert (m.raw, m.journal, m.year, m.volume, m.first_page) == ("Otol Lett. 2011;42:113-119", "Otol Lett", 2011,

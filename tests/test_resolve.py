@@ -98,6 +98,16 @@ def test_narrative_cues_search_with_their_topic_words() -> None:
 
 # --- through Bio.Entrez and the stand-in ------------------------------------------------------------
 
+def test_journal_names_with_an_ampersand_are_asked_both_ways_and_numbered_plurals_singular() -> None:
+    from grading.pubmed.ladder import journal, word
+    assert journal("Examplins & Other Lipid Notes") == (
+        '("Examplins & Other Lipid Notes"[ta] OR "Examplins and Other Lipid Notes"[ta])')
+    assert journal("Journal of Example and Metabolic Notes") == (
+        '("Journal of Example and Metabolic Notes"[ta] OR "Journal of Example & Metabolic Notes"[ta])')
+    assert journal("Example Research") == '"Example Research"[ta]'
+    assert word("Zorvatide-3s") == "zorvatide-3[tiab]"
+
+
 def test_author_year_is_ambiguous_with_every_candidate_until_a_title_narrows_it(entrez: EntrezSource) -> None:
     smith = resolve_one(reference("author_year", "Smith"), entrez)
     assert (smith.status, smith.method, smith.pmid) == ("ambiguous", "author-esearch", None)

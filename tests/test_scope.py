@@ -173,6 +173,20 @@ def test_anaphora_refers_to_the_study_just_cited() -> None:
     assert not any(t.startswith(("Examplamide has a long", "Examplamide has been used")) for t in got)
 
 
+def test_an_arm_of_the_study_just_cited_refers_to_that_study() -> None:
+    text = ("Examplamide reduced joint pain in a trial of 62 adults (PMID: 16996037).\n\n"
+            "Patients in the combined group took 3 g of examplamide every day.\n\n"
+            "In that group, C-reactive protein fell by 40 percent.\n\n"
+            "Examplamide improves sleep in people in the older age group.\n\n"
+            "A group of examplamide users reported better sleep.\n\n"
+            "Zorvatide lowered blood pressure in adults (PMID: 16362768).\n")
+    got = links(doc_of(text))
+    assert got["Examplamide reduced joint pain in a trial of 62 adults"] == {("16996037", "inline")}
+    assert got["Patients in the combined group took 3 g of examplamide every day."] == {("16996037", "anaphora")}
+    assert got["In that group, C-reactive protein fell by 40 percent."] == {("16996037", "anaphora")}
+    assert not any(t.startswith(("Examplamide improves sleep", "A group of")) for t in got)
+
+
 def test_closing_citation_covers_its_paragraph() -> None:
     text = ("Examplamide lowered blood pressure in adults. The effect lasted twelve weeks. "
             "Examplamide was well tolerated (PMID: 16996037).\n\n"

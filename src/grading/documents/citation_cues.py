@@ -41,6 +41,7 @@ SENTENCE_END_RE = re.compile(r"[.!?](?=[ \t]+[\"“‘'(]?[A-Z0-9])|\n")
 PLACE_RE = re.compile(rf"\b(?:in|at)[ \t]+((?:[{UPPER}][\w'’\-]*\.?[ \t]?){{1,3}})")
 BRACKET_MARKER_RE = re.compile(r"\[([0-9]{1,3})\]")
 MAX_TOPIC = 6
+HONORIFIC_RE = re.compile(rf"\b(?:Dr|Prof|Professor|Mr|Mrs|Ms)\.?[ \t]+((?:[{UPPER}][\w'’\-]+[ \t]?){{1,3}})")
 MAX_CONTEXT = 700  # characters of paragraph read around a cue
 
 
@@ -141,7 +142,9 @@ def journal_cues(text: str, start: int, w: CueWords) -> list[CitationMention]:
             continue
         # "published in X", "in the X journal": a journal by the words around it; "a study in X": only
         # when the name holds a journal word
-        explicit = group != "j3" or re.search(r"published|appeared|journal", m.group(), re.IGNORECASE) is not None
+        # A paper or an article is printed in a journal: "in a paper in X & Other Y" names one.
+        explicit = group != "j3" or re.search(r"published|appeared|journal|\b(?:paper|article|publication)\b",
+                                              m.group(), re.IGNORECASE) is not None
         if not explicit and not any(x.lower().strip(".,") in w.journal_words for x in words):
             continue  # "a study in Finland": a place, not a journal
         e = m.start(group) + len(name)
@@ -324,21 +327,52 @@ def document_counts(text: str) -> Counter[str]:
     return Counter(fold(x) for x in WORD_RE.findall(text))
 
 
-def topic_words(text: str, s: int, e: int, names: str = "") -> tuple[str, ...]:
+@cache
+def lower_case_words(text: str) -> frozenset[str]:
+    return frozenset(x for x in WORD_RE.findall(text) if x.islower())
+
+
+def topic_words(text: str, s: int, e: int, names: str = "", sentence: bool = False) -> tuple[str, ...]:
     """The substance/outcome words of text[s:e], most telling first: words the whole page repeats
-    rank above words said once; research vocabulary (data/citation_vocabulary.toml) never counts."""
+    rank above words said once; research vocabulary (data/citation_vocabulary.toml) never counts.
+    `sentence`: text[s:e] is one sentence, whose capitalised words past its first that the page
+    never writes in lower case and says less than three times are names (people, places,
+    institutions), not topic."""
     stop = cue_words().stop
     counts = document_counts(text)
     seen: dict[str, int] = {}
     own = {fold(x) for x in WORD_RE.findall(names)}
+    lower = lower_case_words(text) if sentence else frozenset()
     for i, m in enumerate(WORD_RE.finditer(text, s, e)):
         word = fold(m.group())
         short = len(word) < 4 and not (len(word) == 3 and m.group().isupper())
         if short or word in stop or word in own or word in seen:
             continue
+        if sentence and i and m.group()[0].isupper() and word not in lower and counts[word] < 3:
+            continue
         seen[word] = i
     ranked = sorted(seen, key=lambda x: (-min(counts[x], 6), seen[x]))
     return tuple(ranked[:MAX_TOPIC])
+
+
+def sentence_end(text: str, pos: int, limit: int) -> int:
+    end = SENTENCE_END_RE.search(text, pos, max(pos, limit))
+    return end.end() if end else max(pos, limit)
+
+
+def opens_its_paragraph(text: str, s: int, e: int) -> bool:
+    """The cue stands in the first of several sentences on its line: the paragraph goes on to
+    tell the study it introduces."""
+    ls = text.rfind("\n", 0, s) + 1
+    le = text.find("\n", e)
+    le = len(text) if le < 0 else le
+    return sentence_start(text, s) <= ls and bool(text[sentence_end(text, e, le):le].strip())
+
+
+@cache
+def people(text: str) -> tuple[str, ...]:
+    """Names of the people a page quotes ("Dr. Jane Roe", "Professor Roe"): never a topic."""
+    return tuple(m.group(1) for m in HONORIFIC_RE.finditer(text))
 
 
 def figures_in(text: str, s: int, e: int) -> tuple[str, ...]:
@@ -368,8 +402,13 @@ def with_context(text: str, m: CitationMention) -> CitationMention:
     design = m.design if m.design and m.design != "first-author" else design_in(text[ps:pe])
     # the cue's own names, and the places its sentence names ("in St. Louis"), are no topic
     places = PLACE_RE.findall(text, sentence_start(text, m.char_start), min(len(text), m.char_end + 60))
-    own = " ".join([*m.authors, m.affiliation or "", m.journal or "", *places])
+    own = " ".join([*m.authors, m.affiliation or "", m.journal or "", *places, *people(text)])
     topic = topic_words(text, ps, pe, own)
+    if not opens_its_paragraph(text, m.char_start, m.char_end):
+        # A cue later in a paragraph, or alone on its line, cites for its own sentence: that
+        # sentence's words lead, the paragraph's follow.
+        ss, se = sentence_start(text, m.char_start), sentence_end(text, m.char_end, pe)
+        topic = tuple(dict.fromkeys([*topic_words(text, ss, se, own, sentence=True), *topic]))[:MAX_TOPIC]
     # a printed title heads a page about that paper: its figures are the whole page's
     figures = figures_in(text, m.char_start, len(text)) if m.kind == "title" else figures_in(text, ps, pe)
     out = replace(m, year=year, design=design if m.design != "first-author" else m.design,

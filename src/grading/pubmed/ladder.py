@@ -53,6 +53,8 @@ def author(name: str, tag: str = "au") -> str:
 def word(w: str, tag: str = "tiab") -> str:
     """A topic/title word; a plural truncated so the singular meets it too: 'tablets' -> 'tablet*'."""
     w = fold(w)
+    if len(w) >= 3 and w.endswith("s") and w[-2].isdigit():  # "omega-3s": the name is "omega-3"
+        w = w[:-1]
     if len(w) >= 6 and w.isalpha() and w.endswith("s") and not w.endswith(("ss", "us", "is")):
         return f"{w[:-1]}*[{tag}]"
     return f"{w}[{tag}]"
@@ -63,7 +65,12 @@ def years(year: int, spread: int = 0) -> str:
 
 
 def journal(name: str) -> str:
-    return f'"{clean(name).rstrip(".")}"[ta]'
+    """A journal name; written with "&" or "and", either spelling is asked for (catalogues differ)."""
+    name = clean(name).rstrip(".")
+    spellings = dict.fromkeys([name, re.sub(r"[ \t]+&[ \t]+", " and ", name), re.sub(r"[ \t]+and[ \t]+", " & ", name)])
+    if len(spellings) == 1:
+        return f'"{name}"[ta]'
+    return "(" + " OR ".join(f'"{n}"[ta]' for n in spellings) + ")"
 
 
 def title_words(title: str | None, limit: int = MAX_TITLE_WORDS) -> list[str]:
