@@ -74,14 +74,16 @@ def citation_brackets(text: str, mentions: Sequence[CitationMention]) -> list[tu
     inline = sorted((m.char_start, m.char_end) for m in mentions
                     if not m.in_reference_list and m.kind not in PROSE_KINDS)
     out, words = [], vocabulary().source_label_words
+    starts = [a for a, _ in inline]
     for s, e in inline:
         opener = text.rfind("(", max(0, s - MAX_LABEL), s)
         closer = text.find(")", e, e + MAX_LABEL)
         if opener < 0 or closer < 0 or "\n" in text[opener:closer] or ")" in text[opener:s] or "(" in text[e:closer]:
             continue
         pos, rest = opener + 1, []
-        for a, b in inline:
-            if a >= opener and b <= closer:
+        # only the mentions starting inside the bracket (bisected: a page may cite thousands)
+        for a, b in inline[bisect.bisect_left(starts, opener):bisect.bisect_right(starts, closer)]:
+            if b <= closer:
                 rest.append(text[pos:max(pos, a)])
                 pos = max(pos, b)
         rest.append(text[pos:closer])
