@@ -12,16 +12,14 @@ import re
 from grading.engine.claim_reading import ClaimReading
 from grading.engine.findings import (
     CLAIM_NEGATION,
-    FINDINGS_LABEL,
     Finding,
     found_at,
+    read_sentences,
     sentence_at,
     sentences,
     words,
 )
-from grading.engine.record_findings import results_start
 from grading.engine.record_reading import RecordEvidence
-from grading.engine.record_text import prepare
 from grading.engine.terms import stem, stems, terms
 from grading.models import PubmedRecord
 
@@ -38,9 +36,8 @@ def reports_outcome(reading: ClaimReading, claim_text: str, record: PubmedRecord
     change = words().change_words
     # the results, not the background (others' work) nor the methods (definitions: "injury was defined
     # as ALT three times higher")
-    labelled = FINDINGS_LABEL.search(record.abstract_text)
-    findings_from = labelled.start() if labelled else results_start(prepare(record.abstract_text))
-    for start, _, s in sentences(record.abstract_text):
+    findings_from, read = read_sentences(record.abstract_text)  # cached per record
+    for start, _, s, _ in read:
         low = s.lower()
         if start < findings_from or DEFINITION.search(low):
             continue
@@ -117,9 +114,8 @@ def check_outcome_null(reading: ClaimReading, claim_text: str, record: PubmedRec
     abstract, null = record.abstract_text, words().outcome_null
     abbrs = abbreviations(abstract)
     concluded = CONCLUSIONS_LABEL.search(abstract)
-    labelled = FINDINGS_LABEL.search(abstract)
-    findings_from = labelled.start() if labelled else results_start(prepare(abstract))
-    for start, end, sentence in sentences(abstract):
+    findings_from, read = read_sentences(abstract)
+    for start, _, sentence, _ in read:
         if start < findings_from or not any(null.search(c) and names_outcome(c, wanted, marks, abbrs)
                                             for c in clauses(sentence)):
             continue
@@ -229,11 +225,10 @@ def check_opposite(reading: ClaimReading, claim_text: str, record: PubmedRecord)
     wanted, marks = claim_outcome(reading, claim_text)
     marks = marks | markers(claim_text)
     abbrs = abbreviations(abstract)
-    labelled = FINDINGS_LABEL.search(abstract)
-    findings_from = labelled.start() if labelled else results_start(prepare(abstract))
+    findings_from, read = read_sentences(abstract)
     title = record.title or ""
     against = None
-    for start, _, sentence in [(-1, 0, title), *sentences(abstract)]:
+    for start, sentence in [(-1, title), *((st, sent) for st, _, sent, _ in read)]:
         if (0 <= start < findings_from) or BACKGROUND_SENTENCE.search(sentence):
             continue
         for clause in clauses(sentence):
